@@ -1,0 +1,126 @@
+//! The account read model and the fold that builds it from events.
+
+use crate::events::{AccountEvent, DecodeError, StoredEvent, GENESIS_HASH};
+use crate::time::{serde_opt_ts, serde_ts, Timestamp};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The read model of one active account: what GET serves, and the state commands
+/// decide on. `version` and `last_hash` are the stream head the next append chains to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Account {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub created_by: String,
+    /// Integration id; also the `accountType`.
+    pub integration: String,
+    pub username: Option<String>,
+    pub description: Option<String>,
+    pub avatar_url: Option<String>,
+    pub platform_id: Option<String>,
+    pub platform_username: Option<String>,
+    pub is_authorized: bool,
+    pub share_past_history: bool,
+    pub reconnect_url: Option<String>,
+    #[serde(with = "serde_ts")]
+    pub created_at: Timestamp,
+    #[serde(with = "serde_opt_ts")]
+    pub disconnected_at: Option<Timestamp>,
+    pub disconnect_reason: Option<String>,
+    #[serde(with = "serde_opt_ts")]
+    pub history_sync_until: Option<Timestamp>,
+    pub version: u64,
+    pub last_hash: String,
+}
+
+/// The state of a stream after some events: `None` before the first event and
+/// after removal (a removed account is gone from reads).
+pub type State = Option<Account>;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("stream {stream_id} v{version}: {event_type} cannot follow the stream's state")]
+    Unexpected { stream_id: Uuid, version: u64, event_type: String },
+}
+
+/// Applies one domain event. Returns `None` when the event makes no sense in this
+/// state (the caller turns that into a replay error).
+pub fn apply_event(state: State, event: &AccountEvent) -> Option<State> {
+    match (state, event) {
+        (None, AccountEvent::AccountConnected(c)) => Some(Some(Account {
+            id: c.account_id,
+            client_id: c.client_id,
+            created_by: c.created_by.clone(),
+            integration: c.integration.clone(),
+            username: None,
+            description: None,
+            avatar_url: None,
+            platform_id: None,
+            platform_username: None,
+            is_authorized: false,
+            share_past_history: false,
+            reconnect_url: Some(c.reconnect_url.clone()),
+            created_at: c.connected_at,
+            disconnected_at: None,
+            disconnect_reason: None,
+            history_sync_until: None,
+            version: 0,
+            last_hash: GENESIS_HASH.to_string(),
+        })),
+        (None, _) | (Some(_), AccountEvent::AccountConnected(_)) => None,
+        (Some(mut a), e) => {
+            match e {
+                AccountEvent::AccountAuthorized(p) => {
+                    a.is_authorized = true;
+                    a.username = p.username.clone();
+                    a.description = p.description.clone();
+                    a.avatar_url = p.avatar_url.clone();
+                    a.platform_id = Some(p.platform_id.clone());
+                    a.platform_username = p.platform_username.clone();
+                    a.reconnect_url = None;
+                    a.disconnected_at = None;
+                    a.disconnect_reason = None;
+                }
+                AccountEvent::AccountDisconnected(d) => {
+                    a.is_authorized = false;
+                    a.disconnected_at = Some(d.disconnected_at);
+                    a.reconnect_url = Some(d.reconnect_url.clone());
+                    a.disconnect_reason = Some(d.reason.clone());
+                }
+                AccountEvent::HistorySyncSet(h) => a.history_sync_until = h.history_sync_until,
+                AccountEvent::AccountUpdated(w) => {
+                    a.username = w.username.clone();
+                    a.description = w.description.clone();
+                    a.avatar_url = w.avatar_url.clone();
+                    a.share_past_history = w.share_past_history;
+                }
+                AccountEvent::AccountRemoved(_) => return Some(None),
+                AccountEvent::AccountConnected(_) => unreachable!("handled above"),
+            }
+            Some(Some(a))
+        }
+    }
+}
+
+/// Applies one stored event: the domain change plus the stream head.
+pub fn apply(state: State, stored: &StoredEvent) -> Result<State, ReplayError> {
+    let event = stored.event()?;
+    let next = apply_event(state, &event).ok_or_else(|| ReplayError::Unexpected {
+        stream_id: stored.stream_id,
+        version: stored.version,
+        event_type: stored.event_type.clone(),
+    })?;
+    Ok(next.map(|mut a| {
+        a.version = stored.version;
+        a.last_hash = stored.hash.clone();
+        a
+    }))
+}
+
+/// Replay: the one fold used by the writer, the rebuild command and the auditor.
+pub fn project<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> Result<State, ReplayError> {
+    events.into_iter().try_fold(None, apply)
+}

@@ -1,0 +1,221 @@
+//! Commands and `decide`: validation and business rules, turning a command into
+//! events (or a typed refusal). Pure: the caller supplies the state and the clock.
+
+use crate::account::{Account, State};
+use crate::events::{AccountEvent, Connected, Disconnected, HistorySync, Profile, Removed, Writable};
+use crate::integrations;
+use crate::time::Timestamp;
+use uuid::Uuid;
+
+pub const MAX_NAME: usize = 255;
+pub const MAX_DESCRIPTION: usize = 1000;
+pub const MAX_URL: usize = 2048;
+
+/// A change of a nullable field: absent from the request = `None` (keep the value).
+pub type Patch<T> = Option<Option<T>>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Connect {
+        account_id: Uuid,
+        integration: String,
+        reconnect_url: String,
+        history_sync_until: Option<Timestamp>,
+    },
+    Authorize(Profile),
+    Disconnect { reason: Option<String>, reconnect_url: String },
+    Update(Changes),
+    Remove,
+}
+
+/// The fields a PUT may change; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Changes {
+    pub username: Patch<String>,
+    pub description: Patch<String>,
+    pub avatar_url: Patch<String>,
+    pub share_past_history: Option<bool>,
+    pub history_sync_until: Patch<Timestamp>,
+}
+
+/// Who sends the command, and the time it is decided at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub client_id: Uuid,
+    pub actor: String,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub property_path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("invalid input")]
+    Invalid(Vec<Violation>),
+    #[error("account not found")]
+    NotFound,
+    #[error("account already exists")]
+    AlreadyExists,
+}
+
+pub const DEFAULT_DISCONNECT_REASON: &str = "session_lost";
+
+pub fn decide(state: &State, cmd: &Command, ctx: &Context) -> Result<Vec<AccountEvent>, DomainError> {
+    let mut v = Violations::default();
+    match (state, cmd) {
+        (Some(_), Command::Connect { .. }) => Err(DomainError::AlreadyExists),
+        (None, Command::Connect { account_id, integration, reconnect_url, history_sync_until }) => {
+            if integrations::find(integration).is_none() {
+                v.add("integration", "This integration does not exist.");
+            }
+            v.check_url("reconnectUrl", Some(reconnect_url));
+            v.check_history(history_sync_until.as_ref(), ctx.now);
+            v.into_result()?;
+            let mut events = vec![AccountEvent::AccountConnected(Connected {
+                account_id: *account_id,
+                client_id: ctx.client_id,
+                integration: integration.clone(),
+                created_by: ctx.actor.clone(),
+                reconnect_url: reconnect_url.clone(),
+                connected_at: ctx.now,
+            })];
+            if history_sync_until.is_some() {
+                events.push(AccountEvent::HistorySyncSet(HistorySync {
+                    history_sync_until: *history_sync_until,
+                }));
+            }
+            Ok(events)
+        }
+        (None, _) => Err(DomainError::NotFound),
+        (Some(a), Command::Authorize(p)) => {
+            v.check_text("platformId", Some(&p.platform_id), MAX_NAME, true);
+            v.check_text("platformUsername", p.platform_username.as_ref(), MAX_NAME, true);
+            v.check_text("username", p.username.as_ref(), MAX_NAME, true);
+            v.check_text("description", p.description.as_ref(), MAX_DESCRIPTION, false);
+            v.check_url("avatarUrl", p.avatar_url.as_ref());
+            v.into_result()?;
+            let same = a.is_authorized
+                && a.username == p.username
+                && a.description == p.description
+                && a.avatar_url == p.avatar_url
+                && a.platform_id.as_ref() == Some(&p.platform_id)
+                && a.platform_username == p.platform_username;
+            Ok(if same { vec![] } else { vec![AccountEvent::AccountAuthorized(p.clone())] })
+        }
+        (Some(a), Command::Disconnect { reason, reconnect_url }) => {
+            v.check_text("reason", reason.as_ref(), MAX_NAME, true);
+            v.check_url("reconnectUrl", Some(reconnect_url));
+            v.into_result()?;
+            if !a.is_authorized && a.disconnected_at.is_some() {
+                return Ok(vec![]); // already disconnected: the report changes nothing
+            }
+            Ok(vec![AccountEvent::AccountDisconnected(Disconnected {
+                reason: reason.clone().unwrap_or_else(|| DEFAULT_DISCONNECT_REASON.to_string()),
+                reconnect_url: reconnect_url.clone(),
+                disconnected_at: ctx.now,
+            })])
+        }
+        (Some(a), Command::Update(c)) => decide_update(a, c, ctx, v),
+        (Some(_), Command::Remove) => Ok(vec![AccountEvent::AccountRemoved(Removed {})]),
+    }
+}
+
+fn decide_update(a: &Account, c: &Changes, ctx: &Context, mut v: Violations) -> Result<Vec<AccountEvent>, DomainError> {
+    let pick = |patch: &Patch<String>, current: &Option<String>| match patch {
+        Some(new) => new.clone(),
+        None => current.clone(),
+    };
+    let next = Writable {
+        username: pick(&c.username, &a.username),
+        description: pick(&c.description, &a.description),
+        avatar_url: pick(&c.avatar_url, &a.avatar_url),
+        share_past_history: c.share_past_history.unwrap_or(a.share_past_history),
+    };
+    // Validate only what the request sets: stored values were valid when written.
+    if let Some(u) = &c.username {
+        v.check_text("username", u.as_ref(), MAX_NAME, true);
+    }
+    if let Some(d) = &c.description {
+        v.check_text("description", d.as_ref(), MAX_DESCRIPTION, false);
+    }
+    if let Some(url) = &c.avatar_url {
+        v.check_url("avatarUrl", url.as_ref());
+    }
+    if let Some(h) = &c.history_sync_until {
+        v.check_history(h.as_ref(), ctx.now);
+    }
+    v.into_result()?;
+
+    let mut events = vec![];
+    let current = Writable {
+        username: a.username.clone(),
+        description: a.description.clone(),
+        avatar_url: a.avatar_url.clone(),
+        share_past_history: a.share_past_history,
+    };
+    if next != current {
+        events.push(AccountEvent::AccountUpdated(next));
+    }
+    if let Some(h) = c.history_sync_until {
+        if h != a.history_sync_until {
+            events.push(AccountEvent::HistorySyncSet(HistorySync { history_sync_until: h }));
+        }
+    }
+    Ok(events)
+}
+
+#[derive(Default)]
+struct Violations(Vec<Violation>);
+
+impl Violations {
+    fn add(&mut self, path: &str, message: &str) {
+        self.0.push(Violation { property_path: path.into(), message: message.into() });
+    }
+
+    fn check_text(&mut self, path: &str, value: Option<&String>, max: usize, not_blank: bool) {
+        let Some(s) = value else { return };
+        if not_blank && s.trim().is_empty() {
+            self.add(path, "This value should not be blank.");
+        } else if s.chars().count() > max {
+            self.add(path, &format!("This value is too long. It should have {max} characters or less."));
+        } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            self.add(path, "This value contains control characters.");
+        }
+    }
+
+    fn check_url(&mut self, path: &str, value: Option<&String>) {
+        let Some(s) = value else { return };
+        if s.len() > MAX_URL {
+            self.add(path, &format!("This value is too long. It should have {MAX_URL} characters or less."));
+        } else if !is_http_url(s) {
+            self.add(path, "This value is not a valid URL.");
+        }
+    }
+
+    fn check_history(&mut self, value: Option<&Timestamp>, now: Timestamp) {
+        if value.is_some_and(|t| *t > now) {
+            self.add("historySyncUntil", "This value should not be in the future.");
+        }
+    }
+
+    fn into_result(self) -> Result<(), DomainError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Invalid(self.0))
+        }
+    }
+}
+
+/// An absolute `http(s)` URL with a host and no whitespace or control characters.
+pub fn is_http_url(s: &str) -> bool {
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let Some(rest) = rest else { return false };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or("");
+    !host.is_empty() && !host.starts_with(':') && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}

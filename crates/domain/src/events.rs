@@ -1,0 +1,291 @@
+//! The account events, their stored envelope, and the hash chain over a stream.
+
+use crate::time::{self, serde_opt_ts, serde_ts, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Schema version written with every new event; bump it (and add an upcaster in
+/// [`StoredEvent::event`]) when a payload's shape changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `prev_hash` of the first event of every stream.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The account lifecycle. The variant name is the stored event type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum AccountEvent {
+    AccountConnected(Connected),
+    AccountAuthorized(Profile),
+    AccountDisconnected(Disconnected),
+    HistorySyncSet(HistorySync),
+    AccountUpdated(Writable),
+    AccountRemoved(Removed),
+}
+
+/// Every event type, in one place (docs, OpenAPI and tests read it).
+pub const EVENT_TYPES: &[&str] = &[
+    "AccountConnected",
+    "AccountAuthorized",
+    "AccountDisconnected",
+    "HistorySyncSet",
+    "AccountUpdated",
+    "AccountRemoved",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Connected {
+    pub account_id: Uuid,
+    pub client_id: Uuid,
+    /// Integration id (`whatsapp`, …).
+    pub integration: String,
+    /// Subject of the token that created the account (customers see only their own).
+    pub created_by: String,
+    pub reconnect_url: String,
+    #[serde(with = "serde_ts")]
+    pub connected_at: Timestamp,
+}
+
+/// The channel profile reported by the connector after a finished sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Profile {
+    pub username: Option<String>,
+    pub description: Option<String>,
+    pub avatar_url: Option<String>,
+    pub platform_id: String,
+    pub platform_username: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Disconnected {
+    pub reason: String,
+    pub reconnect_url: String,
+    #[serde(with = "serde_ts")]
+    pub disconnected_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HistorySync {
+    #[serde(with = "serde_opt_ts")]
+    pub history_sync_until: Option<Timestamp>,
+}
+
+/// The full new value of every field a PUT may change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Writable {
+    pub username: Option<String>,
+    pub description: Option<String>,
+    pub avatar_url: Option<String>,
+    pub share_past_history: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Removed {}
+
+impl AccountEvent {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::AccountConnected(_) => "AccountConnected",
+            Self::AccountAuthorized(_) => "AccountAuthorized",
+            Self::AccountDisconnected(_) => "AccountDisconnected",
+            Self::HistorySyncSet(_) => "HistorySyncSet",
+            Self::AccountUpdated(_) => "AccountUpdated",
+            Self::AccountRemoved(_) => "AccountRemoved",
+        }
+    }
+
+    pub fn payload(&self) -> Value {
+        let mut v = serde_json::to_value(self).expect("events serialize");
+        v.get_mut("payload").map(Value::take).unwrap_or(Value::Null)
+    }
+}
+
+/// Who did it, for whom, and when: recorded with every event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    pub tenant: Uuid,
+    pub actor: String,
+    pub correlation_id: String,
+    pub recorded_at: Timestamp,
+}
+
+/// An event as stored: the envelope every store keeps, and what auditors read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredEvent {
+    pub stream_id: Uuid,
+    pub version: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub schema_version: u32,
+    pub payload: Value,
+    pub tenant: Uuid,
+    pub actor: String,
+    pub correlation_id: String,
+    #[serde(with = "serde_ts")]
+    pub recorded_at: Timestamp,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("event {stream_id} v{version}: unknown schema version {schema_version} of {event_type}")]
+    UnknownSchema { stream_id: Uuid, version: u64, event_type: String, schema_version: u32 },
+    #[error("event {stream_id} v{version}: cannot decode {event_type}: {reason}")]
+    Payload { stream_id: Uuid, version: u64, event_type: String, reason: String },
+}
+
+impl StoredEvent {
+    /// Decodes the domain event (upcasting older schema versions here when they exist).
+    pub fn event(&self) -> Result<AccountEvent, DecodeError> {
+        if self.schema_version != SCHEMA_VERSION {
+            return Err(DecodeError::UnknownSchema {
+                stream_id: self.stream_id,
+                version: self.version,
+                event_type: self.event_type.clone(),
+                schema_version: self.schema_version,
+            });
+        }
+        let tagged = serde_json::json!({ "type": self.event_type, "payload": self.payload });
+        serde_json::from_value(tagged).map_err(|e| DecodeError::Payload {
+            stream_id: self.stream_id,
+            version: self.version,
+            event_type: self.event_type.clone(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The canonical encoding the hash covers: a JSON object of every field but the
+    /// two hashes, keys sorted by code point at every depth, no whitespace.
+    pub fn canonical(&self) -> String {
+        let v = serde_json::json!({
+            "actor": self.actor,
+            "correlationId": self.correlation_id,
+            "payload": self.payload,
+            "recordedAt": time::format(&self.recorded_at),
+            "schemaVersion": self.schema_version,
+            "streamId": self.stream_id,
+            "tenant": self.tenant,
+            "type": self.event_type,
+            "version": self.version,
+        });
+        let mut out = String::new();
+        write_canonical(&v, &mut out);
+        out
+    }
+
+    /// `hex(sha256(prev_hash || "\n" || canonical))`.
+    pub fn compute_hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.prev_hash.as_bytes());
+        h.update(b"\n");
+        h.update(self.canonical().as_bytes());
+        hex::encode(h.finalize())
+    }
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// Turns freshly decided events into stored events: numbered after `version`,
+/// each hash chained to the one before (`prev_hash` of the stream head).
+pub fn seal(
+    stream_id: Uuid,
+    version: u64,
+    prev_hash: &str,
+    events: &[AccountEvent],
+    meta: &Metadata,
+) -> Vec<StoredEvent> {
+    let mut prev = prev_hash.to_string();
+    let mut out = Vec::with_capacity(events.len());
+    for (i, e) in events.iter().enumerate() {
+        let mut stored = StoredEvent {
+            stream_id,
+            version: version + 1 + i as u64,
+            event_type: e.event_type().to_string(),
+            schema_version: SCHEMA_VERSION,
+            payload: e.payload(),
+            tenant: meta.tenant,
+            actor: meta.actor.clone(),
+            correlation_id: meta.correlation_id.clone(),
+            recorded_at: time::truncate(meta.recorded_at),
+            prev_hash: prev.clone(),
+            hash: String::new(),
+        };
+        stored.hash = stored.compute_hash();
+        prev = stored.hash.clone();
+        out.push(stored);
+    }
+    out
+}
+
+/// What is wrong with a stream's chain, if anything.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("stream {stream_id}: expected version {expected}, found {found}")]
+    VersionGap { stream_id: Uuid, expected: u64, found: u64 },
+    #[error("stream {stream_id} v{version}: prev_hash does not match the previous event's hash")]
+    BrokenLink { stream_id: Uuid, version: u64 },
+    #[error("stream {stream_id} v{version}: hash does not match the event's content")]
+    BadHash { stream_id: Uuid, version: u64 },
+    #[error("stream {stream_id} v{version}: event belongs to stream {found}")]
+    WrongStream { stream_id: Uuid, version: u64, found: Uuid },
+}
+
+/// Checks one stream: versions 1..n without gaps, every link and every hash.
+pub fn verify_chain(stream_id: Uuid, events: &[StoredEvent]) -> Result<(), ChainError> {
+    let mut prev = GENESIS_HASH.to_string();
+    for (i, e) in events.iter().enumerate() {
+        let expected = i as u64 + 1;
+        if e.stream_id != stream_id {
+            return Err(ChainError::WrongStream { stream_id, version: e.version, found: e.stream_id });
+        }
+        if e.version != expected {
+            return Err(ChainError::VersionGap { stream_id, expected, found: e.version });
+        }
+        if e.prev_hash != prev {
+            return Err(ChainError::BrokenLink { stream_id, version: e.version });
+        }
+        if e.compute_hash() != e.hash {
+            return Err(ChainError::BadHash { stream_id, version: e.version });
+        }
+        prev = e.hash.clone();
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The store contract: behaviour every implementation must show. Each check is a
+//! plain async function over a fresh, empty store; [`store_contract_tests!`]
+//! turns them into one `#[tokio::test]` each for a given implementation.
+
+use crate::{Commit, ListQuery, Store, StoreError, Tenant, User};
+use inbox_domain::{execute, project, time, Changes, Command, Context, Profile, State, StoredEvent};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Expands to one test per contract check; `$make` is an async expression giving
+/// a fresh, empty store (an `impl Store + 'static`).
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make:expr) => {
+        $crate::store_contract_tests!(@each $make;
+            commit_then_load, stale_version_conflicts_and_writes_nothing, racing_commits_have_one_winner,
+            empty_commit_writes_nothing, removal_hides_account_keeps_events, clients_are_isolated,
+            list_filters_orders_and_pages, all_events_by_tenant_in_order, directory_users_and_tenants);
+    };
+    (@each $make:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let store = std::sync::Arc::new($make);
+                $crate::contract::$name(store).await;
+            }
+        )*
+    };
+}
+
+pub fn ctx(client: Uuid, actor: &str) -> Context {
+    Context { client_id: client, actor: actor.into(), now: time::truncate(chrono::Utc::now()) }
+}
+
+fn connect(integration: &str) -> Command {
+    Command::Connect {
+        account_id: Uuid::new_v4(),
+        integration: integration.into(),
+        reconnect_url: "https://connect.example.test/x".into(),
+        history_sync_until: None,
+    }
+}
+
+/// Runs a command against the store the way the API does (read model → decide → commit).
+pub async fn run(store: &dyn Store, id: Uuid, cmd: &Command, ctx: &Context) -> Result<State, StoreError> {
+    let state = store.get_account(ctx.client_id, id).await?;
+    let (events, next) = execute(&state, id, cmd, ctx, "contract").expect("command accepted");
+    let expected_version = state.as_ref().map_or(0, |a| a.version);
+    store.commit(Commit { stream_id: id, client_id: ctx.client_id, expected_version, events, state: next.clone() }).await?;
+    Ok(next)
+}
+
+async fn create(store: &dyn Store, ctx: &Context, integration: &str) -> Uuid {
+    let cmd = connect(integration);
+    let Command::Connect { account_id, .. } = cmd else { unreachable!() };
+    run(store, account_id, &cmd, ctx).await.unwrap();
+    account_id
+}
+
+fn authorize() -> Command {
+    Command::Authorize(Profile { platform_id: "42".into(), username: Some("Ann".into()), ..Default::default() })
+}
+
+pub async fn commit_then_load(store: Arc<impl Store>) {
+    let c = ctx(Uuid::new_v4(), "u1");
+    let id = create(&*store, &c, "whatsapp").await;
+    run(&*store, id, &authorize(), &c).await.unwrap();
+    let events = store.load_stream(id).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.version).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(events[0].event_type, "AccountConnected");
+    assert_eq!(events[1].prev_hash, events[0].hash);
+    inbox_domain::verify_chain(id, &events).unwrap();
+    let stored = store.get_account(c.client_id, id).await.unwrap().unwrap();
+    assert_eq!(Some(stored.clone()), project(&events).unwrap(), "read model equals replay");
+    assert!(stored.is_authorized);
+    assert_eq!(stored.version, 2);
+}
+
+pub async fn stale_version_conflicts_and_writes_nothing(store: Arc<impl Store>) {
+    let c = ctx(Uuid::new_v4(), "u1");
+    let id = create(&*store, &c, "x").await;
+    let before = store.get_account(c.client_id, id).await.unwrap();
+    // Decide on a state that is one version behind the stored head.
+    let (events, next) = execute(&None, id, &connect("x"), &c, "stale").unwrap();
+    let err = store
+        .commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 0, events, state: next })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { expected: 0, .. }), "{err:?}");
+    assert_eq!(store.load_stream(id).await.unwrap().len(), 1);
+    assert_eq!(store.get_account(c.client_id, id).await.unwrap(), before);
+}
+
+pub async fn racing_commits_have_one_winner(store: Arc<impl Store + 'static>) {
+    let c = ctx(Uuid::new_v4(), "u1");
+    let id = create(&*store, &c, "x").await;
+    let state = store.get_account(c.client_id, id).await.unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let (store, c, state) = (store.clone(), c.clone(), state.clone());
+            tokio::spawn(async move {
+                let cmd = Command::Update(Changes { username: Some(Some(format!("n{i}"))), ..Default::default() });
+                let (events, next) = execute(&state, id, &cmd, &c, "race").unwrap();
+                store.commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 1, events, state: next }).await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => wins += 1,
+            Err(StoreError::Conflict { .. }) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    let events = store.load_stream(id).await.unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(store.get_account(c.client_id, id).await.unwrap(), project(&events).unwrap());
+}
+
+pub async fn empty_commit_writes_nothing(store: Arc<impl Store>) {
+    let c = ctx(Uuid::new_v4(), "u1");
+    let id = create(&*store, &c, "x").await;
+    let state = store.get_account(c.client_id, id).await.unwrap();
+    let (events, next) = execute(&state, id, &Command::Update(Changes::default()), &c, "noop").unwrap();
+    assert!(events.is_empty());
+    store.commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 1, events, state: next }).await.unwrap();
+    assert_eq!(store.load_stream(id).await.unwrap().len(), 1);
+}
+
+pub async fn removal_hides_account_keeps_events(store: Arc<impl Store>) {
+    let c = ctx(Uuid::new_v4(), "u1");
+    let id = create(&*store, &c, "gmail").await;
+    assert_eq!(run(&*store, id, &Command::Remove, &c).await.unwrap(), None);
+    assert_eq!(store.get_account(c.client_id, id).await.unwrap(), None);
+    let page = store.list_accounts(c.client_id, &ListQuery { limit: 30, ..Default::default() }).await.unwrap();
+    assert_eq!(page.total, 0);
+    let events = store.load_stream(id).await.unwrap();
+    assert_eq!(events.last().unwrap().event_type, "AccountRemoved");
+    assert_eq!(project(&events).unwrap(), None);
+}
+
+pub async fn clients_are_isolated(store: Arc<impl Store>) {
+    let a = ctx(Uuid::new_v4(), "ua");
+    let b = ctx(Uuid::new_v4(), "ub");
+    let id = create(&*store, &a, "x").await;
+    create(&*store, &b, "x").await;
+    assert_eq!(store.get_account(b.client_id, id).await.unwrap(), None);
+    let page = store.list_accounts(b.client_id, &ListQuery { limit: 30, ..Default::default() }).await.unwrap();
+    assert_eq!(page.total, 1);
+    assert!(page.items.iter().all(|acc| acc.client_id == b.client_id && acc.id != id));
+}
+
+pub async fn list_filters_orders_and_pages(store: Arc<impl Store>) {
+    let c = ctx(Uuid::new_v4(), "owner");
+    let other = ctx(c.client_id, "customer");
+    let mut ids = vec![];
+    for i in 0..7 {
+        let who = if i % 3 == 0 { &other } else { &c };
+        let id = create(&*store, who, if i % 2 == 0 { "whatsapp" } else { "telegram" }).await;
+        if i < 2 {
+            run(&*store, id, &authorize(), &c).await.unwrap();
+        }
+        ids.push(id);
+    }
+    let q = |f: fn(&mut ListQuery)| {
+        let mut q = ListQuery { limit: 30, ..Default::default() };
+        f(&mut q);
+        q
+    };
+    let all = store.list_accounts(c.client_id, &q(|_| {})).await.unwrap();
+    assert_eq!(all.total, 7);
+    let keys: Vec<_> = all.items.iter().map(|a| (a.created_at, a.id)).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "ordered by creation, then id");
+
+    let wa = store.list_accounts(c.client_id, &q(|q| q.account_type = Some("whatsapp".into()))).await.unwrap();
+    assert_eq!((wa.total, wa.items.len()), (4, 4));
+    assert!(wa.items.iter().all(|a| a.integration == "whatsapp"));
+    let auth = store.list_accounts(c.client_id, &q(|q| q.is_authorized = Some(true))).await.unwrap();
+    assert_eq!(auth.total, 2);
+    let unauth_tg = store
+        .list_accounts(c.client_id, &q(|q| (q.is_authorized, q.account_type) = (Some(false), Some("telegram".into()))))
+        .await
+        .unwrap();
+    assert_eq!(unauth_tg.total, 2);
+    let mine = store.list_accounts(c.client_id, &q(|q| q.created_by = Some("customer".into()))).await.unwrap();
+    assert_eq!(mine.total, 3);
+    assert!(mine.items.iter().all(|a| a.created_by == "customer"));
+
+    let page2 = store.list_accounts(c.client_id, &ListQuery { offset: 3, limit: 3, ..Default::default() }).await.unwrap();
+    assert_eq!(page2.total, 7);
+    assert_eq!(page2.items, all.items[3..6].to_vec());
+    let past = store.list_accounts(c.client_id, &ListQuery { offset: 30, limit: 30, ..Default::default() }).await.unwrap();
+    assert_eq!((past.total, past.items.len()), (7, 0));
+}
+
+pub async fn all_events_by_tenant_in_order(store: Arc<impl Store>) {
+    let a = ctx(Uuid::new_v4(), "ua");
+    let b = ctx(Uuid::new_v4(), "ub");
+    for _ in 0..3 {
+        let id = create(&*store, &a, "x").await;
+        run(&*store, id, &authorize(), &a).await.unwrap();
+    }
+    create(&*store, &b, "x").await;
+    let of_a = store.all_events(Some(a.client_id)).await.unwrap();
+    assert_eq!(of_a.len(), 6);
+    assert!(of_a.iter().all(|e| e.tenant == a.client_id));
+    let keys: Vec<_> = of_a.iter().map(|e| (e.stream_id, e.version)).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    let every: Vec<StoredEvent> = store.all_events(None).await.unwrap();
+    assert!(every.len() >= 7);
+    assert!(every.iter().any(|e| e.tenant == b.client_id));
+}
+
+pub async fn directory_users_and_tenants(store: Arc<impl Store>) {
+    let now = time::truncate(chrono::Utc::now());
+    let t = Tenant { id: Uuid::new_v4(), name: "Acme".into(), plan: "enterprise".into(), created_at: now };
+    store.create_tenant(&t).await.unwrap();
+    assert!(store.has_tenants().await.unwrap());
+    assert_eq!(store.get_tenant(t.id).await.unwrap(), Some(t.clone()));
+    assert_eq!(store.get_tenant(Uuid::new_v4()).await.unwrap(), None);
+    let name = format!("ann-{}", Uuid::new_v4());
+    let u = User {
+        id: Uuid::new_v4(),
+        tenant_id: t.id,
+        username: name.clone(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        roles: vec!["ROLE_OWNER".into()],
+        created_at: now,
+    };
+    store.create_user(&u).await.unwrap();
+    assert_eq!(store.find_user(&name).await.unwrap(), Some(u.clone()));
+    assert_eq!(store.find_user("nobody").await.unwrap(), None);
+    let dup = User { id: Uuid::new_v4(), ..u };
+    assert!(matches!(store.create_user(&dup).await, Err(StoreError::Duplicate(_))));
+}

@@ -1,0 +1,121 @@
+//! Storage behind narrow traits: the event store (append with optimistic
+//! concurrency, updating the read model in the same transaction), account reads,
+//! and the directory of clients and users. One implementation per backend; every
+//! implementation passes the [`contract`] suite.
+
+pub mod contract;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use inbox_domain::{Account, State, StoredEvent, Timestamp};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The stream moved on since it was read: the caller may reload and retry.
+    #[error("version conflict on stream {stream_id}: expected version {expected}")]
+    Conflict { stream_id: Uuid, expected: u64 },
+    /// A unique value (a username) is taken.
+    #[error("{0} already exists")]
+    Duplicate(String),
+    /// The backend cannot be reached or is overloaded; worth retrying later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data that cannot be read back, or a backend error that retrying won't fix.
+    #[error("store error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What one command writes, atomically: its new events, and the read model after
+/// them (`None` removes it from reads).
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub stream_id: Uuid,
+    pub client_id: Uuid,
+    /// The stream's version the events were decided on (0 for a new stream).
+    pub expected_version: u64,
+    pub events: Vec<StoredEvent>,
+    pub state: State,
+}
+
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Appends the events if the stream is still at `expected_version`, and writes
+    /// the read model, in one transaction. Otherwise [`StoreError::Conflict`] and
+    /// nothing is written. A commit without events writes nothing.
+    async fn commit(&self, commit: Commit) -> Result<()>;
+    /// Every event of one stream, in version order.
+    async fn load_stream(&self, stream_id: Uuid) -> Result<Vec<StoredEvent>>;
+    /// Every event of every stream (of one tenant, if given), ordered by stream
+    /// then version: the input of replay and audit.
+    async fn all_events(&self, tenant: Option<Uuid>) -> Result<Vec<StoredEvent>>;
+}
+
+/// Filters and page of an account listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub account_type: Option<String>,
+    pub is_authorized: Option<bool>,
+    /// Only the accounts created by this subject (customers see only their own).
+    pub created_by: Option<String>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Ordered by creation (`createdAt`, then id).
+    pub items: Vec<Account>,
+    /// Matching accounts in all pages.
+    pub total: u64,
+}
+
+#[async_trait]
+pub trait AccountReads: Send + Sync {
+    /// One active account of one client; another client's account is `None`.
+    async fn get_account(&self, client_id: Uuid, id: Uuid) -> Result<Option<Account>>;
+    async fn list_accounts(&self, client_id: Uuid, query: &ListQuery) -> Result<Page>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tenant {
+    pub id: Uuid,
+    pub name: String,
+    pub plan: String,
+    #[serde(with = "inbox_domain::time::serde_ts")]
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// Unique across all tenants: the login name.
+    pub username: String,
+    /// PHC string (argon2id).
+    pub password_hash: String,
+    pub roles: Vec<String>,
+    #[serde(with = "inbox_domain::time::serde_ts")]
+    pub created_at: Timestamp,
+}
+
+#[async_trait]
+pub trait Directory: Send + Sync {
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
+    async fn get_tenant(&self, id: Uuid) -> Result<Option<Tenant>>;
+    async fn has_tenants(&self) -> Result<bool>;
+    /// [`StoreError::Duplicate`] if the username is taken.
+    async fn create_user(&self, user: &User) -> Result<()>;
+    async fn find_user(&self, username: &str) -> Result<Option<User>>;
+}
+
+/// Everything the API needs from one backend.
+pub trait Store: EventStore + AccountReads + Directory {}
+impl<T: EventStore + AccountReads + Directory> Store for T {}
