@@ -1,1 +1,123 @@
+//! The Accounts HTTP API: one handler per endpoint of the [route table](routes),
+//! over `http` types so the same code serves Lambda and the local server.
 
+pub mod auth;
+pub mod config;
+mod error;
+mod handlers;
+pub mod openapi;
+mod query;
+pub mod resources;
+pub mod routes;
+
+use auth::{Keys, Principal};
+use bytes::Bytes;
+use http::{header, HeaderValue, StatusCode};
+use inbox_store::Store;
+use routes::{Access, Resolved, Route};
+use serde::Serialize;
+use std::sync::Arc;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use routes::{Endpoint, ROUTES};
+
+pub type Request = http::Request<Bytes>;
+pub type Response = http::Response<Bytes>;
+
+/// Everything a handler needs, built once per process.
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub config: Config,
+    keys: Keys,
+}
+
+/// Per-request facts every handler may use.
+pub(crate) struct Call {
+    pub principal: Option<Principal>,
+    pub params: Vec<String>,
+    pub request_id: String,
+}
+
+impl Call {
+    fn principal(&self) -> &Principal {
+        self.principal.as_ref().expect("route requires authentication")
+    }
+}
+
+impl App {
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        let keys = Keys::new(&config.jwt_secret, config.token_ttl_seconds);
+        App { store, config, keys }
+    }
+
+    /// Configuration and store from the environment (see [`Config::from_env`]).
+    pub fn from_env() -> Result<Self, String> {
+        let config = Config::from_env().map_err(|e| e.to_string())?;
+        let store = config::open_store(&config).map_err(|e| e.to_string())?;
+        Ok(Self::new(config, store))
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Answers a request. `only` restricts the app to one endpoint (a Lambda
+    /// function); any other path is then a 404, as it is for API Gateway.
+    pub async fn handle(&self, req: Request, only: Option<Endpoint>) -> Response {
+        let started = std::time::Instant::now();
+        let request_id = request_id(&req);
+        let (method, path) = (req.method().clone(), req.uri().path().to_string());
+        let result = match routes::resolve(&method, &path) {
+            Resolved::Found(route, params) if only.is_none_or(|e| e == route.endpoint) => {
+                self.dispatch(route, params, req, &request_id).await
+            }
+            Resolved::MethodNotAllowed(allow) if only.is_none() => Err(ApiError::method_not_allowed(&method, &path, allow)),
+            _ => Err(ApiError::new(StatusCode::NOT_FOUND, format!("No route found for \"{method} {path}\""))),
+        };
+        let mut resp = result.unwrap_or_else(ApiError::into_response);
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert("x-request-id", v);
+        }
+        let status = resp.status().as_u16();
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(%method, %path, status, request_id, elapsed_ms, "request");
+        resp
+    }
+
+    async fn dispatch(&self, route: &Route, params: Vec<String>, req: Request, request_id: &str) -> Result<Response, ApiError> {
+        let principal = match route.access {
+            Access::Public => None,
+            Access::Roles(allowed) => {
+                let p = self.keys.verify(auth::bearer(req.headers())?)?;
+                if !p.roles.iter().any(|r| allowed.contains(r)) {
+                    return Err(ApiError::forbidden());
+                }
+                Some(p)
+            }
+        };
+        let call = Call { principal, params, request_id: request_id.to_string() };
+        handlers::handle(self, route.endpoint, &call, req).await
+    }
+}
+
+/// The caller's correlation id if it sent a sensible one, else a new one.
+fn request_id(req: &Request) -> String {
+    ["x-request-id", "x-correlation-id", "lambda-runtime-aws-request-id"]
+        .iter()
+        .filter_map(|h| req.headers().get(*h)?.to_str().ok())
+        .find(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
+}
+
+pub(crate) fn json_response(status: StatusCode, content_type: &'static str, body: &impl Serialize) -> Response {
+    let bytes = serde_json::to_vec(body).expect("responses serialize");
+    let mut resp = Response::new(Bytes::from(bytes));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+pub(crate) fn jsonld(status: StatusCode, body: &impl Serialize) -> Response {
+    json_response(status, "application/ld+json; charset=utf-8", body)
+}

@@ -1,1 +1,188 @@
-fn main() {}
+//! `inbox`: the local server, tenants and users — on whichever store the
+//! environment configures (the embedded SQLite file by default).
+
+mod serve;
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, Subcommand, ValueEnum};
+use inbox_api::auth::{hash_password, Role};
+use inbox_api::{config, Config};
+use inbox_store::{Store, StoreError, Tenant, User};
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "inbox", version, about = "Inbox Accounts: run the API locally and administer its store")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve every route of the API in one process.
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: std::net::SocketAddr,
+        /// Do not create the demo client on an empty store.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Manage clients (tenants).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCmd,
+    },
+    /// Manage users who log in with a password.
+    User {
+        #[command(subcommand)]
+        command: UserCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    /// Create a client; prints only its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "free")]
+        plan: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user of a client; prints only its id.
+    Create {
+        /// The client's id.
+        #[arg(long)]
+        tenant: Uuid,
+        #[arg(long)]
+        username: String,
+        /// At least 8 characters. Stored as an argon2id hash.
+        #[arg(long, env = "INBOX_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Owner,
+    Customer,
+    Auditor,
+    Connector,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Owner => Role::Owner,
+            RoleArg::Customer => Role::Customer,
+            RoleArg::Auditor => Role::Auditor,
+            RoleArg::Connector => Role::Connector,
+        }
+    }
+}
+
+pub const MIN_PASSWORD: usize = 8;
+
+#[tokio::main]
+async fn main() {
+    init_tracing();
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let store = config::open_store(&config).context("cannot open the store")?;
+    match cli.command {
+        Cmd::Serve { listen, no_demo } => serve::serve(config, store, listen, !no_demo).await,
+        Cmd::Tenant { command: TenantCmd::Create { name, plan } } => {
+            println!("{}", create_tenant(&*store, &name, &plan).await?);
+            Ok(())
+        }
+        Cmd::User { command: UserCmd::Create { tenant, username, password, role } } => {
+            println!("{}", create_user(&*store, tenant, &username, &password, role.into()).await?);
+            Ok(())
+        }
+    }
+}
+
+pub async fn create_tenant(store: &dyn Store, name: &str, plan: &str) -> anyhow::Result<Uuid> {
+    let (name, plan) = (name.trim(), plan.trim());
+    if name.is_empty() || plan.is_empty() {
+        bail!("the tenant name and plan must not be blank");
+    }
+    let tenant = Tenant { id: Uuid::new_v4(), name: name.into(), plan: plan.into(), created_at: now() };
+    store.create_tenant(&tenant).await?;
+    Ok(tenant.id)
+}
+
+pub async fn create_user(
+    store: &dyn Store,
+    tenant: Uuid,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> anyhow::Result<Uuid> {
+    let username = username.trim();
+    if username.is_empty() || username.len() > 180 {
+        bail!("the username must have 1 to 180 characters");
+    }
+    if password.chars().count() < MIN_PASSWORD {
+        bail!("the password must have at least {MIN_PASSWORD} characters");
+    }
+    if store.get_tenant(tenant).await?.is_none() {
+        bail!("there is no tenant {tenant} (create one with `inbox tenant create`)");
+    }
+    let user = User {
+        id: Uuid::new_v4(),
+        tenant_id: tenant,
+        username: username.into(),
+        password_hash: hash_password(password),
+        roles: vec![role.claim().to_string()],
+        created_at: now(),
+    };
+    match store.create_user(&user).await {
+        Err(StoreError::Duplicate(_)) => bail!("the username {username:?} is taken"),
+        other => other?,
+    }
+    Ok(user.id)
+}
+
+fn now() -> inbox_domain::Timestamp {
+    inbox_domain::time::truncate(std::time::SystemTime::now().into())
+}
+
+/// Logs on stderr (stdout carries only command results); `INBOX_LOG_FORMAT=json`
+/// for JSON lines; level from `RUST_LOG` (default info).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("INBOX_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// The demo client a newcomer can log in to at once.
+pub const DEMO_USERNAME: &str = "owner@demo.test";
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+pub async fn ensure_demo(store: &Arc<dyn Store>) -> anyhow::Result<Option<Uuid>> {
+    if store.has_tenants().await? {
+        return Ok(None);
+    }
+    let tenant = create_tenant(&**store, "Demo", "free").await?;
+    create_user(&**store, tenant, DEMO_USERNAME, DEMO_PASSWORD, Role::Owner).await?;
+    Ok(Some(tenant))
+}

@@ -1,1 +1,63 @@
+//! Runs one endpoint of the API as a Lambda function behind API Gateway (or
+//! `cargo lambda watch`). Config and store are built once, at init.
 
+use bytes::Bytes;
+use inbox_api::{App, Endpoint};
+use lambda_http::{service_fn, Body, RequestExt};
+use std::sync::Arc;
+
+pub use lambda_http::Error;
+
+pub async fn run(endpoint: Endpoint) -> Result<(), Error> {
+    init_tracing();
+    let app = Arc::new(App::from_env().map_err(|e| {
+        tracing::error!(error = %e, "cannot start");
+        e
+    })?);
+    tracing::info!(function = endpoint.route().function, "ready");
+    lambda_http::run(service_fn(move |req: lambda_http::Request| {
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(&app, endpoint, req).await) }
+    }))
+    .await
+}
+
+/// Converts the Lambda request, lets the app answer, converts back.
+pub async fn handle(app: &App, endpoint: Endpoint, req: lambda_http::Request) -> lambda_http::Response<Body> {
+    let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
+    let (mut parts, body) = req.into_parts();
+    if let Some(id) = request_id.and_then(|id| http::HeaderValue::from_str(&id).ok()) {
+        parts.headers.entry("lambda-runtime-aws-request-id").or_insert(id);
+    }
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(s) => Bytes::from(s),
+        Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    let resp = app.handle(http::Request::from_parts(parts, bytes), Some(endpoint)).await;
+    let (parts, body) = resp.into_parts();
+    let body = if body.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(body.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        }
+    };
+    lambda_http::Response::from_parts(parts, body)
+}
+
+/// JSON logs, as CloudWatch wants them; level from `RUST_LOG` (default info).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_ansi(false)
+        .without_time() // CloudWatch stamps every line
+        .with_target(false)
+        .init();
+}

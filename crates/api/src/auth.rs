@@ -1,0 +1,224 @@
+//! Authentication: JWT issue and validation, roles, argon2id password hashes.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use inbox_store::User;
+use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Dashboard owner: everything on all accounts of its client.
+    Owner,
+    /// Embedded-inbox user: creates accounts; reads and changes only its own.
+    Customer,
+    /// Reads accounts and their history, nothing else.
+    Auditor,
+    /// The channel connector service: reports sign-ins and lost sessions.
+    Connector,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Customer, Role::Auditor, Role::Connector];
+
+    /// The role as carried in tokens (`ROLE_OWNER`, …).
+    pub fn claim(self) -> &'static str {
+        match self {
+            Role::Owner => "ROLE_OWNER",
+            Role::Customer => "ROLE_CUSTOMER",
+            Role::Auditor => "ROLE_AUDITOR",
+            Role::Connector => "ROLE_CONNECTOR",
+        }
+    }
+
+    /// The short name used on the command line (`owner`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Customer => "customer",
+            Role::Auditor => "auditor",
+            Role::Connector => "connector",
+        }
+    }
+
+    pub fn from_claim(s: &str) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.claim() == s)
+    }
+
+    pub fn from_name(s: &str) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.name().eq_ignore_ascii_case(s) || r.claim() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: String,
+    pub username: String,
+    pub client_id: Uuid,
+    pub roles: Vec<String>,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub subject: String,
+    pub username: String,
+    pub client_id: Uuid,
+    pub roles: Vec<Role>,
+}
+
+impl Principal {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Customers (without a broader role) see and change only what they created.
+    pub fn only_own_accounts(&self) -> bool {
+        self.has(Role::Customer) && !self.has(Role::Owner) && !self.has(Role::Auditor)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    Missing,
+    Invalid,
+    Expired,
+}
+
+impl TokenError {
+    /// The message of the 401 body (as LexikJWTAuthenticationBundle words it).
+    pub fn message(self) -> &'static str {
+        match self {
+            TokenError::Missing => "JWT Token not found",
+            TokenError::Invalid => "Invalid JWT Token",
+            TokenError::Expired => "Expired JWT Token",
+        }
+    }
+}
+
+/// HS256 signing keys and the token lifetime.
+pub struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl_seconds: i64,
+}
+
+impl Keys {
+    pub fn new(secret: &[u8], ttl_seconds: i64) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl_seconds,
+        }
+    }
+
+    pub fn issue(&self, user: &User, now: i64) -> String {
+        let claims = Claims {
+            sub: user.id.to_string(),
+            username: user.username.clone(),
+            client_id: user.tenant_id,
+            roles: user.roles.clone(),
+            iat: now,
+            exp: now + self.ttl_seconds,
+        };
+        self.sign(&claims)
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding).expect("HS256 signing cannot fail")
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid,
+        })?;
+        let c = data.claims;
+        // Unknown roles grant nothing; they are not an error (tokens may outlive a role's rename).
+        let roles = c.roles.iter().filter_map(|r| Role::from_claim(r)).collect();
+        Ok(Principal { subject: c.sub, username: c.username, client_id: c.client_id, roles })
+    }
+}
+
+/// The `Authorization: Bearer …` token of a request.
+pub fn bearer(headers: &http::HeaderMap) -> Result<&str, TokenError> {
+    let value = headers.get(http::header::AUTHORIZATION).ok_or(TokenError::Missing)?;
+    let value = value.to_str().map_err(|_| TokenError::Invalid)?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(TokenError::Missing),
+    }
+}
+
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2id hashing").to_string()
+}
+
+/// Checks a password against a stored PHC hash; a malformed hash never matches.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Spends the same work as a real check, so an unknown username is not told
+/// apart from a wrong password by timing.
+pub fn burn_password_check(password: &str) {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let phc = DUMMY.get_or_init(|| hash_password("not-a-real-password"));
+    verify_password(password, phc);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User {
+        User {
+            id: Uuid::new_v4(),
+            tenant_id: Uuid::new_v4(),
+            username: "ann".into(),
+            password_hash: String::new(),
+            roles: vec!["ROLE_OWNER".into(), "ROLE_UNKNOWN".into()],
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn tokens_round_trip_and_expire() {
+        let keys = Keys::new(b"0123456789abcdef0123456789abcdef", 3600);
+        let u = user();
+        let now = chrono::Utc::now().timestamp();
+        let p = keys.verify(&keys.issue(&u, now)).unwrap();
+        assert_eq!((p.client_id, p.roles.clone()), (u.tenant_id, vec![Role::Owner]));
+        assert_eq!(keys.verify(&keys.issue(&u, now - 7200)), Err(TokenError::Expired));
+        let other = Keys::new(b"another-secret-another-secret-xx", 3600);
+        assert_eq!(other.verify(&keys.issue(&u, now)), Err(TokenError::Invalid));
+        assert_eq!(keys.verify("not.a.jwt"), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn passwords_hash_with_argon2id() {
+        let h = hash_password("s3cret-pass");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("s3cret-pass", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("s3cret-pass", "garbage"));
+    }
+
+    #[test]
+    fn roles_parse_by_name_and_claim() {
+        assert_eq!(Role::from_name("connector"), Some(Role::Connector));
+        assert_eq!(Role::from_name("ROLE_AUDITOR"), Some(Role::Auditor));
+        assert_eq!(Role::from_name("admin"), None);
+        assert_eq!(Role::Owner.name(), "owner");
+    }
+}

@@ -1,0 +1,123 @@
+//! Configuration from the environment, with defaults that make a local run work
+//! with no setup.
+
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_DATA_DIR: &str = ".inbox";
+pub const DEFAULT_TOKEN_TTL: i64 = 3600;
+pub const DEFAULT_CONNECT_BASE_URL: &str = "http://localhost:3000/connect";
+const SECRET_FILE: &str = "jwt-secret";
+const MIN_SECRET_LEN: usize = 32;
+
+#[derive(Clone)]
+pub struct Config {
+    /// Where the embedded store and the generated JWT secret live.
+    pub data_dir: PathBuf,
+    pub jwt_secret: Vec<u8>,
+    pub token_ttl_seconds: i64,
+    /// `reconnectUrl` of an account is `{base}/{integration}/{account id}`.
+    pub connect_base_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} {problem}")]
+    Invalid { name: &'static str, problem: String },
+    #[error("cannot use the data folder {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("jwt_secret", &"<redacted>")
+            .field("token_ttl_seconds", &self.token_ttl_seconds)
+            .field("connect_base_url", &self.connect_base_url)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads `INBOX_DATA_DIR`, `INBOX_JWT_SECRET`, `INBOX_JWT_TTL`, `INBOX_CONNECT_BASE_URL`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let data_dir = PathBuf::from(var("INBOX_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
+        let jwt_secret = match var("INBOX_JWT_SECRET") {
+            Some(s) if s.len() < MIN_SECRET_LEN => {
+                return Err(ConfigError::Invalid {
+                    name: "INBOX_JWT_SECRET",
+                    problem: format!("must be at least {MIN_SECRET_LEN} characters"),
+                })
+            }
+            Some(s) => s.into_bytes(),
+            None => local_secret(&data_dir)?,
+        };
+        let token_ttl_seconds = match var("INBOX_JWT_TTL") {
+            None => DEFAULT_TOKEN_TTL,
+            Some(v) => v.parse().ok().filter(|s| *s > 0).ok_or_else(|| ConfigError::Invalid {
+                name: "INBOX_JWT_TTL",
+                problem: format!("must be a positive number of seconds, not {v:?}"),
+            })?,
+        };
+        let connect_base_url = var("INBOX_CONNECT_BASE_URL").unwrap_or_else(|| DEFAULT_CONNECT_BASE_URL.into());
+        if !inbox_domain::commands::is_http_url(&connect_base_url) {
+            return Err(ConfigError::Invalid {
+                name: "INBOX_CONNECT_BASE_URL",
+                problem: format!("must be an http(s) URL, not {connect_base_url:?}"),
+            });
+        }
+        Ok(Config {
+            data_dir,
+            jwt_secret,
+            token_ttl_seconds,
+            connect_base_url: connect_base_url.trim_end_matches('/').to_string(),
+        })
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("inbox.db")
+    }
+}
+
+/// The secret kept in the data folder, generated on first use. Several processes
+/// may start at once: the first to create the file wins, the others read it.
+fn local_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
+    let io = |source| ConfigError::DataDir { path: dir.to_path_buf(), source };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let path = dir.join(SECRET_FILE);
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("operating system randomness");
+    let fresh = hex::encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut f) => {
+            // A crash mid-write leaves a short file, which readers refuse below.
+            std::io::Write::write_all(&mut f, fresh.as_bytes()).map_err(io)?;
+            Ok(fresh.into_bytes())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // The creator may still be writing: wait for the whole secret.
+            for _ in 0..50 {
+                let s = std::fs::read_to_string(&path).map_err(io)?;
+                if s.trim().len() >= MIN_SECRET_LEN {
+                    return Ok(s.trim().as_bytes().to_vec());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(ConfigError::Invalid {
+                name: "jwt-secret file",
+                problem: format!("{} is shorter than {MIN_SECRET_LEN} characters", path.display()),
+            })
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// Opens the configured store: the embedded SQLite file under the data folder.
+pub fn open_store(config: &Config) -> Result<std::sync::Arc<dyn inbox_store::Store>, inbox_store::StoreError> {
+    Ok(std::sync::Arc::new(inbox_store::SqliteStore::open(&config.sqlite_path())?))
+}

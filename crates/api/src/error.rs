@@ -1,0 +1,176 @@
+//! Every error answer in one place: RFC 7807 problem+json in API Platform's
+//! JSON-LD shape, and the JWT bundle's 401 body.
+
+use crate::auth::TokenError;
+use crate::Response;
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, StatusCode};
+use inbox_domain::{DomainError, Violation};
+use inbox_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Problem { status: StatusCode, detail: String, violations: Vec<Violation>, allow: Vec<Method> },
+    Token(TokenError),
+    BadCredentials,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "@context")]
+    #[schema(rename = "@context", example = "/api/contexts/Error")]
+    pub context: &'static str,
+    #[serde(rename = "@id")]
+    #[schema(rename = "@id", example = "/api/errors/404")]
+    pub id: String,
+    #[serde(rename = "@type")]
+    #[schema(rename = "@type", example = "Error")]
+    pub kind: &'static str,
+    #[schema(example = "Not Found")]
+    pub title: String,
+    #[schema(example = "Not Found")]
+    pub detail: String,
+    #[schema(example = 404)]
+    pub status: u16,
+    #[serde(rename = "type")]
+    #[schema(rename = "type", example = "/errors/404")]
+    pub problem_type: String,
+    /// Hydra's name for `detail`, kept for API Platform clients.
+    pub description: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<ViolationBody>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ViolationBody {
+    #[schema(example = "historySyncUntil")]
+    pub property_path: String,
+    #[schema(example = "This value should not be in the future.")]
+    pub message: String,
+}
+
+/// The 401 body of an absent, invalid or expired JWT, or of bad credentials.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuthFailure {
+    #[schema(example = 401)]
+    pub code: u16,
+    #[schema(example = "JWT Token not found")]
+    pub message: &'static str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::Problem { status, detail: detail.into(), violations: vec![], allow: vec![] }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not Found")
+    }
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Access Denied.")
+    }
+    pub fn invalid(violations: Vec<Violation>) -> Self {
+        let detail = violations.iter().map(|v| format!("{}: {}", v.property_path, v.message)).collect::<Vec<_>>().join("\n");
+        Self::Problem { status: StatusCode::UNPROCESSABLE_ENTITY, detail, violations, allow: vec![] }
+    }
+    pub fn violation(path: &str, message: &str) -> Self {
+        Self::invalid(vec![Violation { property_path: path.into(), message: message.into() }])
+    }
+    pub fn method_not_allowed(method: &Method, path: &str, allow: Vec<Method>) -> Self {
+        let detail = format!(
+            "No route found for \"{method} {path}\": Method Not Allowed (Allow: {})",
+            allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
+        );
+        Self::Problem { status: StatusCode::METHOD_NOT_ALLOWED, detail, violations: vec![], allow }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Problem { status, .. } => *status,
+            ApiError::Token(_) | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    pub fn into_response(self) -> Response {
+        match self {
+            ApiError::Token(e) => auth_failure(e.message()),
+            ApiError::BadCredentials => auth_failure("Invalid credentials."),
+            ApiError::Problem { status, detail, violations, allow } => {
+                let code = status.as_u16();
+                let body = Problem {
+                    context: "/api/contexts/Error",
+                    id: format!("/api/errors/{code}"),
+                    kind: "Error",
+                    title: status.canonical_reason().unwrap_or("An error occurred").to_string(),
+                    description: detail.clone(),
+                    detail,
+                    status: code,
+                    problem_type: format!("/errors/{code}"),
+                    violations: violations
+                        .into_iter()
+                        .map(|v| ViolationBody { property_path: v.property_path, message: v.message })
+                        .collect(),
+                };
+                let mut resp = crate::json_response(status, "application/problem+json; charset=utf-8", &body);
+                if !allow.is_empty() {
+                    let allow = allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+                    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_str(&allow).expect("method names"));
+                }
+                resp
+            }
+        }
+    }
+}
+
+fn auth_failure(message: &'static str) -> Response {
+    let mut resp =
+        crate::json_response(StatusCode::UNAUTHORIZED, "application/json", &AuthFailure { code: 401, message });
+    resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    resp
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        ApiError::Token(e)
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid(v) => ApiError::invalid(v),
+            DomainError::NotFound => ApiError::not_found(),
+            DomainError::AlreadyExists => ApiError::new(StatusCode::CONFLICT, "The account already exists."),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "The account was changed by concurrent requests; read it again and retry.",
+            ),
+            StoreError::Duplicate(what) => ApiError::new(StatusCode::CONFLICT, format!("{what} already exists.")),
+            StoreError::Unavailable(reason) => {
+                tracing::error!(%reason, "store unavailable");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The account store is unavailable; retry later.")
+            }
+            StoreError::Internal(reason) => {
+                tracing::error!(%reason, "store error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+            }
+        }
+    }
+}
+
+pub fn empty(status: StatusCode) -> Response {
+    let mut r = Response::new(Bytes::new());
+    *r.status_mut() = status;
+    r
+}

@@ -1,0 +1,46 @@
+//! `inbox serve`: every route in one process, on the same handlers as Lambda.
+
+use crate::{ensure_demo, DEMO_PASSWORD, DEMO_USERNAME};
+use axum::extract::State;
+use inbox_api::{ApiError, App, Config};
+use inbox_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Larger bodies are refused with 413 (API Gateway's own limit is 10 MB).
+const MAX_BODY: usize = 1024 * 1024;
+
+pub async fn serve(config: Config, store: Arc<dyn Store>, listen: SocketAddr, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        if let Some(tenant) = ensure_demo(&store).await? {
+            println!("Created the demo client {tenant}; log in as {DEMO_USERNAME} / {DEMO_PASSWORD}");
+        }
+    }
+    let app = Arc::new(App::new(config, store));
+    let router = axum::Router::new().fallback(forward).with_state(app);
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    println!("Inbox Accounts API listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn forward(State(app): State<Arc<App>>, req: axum::extract::Request) -> axum::response::Response {
+    let (parts, body) = req.into_parts();
+    let resp = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => app.handle(http::Request::from_parts(parts, bytes), None).await,
+        Err(_) => ApiError::new(http::StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB.")
+            .into_response(),
+    };
+    resp.map(axum::body::Body::from)
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.ok();
+}
