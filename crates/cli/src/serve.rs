@@ -26,10 +26,17 @@ pub async fn serve(config: Config, store: Arc<dyn Store>, listen: SocketAddr, de
 
 async fn forward(State(app): State<Arc<App>>, req: axum::extract::Request) -> axum::response::Response {
     let (parts, body) = req.into_parts();
-    let resp = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => app.handle(http::Request::from_parts(parts, bytes), None).await,
-        Err(_) => ApiError::new(http::StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB.")
-            .into_response(),
+    let too_large = || {
+        ApiError::new(http::StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB.").into_response()
+    };
+    let declared = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let resp = if declared.is_some_and(|n| n > MAX_BODY) {
+        too_large()
+    } else {
+        match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(bytes) => app.handle(http::Request::from_parts(parts, bytes), None).await,
+            Err(_) => too_large(),
+        }
     };
     resp.map(axum::body::Body::from)
 }

@@ -74,12 +74,13 @@ pub fn apply_event(state: State, event: &AccountEvent) -> Option<State> {
         (Some(mut a), e) => {
             match e {
                 AccountEvent::AccountAuthorized(p) => {
+                    // Fields the channel did not report keep their value (a name set by PUT stays).
                     a.is_authorized = true;
-                    a.username = p.username.clone();
-                    a.description = p.description.clone();
-                    a.avatar_url = p.avatar_url.clone();
+                    a.username = p.username.clone().or(a.username);
+                    a.description = p.description.clone().or(a.description);
+                    a.avatar_url = p.avatar_url.clone().or(a.avatar_url);
                     a.platform_id = Some(p.platform_id.clone());
-                    a.platform_username = p.platform_username.clone();
+                    a.platform_username = p.platform_username.clone().or(a.platform_username);
                     a.reconnect_url = None;
                     a.disconnected_at = None;
                     a.disconnect_reason = None;

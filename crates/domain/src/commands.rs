@@ -98,12 +98,13 @@ pub fn decide(state: &State, cmd: &Command, ctx: &Context) -> Result<Vec<Account
             v.check_text("description", p.description.as_ref(), MAX_DESCRIPTION, false);
             v.check_url("avatarUrl", p.avatar_url.as_ref());
             v.into_result()?;
+            let kept = |reported: &Option<String>, current: &Option<String>| reported.is_none() || reported == current;
             let same = a.is_authorized
-                && a.username == p.username
-                && a.description == p.description
-                && a.avatar_url == p.avatar_url
                 && a.platform_id.as_ref() == Some(&p.platform_id)
-                && a.platform_username == p.platform_username;
+                && kept(&p.username, &a.username)
+                && kept(&p.description, &a.description)
+                && kept(&p.avatar_url, &a.avatar_url)
+                && kept(&p.platform_username, &a.platform_username);
             Ok(if same { vec![] } else { vec![AccountEvent::AccountAuthorized(p.clone())] })
         }
         (Some(a), Command::Disconnect { reason, reconnect_url }) => {

@@ -49,7 +49,8 @@ pub struct Connected {
     pub connected_at: Timestamp,
 }
 
-/// The channel profile reported by the connector after a finished sign-in.
+/// The channel profile reported by the connector after a finished sign-in;
+/// a field it does not report (`None`) keeps the account's current value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Profile {
