@@ -8,9 +8,21 @@ fn tenant_and_user_create_print_only_ids() {
     let dir = temp_dir("cli");
     let tenant = stdout_line(&run_inbox(&dir, &["tenant", "create", "--name", "Acme Corp", "--plan", "enterprise"]));
     uuid::Uuid::parse_str(&tenant).expect("a UUID");
-    let user = stdout_line(&run_inbox(&dir, &[
-        "user", "create", "--tenant", &tenant, "--username", "ann@acme.test", "--password", "long enough", "--role", "customer",
-    ]));
+    let user = stdout_line(&run_inbox(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            &tenant,
+            "--username",
+            "ann@acme.test",
+            "--password",
+            "long enough",
+            "--role",
+            "customer",
+        ],
+    ));
     uuid::Uuid::parse_str(&user).expect("a UUID");
 
     let fails = |args: &[&str], needle: &str| {
@@ -44,7 +56,11 @@ fn serve_on_an_empty_store_creates_a_demo_login() {
     let srv = Server::start_with(&[], dir.clone());
     let banner = srv.banner.join("\n");
     assert!(banner.contains("owner@demo.test") && banner.contains("demo-password"), "{banner}");
-    let r = srv.post_json("/authentication/login_check", None, &json!({"username": "owner@demo.test", "password": "demo-password"}));
+    let r = srv.post_json(
+        "/authentication/login_check",
+        None,
+        &json!({"username": "owner@demo.test", "password": "demo-password"}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     drop(srv);
 
@@ -75,7 +91,18 @@ fn generated_jwt_secret_is_kept_in_the_data_dir() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(dir.join("jwt-secret")).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    stdout_line(&run(&["user", "create", "--tenant", &tenant, "--username", "u", "--password", "password1", "--role", "owner"]));
+    stdout_line(&run(&[
+        "user",
+        "create",
+        "--tenant",
+        &tenant,
+        "--username",
+        "u",
+        "--password",
+        "password1",
+        "--role",
+        "owner",
+    ]));
     assert_eq!(std::fs::read_to_string(dir.join("jwt-secret")).unwrap(), secret, "generated once");
     let short = std::process::Command::new(inbox_bin())
         .args(["tenant", "create", "--name", "B"])

@@ -18,7 +18,13 @@ fn concurrent_puts_lose_nothing() {
                 scope.spawn(move || {
                     let request_id = format!("put-{i}");
                     let body = json!({"username": format!("name {i}")}).to_string();
-                    let r = call("PUT", &url, Some(&token), Some(("application/ld+json", &body)), &[("X-Request-Id", &request_id)]);
+                    let r = call(
+                        "PUT",
+                        &url,
+                        Some(&token),
+                        Some(("application/ld+json", &body)),
+                        &[("X-Request-Id", &request_id)],
+                    );
                     (r.status, request_id)
                 })
             })
@@ -36,7 +42,8 @@ fn concurrent_puts_lose_nothing() {
     let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
     assert_eq!(versions, (1..=events.len() as u64).collect::<Vec<_>>(), "gap-free versions");
     inbox_domain::verify_chain(id.parse().unwrap(), &events).unwrap();
-    let mut updates: Vec<_> = events.iter().filter(|e| e.event_type == "AccountUpdated").map(|e| e.correlation_id.clone()).collect();
+    let mut updates: Vec<_> =
+        events.iter().filter(|e| e.event_type == "AccountUpdated").map(|e| e.correlation_id.clone()).collect();
     updates.sort();
     let mut expected = ok.clone();
     expected.sort();

@@ -5,16 +5,31 @@ use serde_json::{json, Value};
 
 /// The fields of an account, in the seed's order, and nothing else.
 const ACCOUNT_KEYS: [&str; 17] = [
-    "@context", "@id", "@type", "username", "description", "avatarUrl", "accountType", "integrationLogo",
-    "integration", "isAuthorized", "sharePastHistory", "reconnectUrl", "createdAt", "disconnectedAt",
-    "historySyncUntil", "clientId", "id",
+    "@context",
+    "@id",
+    "@type",
+    "username",
+    "description",
+    "avatarUrl",
+    "accountType",
+    "integrationLogo",
+    "integration",
+    "isAuthorized",
+    "sharePastHistory",
+    "reconnectUrl",
+    "createdAt",
+    "disconnectedAt",
+    "historySyncUntil",
+    "clientId",
+    "id",
 ];
 
 /// Asserts the body has exactly these keys, in this order (as serialized).
 #[track_caller]
 fn assert_keys_in_order(text: &str, json: &Value, keys: &[&str]) {
     assert_eq!(json.as_object().unwrap().len(), keys.len(), "{text}");
-    let positions: Vec<_> = keys.iter().map(|k| text.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} missing"))).collect();
+    let positions: Vec<_> =
+        keys.iter().map(|k| text.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} missing"))).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "keys out of order: {text}");
 }
 
@@ -32,7 +47,8 @@ fn login_issues_tokens_and_refuses_bad_credentials() {
     assert_problem(&wrong_type, 400);
     let malformed = srv.call("POST", "/authentication/login_check", None, Some(("application/json", "{\"username\":")));
     assert_problem(&malformed, 400);
-    let form = srv.call("POST", "/authentication/login_check", None, Some(("application/x-www-form-urlencoded", "a=b")));
+    let form =
+        srv.call("POST", "/authentication/login_check", None, Some(("application/x-www-form-urlencoded", "a=b")));
     assert_problem(&form, 415);
 }
 
@@ -44,12 +60,14 @@ fn tokens_are_validated() {
     assert_401(&srv.call("GET", "/api/accounts", Some("garbage"), None), "Invalid JWT Token");
 
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let claims = |iat: i64, exp: i64| {
-        json!({"sub": s.user_id, "username": "x", "client_id": s.tenant, "roles": ["ROLE_OWNER"], "iat": iat, "exp": exp})
-    };
+    let claims = |iat: i64, exp: i64| json!({"sub": s.user_id, "username": "x", "client_id": s.tenant, "roles": ["ROLE_OWNER"], "iat": iat, "exp": exp});
     let sign = |secret: &str, c: &Value| {
-        jsonwebtoken::encode(&jsonwebtoken::Header::default(), c, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()))
-            .unwrap()
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            c,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
     };
     let expired = sign(SECRET, &claims(now - 7200, now - 3600));
     assert_401(&srv.call("GET", "/api/accounts", Some(&expired), None), "Expired JWT Token");
@@ -69,7 +87,11 @@ fn tokens_are_validated() {
 fn create_get_and_shape() {
     let srv = Server::start();
     let s = srv.client("owner");
-    let r = srv.post_json("/api/accounts", Some(&s.token), &json!({"integration": "/integrations/whatsapp", "historySyncUntil": null}));
+    let r = srv.post_json(
+        "/api/accounts",
+        Some(&s.token),
+        &json!({"integration": "/integrations/whatsapp", "historySyncUntil": null}),
+    );
     assert_eq!(r.status, 201, "{}", r.text);
     assert!(r.header("content-type").unwrap().starts_with("application/ld+json"));
     let id = r.json["id"].as_str().unwrap().to_string();
@@ -91,9 +113,13 @@ fn create_get_and_shape() {
     assert_eq!(got.status, 200);
     assert_eq!(got.json, r.json);
 
-    let with_history = srv.post_json("/api/accounts", Some(&s.token), &json!({
-        "integration": "/api/integrations/gmail", "historySyncUntil": "2025-01-02T03:04:05.678+01:00"
-    }));
+    let with_history = srv.post_json(
+        "/api/accounts",
+        Some(&s.token),
+        &json!({
+            "integration": "/api/integrations/gmail", "historySyncUntil": "2025-01-02T03:04:05.678+01:00"
+        }),
+    );
     assert_eq!(with_history.status, 201, "{}", with_history.text);
     assert_eq!(with_history.json["historySyncUntil"], "2025-01-02T02:04:05.678Z");
 }
@@ -133,30 +159,45 @@ fn put_changes_writable_fields_only() {
     let before = srv.get(&path, &s).json;
 
     // The seed's PUT body: every field, read-only ones included, with other values.
-    let r = srv.put_json(&path, &s, &json!({
-        "username": "Michael Scott",
-        "description": "Regional Manager at Dunder Mifflin",
-        "avatarUrl": "https://example.com/avatars/michael_scott.png",
-        "accountType": "whatsapp",
-        "integrationLogo": "whatsapp",
-        "integration": "/api/integrations/whatsapp",
-        "isAuthorized": true,
-        "sharePastHistory": true,
-        "reconnectUrl": null,
-        "createdAt": "2025-12-06T04:35:33.192Z",
-        "disconnectedAt": "2025-12-06T04:35:33.192Z",
-        "historySyncUntil": "2025-06-01",
-        "clientId": "e6a2e786-2ce0-444a-b08c-ca21ed816bf0",
-        "id": "e6a2e786-2ce0-444a-b08c-ca21ed816bf0",
-        "@id": "/api/accounts/e6a2e786-2ce0-444a-b08c-ca21ed816bf0"
-    }));
+    let r = srv.put_json(
+        &path,
+        &s,
+        &json!({
+            "username": "Michael Scott",
+            "description": "Regional Manager at Dunder Mifflin",
+            "avatarUrl": "https://example.com/avatars/michael_scott.png",
+            "accountType": "whatsapp",
+            "integrationLogo": "whatsapp",
+            "integration": "/api/integrations/whatsapp",
+            "isAuthorized": true,
+            "sharePastHistory": true,
+            "reconnectUrl": null,
+            "createdAt": "2025-12-06T04:35:33.192Z",
+            "disconnectedAt": "2025-12-06T04:35:33.192Z",
+            "historySyncUntil": "2025-06-01",
+            "clientId": "e6a2e786-2ce0-444a-b08c-ca21ed816bf0",
+            "id": "e6a2e786-2ce0-444a-b08c-ca21ed816bf0",
+            "@id": "/api/accounts/e6a2e786-2ce0-444a-b08c-ca21ed816bf0"
+        }),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["username"], "Michael Scott");
     assert_eq!(r.json["description"], "Regional Manager at Dunder Mifflin");
     assert_eq!(r.json["avatarUrl"], "https://example.com/avatars/michael_scott.png");
     assert_eq!(r.json["sharePastHistory"], true);
     assert_eq!(r.json["historySyncUntil"], "2025-06-01T00:00:00.000Z");
-    for read_only in ["@id", "id", "clientId", "createdAt", "integration", "accountType", "integrationLogo", "isAuthorized", "reconnectUrl", "disconnectedAt"] {
+    for read_only in [
+        "@id",
+        "id",
+        "clientId",
+        "createdAt",
+        "integration",
+        "accountType",
+        "integrationLogo",
+        "isAuthorized",
+        "reconnectUrl",
+        "disconnectedAt",
+    ] {
         assert_eq!(r.json[read_only], before[read_only], "{read_only} must not change");
     }
     assert_eq!(srv.get(&path, &s).json, r.json, "GET sees the PUT at once");
@@ -235,12 +276,17 @@ fn connector_authorizes_and_disconnects() {
     assert_eq!(d.json["isAuthorized"], false);
     assert!(d.json["disconnectedAt"].is_string());
     assert!(d.json["reconnectUrl"].as_str().unwrap().contains(&id));
-    let d2 = srv.post_json(&format!("/api/accounts/{id}/disconnect"), Some(&owner.token), &json!({
-        "reason": "logged_out", "reconnectUrl": "https://connect.example.test/again"
-    }));
+    let d2 = srv.post_json(
+        &format!("/api/accounts/{id}/disconnect"),
+        Some(&owner.token),
+        &json!({
+            "reason": "logged_out", "reconnectUrl": "https://connect.example.test/again"
+        }),
+    );
     assert_eq!(d2.status, 200);
     assert_eq!(d2.json, d.json, "already disconnected: nothing changes");
-    let bad = srv.post_json(&format!("/api/accounts/{id}/disconnect"), Some(&owner.token), &json!({"reconnectUrl": "nope"}));
+    let bad =
+        srv.post_json(&format!("/api/accounts/{id}/disconnect"), Some(&owner.token), &json!({"reconnectUrl": "nope"}));
     assert_problem(&bad, 422);
 
     // Authorizing again clears the disconnection.
@@ -268,7 +314,10 @@ fn roles_are_enforced() {
     assert_problem(&srv.delete(&format!("/api/accounts/{owners}"), &customer), 404);
     assert_problem(&srv.get(&format!("/api/accounts/{mine}"), &other_customer), 404);
     assert_eq!(srv.put_json(&format!("/api/accounts/{mine}"), &customer, &json!({"username": "me"})).status, 200);
-    assert_problem(&srv.post_json(&format!("/api/accounts/{mine}/authorize"), Some(&customer.token), &json!({"platformId": "1"})), 403);
+    assert_problem(
+        &srv.post_json(&format!("/api/accounts/{mine}/authorize"), Some(&customer.token), &json!({"platformId": "1"})),
+        403,
+    );
     // The owner sees everything of its client.
     assert_eq!(srv.get("/api/accounts", &owner).json["totalItems"], 2);
     assert_eq!(srv.get(&format!("/api/accounts/{mine}"), &owner).json["username"], "me");
@@ -276,18 +325,32 @@ fn roles_are_enforced() {
     // Auditors read everything and change nothing.
     assert_eq!(srv.get("/api/accounts", &auditor).json["totalItems"], 2);
     assert_eq!(srv.get(&format!("/api/accounts/{mine}"), &auditor).status, 200);
-    assert_problem(&srv.post_json("/api/accounts", Some(&auditor.token), &json!({"integration": "/api/integrations/x"})), 403);
+    assert_problem(
+        &srv.post_json("/api/accounts", Some(&auditor.token), &json!({"integration": "/api/integrations/x"})),
+        403,
+    );
     assert_problem(&srv.put_json(&format!("/api/accounts/{mine}"), &auditor, &json!({"username": "a"})), 403);
     assert_problem(&srv.delete(&format!("/api/accounts/{mine}"), &auditor), 403);
     assert_problem(&srv.post_json(&format!("/api/accounts/{mine}/disconnect"), Some(&auditor.token), &json!({})), 403);
 
     // The connector only reports sign-ins and lost sessions.
     assert_problem(&srv.get("/api/accounts", &connector), 403);
-    assert_problem(&srv.post_json("/api/accounts", Some(&connector.token), &json!({"integration": "/api/integrations/x"})), 403);
-    assert_eq!(srv.post_json(&format!("/api/accounts/{mine}/authorize"), Some(&connector.token), &json!({"platformId": "1"})).status, 200);
-    assert_eq!(srv.get(&format!("/api/integrations/x"), &connector).status, 200);
+    assert_problem(
+        &srv.post_json("/api/accounts", Some(&connector.token), &json!({"integration": "/api/integrations/x"})),
+        403,
+    );
+    assert_eq!(
+        srv.post_json(&format!("/api/accounts/{mine}/authorize"), Some(&connector.token), &json!({"platformId": "1"}))
+            .status,
+        200
+    );
+    assert_eq!(srv.get("/api/integrations/x", &connector).status, 200);
     assert_eq!(srv.get(&format!("/api/accounts/{mine}"), &owner).json["isAuthorized"], true);
-    assert_eq!(srv.get(&format!("/api/accounts/{mine}"), &owner).json["username"], "me", "a profile without a username keeps the name set by PUT");
+    assert_eq!(
+        srv.get(&format!("/api/accounts/{mine}"), &owner).json["username"],
+        "me",
+        "a profile without a username keeps the name set by PUT"
+    );
 }
 
 #[test]
@@ -301,7 +364,10 @@ fn clients_never_see_each_other() {
     assert_problem(&srv.get(&path, &b), 404);
     assert_problem(&srv.put_json(&path, &b, &json!({"username": "mallory"})), 404);
     assert_problem(&srv.delete(&path, &b), 404);
-    assert_problem(&srv.post_json(&format!("{path}/authorize"), Some(&b_connector.token), &json!({"platformId": "1"})), 404);
+    assert_problem(
+        &srv.post_json(&format!("{path}/authorize"), Some(&b_connector.token), &json!({"platformId": "1"})),
+        404,
+    );
     assert_eq!(srv.get("/api/accounts", &b).json["totalItems"], 0);
     let unknown = srv.get("/api/accounts/11111111-1111-1111-1111-111111111111", &b);
     assert_eq!(unknown.json["detail"], srv.get(&path, &b).json["detail"], "same answer as for an unknown id");
@@ -347,7 +413,10 @@ fn pagination_at_0_1_30_31_61() {
         assert!(last["view"].get("next").is_none());
         if pages == 3 {
             let mid = page(&srv, &s, "?page=2");
-            assert_eq!((mid["view"]["previous"].as_str(), mid["view"]["next"].as_str()), (Some("/api/accounts?page=1"), Some("/api/accounts?page=3")));
+            assert_eq!(
+                (mid["view"]["previous"].as_str(), mid["view"]["next"].as_str()),
+                (Some("/api/accounts?page=1"), Some("/api/accounts?page=3"))
+            );
             // Pages partition the collection in creation order.
             let mut ids = vec![];
             for p in 1..=3 {
@@ -398,11 +467,15 @@ fn integrations_catalogue() {
     let s = srv.client("customer");
     let list = srv.get("/api/integrations", &s);
     assert_eq!(list.status, 200);
-    let ids: Vec<_> = list.json["member"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<_> =
+        list.json["member"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(ids, ["whatsapp", "linkedin", "telegram", "instagram", "x", "gmail", "outlook"]);
     assert_eq!(list.json["totalItems"], 7);
     let one = srv.get("/api/integrations/telegram", &s);
-    assert_eq!((one.json["@id"].as_str(), one.json["@type"].as_str()), (Some("/api/integrations/telegram"), Some("Integration")));
+    assert_eq!(
+        (one.json["@id"].as_str(), one.json["@type"].as_str()),
+        (Some("/api/integrations/telegram"), Some("Integration"))
+    );
     assert_problem(&srv.get("/api/integrations/myspace", &s), 404);
     assert_401(&srv.call("GET", "/api/integrations", None, None), "JWT Token not found");
 }
@@ -436,9 +509,16 @@ fn openapi_document_lists_every_route() {
     assert_eq!(r.json["openapi"].as_str().map(|v| &v[..3]), Some("3.1"));
     let paths = r.json["paths"].as_object().unwrap();
     for (path, method) in [
-        ("/api/accounts", "get"), ("/api/accounts", "post"), ("/api/accounts/{id}", "get"), ("/api/accounts/{id}", "put"),
-        ("/api/accounts/{id}", "delete"), ("/api/accounts/{id}/authorize", "post"), ("/api/accounts/{id}/disconnect", "post"),
-        ("/api/integrations", "get"), ("/api/integrations/{id}", "get"), ("/authentication/login_check", "post"),
+        ("/api/accounts", "get"),
+        ("/api/accounts", "post"),
+        ("/api/accounts/{id}", "get"),
+        ("/api/accounts/{id}", "put"),
+        ("/api/accounts/{id}", "delete"),
+        ("/api/accounts/{id}/authorize", "post"),
+        ("/api/accounts/{id}/disconnect", "post"),
+        ("/api/integrations", "get"),
+        ("/api/integrations/{id}", "get"),
+        ("/authentication/login_check", "post"),
         ("/api/docs.json", "get"),
     ] {
         assert!(paths[path].get(method).is_some(), "{method} {path}");
@@ -451,10 +531,22 @@ fn no_input_makes_a_handler_fail() {
     let s = srv.client("owner");
     let id = srv.create_account(&s, "x");
     let bodies = [
-        "", "null", "0", "\"s\"", "[]", "{}", "{\"integration\":null}", "{\"integration\":{}}", "{\"username\":1e999}",
-        "{\"historySyncUntil\":\"9999-99-99\"}", "{\"historySyncUntil\":\"-262144-01-01T00:00:00Z\"}",
-        "{\"avatarUrl\":\"http://\"}", "{\"platformId\":\"\\u0000\"}", "{\"username\":\"\\ud800\"}",
-        "\u{feff}{}", "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+        "",
+        "null",
+        "0",
+        "\"s\"",
+        "[]",
+        "{}",
+        "{\"integration\":null}",
+        "{\"integration\":{}}",
+        "{\"username\":1e999}",
+        "{\"historySyncUntil\":\"9999-99-99\"}",
+        "{\"historySyncUntil\":\"-262144-01-01T00:00:00Z\"}",
+        "{\"avatarUrl\":\"http://\"}",
+        "{\"platformId\":\"\\u0000\"}",
+        "{\"username\":\"\\ud800\"}",
+        "\u{feff}{}",
+        "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
     ];
     let long = format!("{{\"username\":\"{}\",\"description\":\"{}\"}}", "é".repeat(300), "x".repeat(5000));
     let paths = [

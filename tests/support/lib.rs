@@ -90,12 +90,25 @@ impl Server {
     pub fn user(&self, tenant: &str, role: &str) -> Session {
         let username = format!("{role}-{}@example.test", uuid::Uuid::new_v4().simple());
         let out = self.inbox(&[
-            "user", "create", "--tenant", tenant, "--username", &username, "--password", "correct horse", "--role", role,
+            "user",
+            "create",
+            "--tenant",
+            tenant,
+            "--username",
+            &username,
+            "--password",
+            "correct horse",
+            "--role",
+            role,
         ]);
         let user_id = stdout_line(&out);
-        let resp = self.post_json("/authentication/login_check", None, &serde_json::json!({
-            "username": username, "password": "correct horse"
-        }));
+        let resp = self.post_json(
+            "/authentication/login_check",
+            None,
+            &serde_json::json!({
+                "username": username, "password": "correct horse"
+            }),
+        );
         assert_eq!(resp.status, 200, "login: {}", resp.text);
         Session { tenant: tenant.to_string(), user_id, token: resp.json["token"].as_str().unwrap().to_string() }
     }
@@ -122,9 +135,13 @@ impl Server {
 
     /// Creates an account; returns its id.
     pub fn create_account(&self, s: &Session, integration: &str) -> String {
-        let r = self.post_json("/api/accounts", Some(&s.token), &serde_json::json!({
-            "integration": format!("/api/integrations/{integration}")
-        }));
+        let r = self.post_json(
+            "/api/accounts",
+            Some(&s.token),
+            &serde_json::json!({
+                "integration": format!("/api/integrations/{integration}")
+            }),
+        );
         assert_eq!(r.status, 201, "{}", r.text);
         r.json["id"].as_str().unwrap().to_string()
     }
@@ -201,11 +218,8 @@ pub fn call(
     }
     let mut resp = agent.run(req.body(bytes.as_bytes().to_vec()).unwrap()).expect("HTTP call");
     let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
+    let headers =
+        resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
     let text = resp.body_mut().read_to_string().unwrap_or_default();
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
     Resp { status, headers, text, json }

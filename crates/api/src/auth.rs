@@ -138,10 +138,11 @@ impl Keys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            _ => TokenError::Invalid,
-        })?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
         let c = data.claims;
         // Unknown roles grant nothing; they are not an error (tokens may outlive a role's rename).
         let roles = c.roles.iter().filter_map(|r| Role::from_claim(r)).collect();

@@ -74,7 +74,8 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "Access Denied.")
     }
     pub fn invalid(violations: Vec<Violation>) -> Self {
-        let detail = violations.iter().map(|v| format!("{}: {}", v.property_path, v.message)).collect::<Vec<_>>().join("\n");
+        let detail =
+            violations.iter().map(|v| format!("{}: {}", v.property_path, v.message)).collect::<Vec<_>>().join("\n");
         Self::Problem { status: StatusCode::UNPROCESSABLE_ENTITY, detail, violations, allow: vec![] }
     }
     pub fn violation(path: &str, message: &str) -> Self {

@@ -55,7 +55,8 @@ pub(crate) async fn handle(app: &App, endpoint: Endpoint, call: &Call, req: Requ
         }
         Endpoint::AccountsDisconnect => {
             // The connector may report a lost session with no body at all.
-            let body: DisconnectInput = if req.body().is_empty() { DisconnectInput::default() } else { json_body(&req)? };
+            let body: DisconnectInput =
+                if req.body().is_empty() { DisconnectInput::default() } else { json_body(&req)? };
             let state = change(app, call, |a| {
                 Ok(Command::Disconnect {
                     reason: body.reason.clone(),
@@ -191,7 +192,11 @@ async fn list(app: &App, call: &Call, req: &Request) -> Result<Response, ApiErro
                 query.is_authorized = Some(match value.as_str() {
                     "true" | "1" => true,
                     "false" | "0" => false,
-                    _ => return Err(ApiError::bad_request(format!("isAuthorized should be true or false, not \"{value}\"."))),
+                    _ => {
+                        return Err(ApiError::bad_request(format!(
+                            "isAuthorized should be true or false, not \"{value}\"."
+                        )))
+                    }
                 })
             }
             _ => {}

@@ -72,7 +72,9 @@ impl App {
             Resolved::Found(route, params) if only.is_none_or(|e| e == route.endpoint) => {
                 self.dispatch(route, params, req, &request_id).await
             }
-            Resolved::MethodNotAllowed(allow) if only.is_none() => Err(ApiError::method_not_allowed(&method, &path, allow)),
+            Resolved::MethodNotAllowed(allow) if only.is_none() => {
+                Err(ApiError::method_not_allowed(&method, &path, allow))
+            }
             _ => Err(ApiError::new(StatusCode::NOT_FOUND, format!("No route found for \"{method} {path}\""))),
         };
         let mut resp = result.unwrap_or_else(ApiError::into_response);
@@ -85,7 +87,13 @@ impl App {
         resp
     }
 
-    async fn dispatch(&self, route: &Route, params: Vec<String>, req: Request, request_id: &str) -> Result<Response, ApiError> {
+    async fn dispatch(
+        &self,
+        route: &Route,
+        params: Vec<String>,
+        req: Request,
+        request_id: &str,
+    ) -> Result<Response, ApiError> {
         let principal = match route.access {
             Access::Public => None,
             Access::Roles(allowed) => {

@@ -38,7 +38,10 @@ pub fn document() -> OpenApi {
         .schema_from::<Problem>()
         .schema_from::<ViolationBody>()
         .schema_from::<AuthFailure>()
-        .security_scheme(SECURITY, SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()))
+        .security_scheme(
+            SECURITY,
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        )
         .build();
     OpenApiBuilder::new()
         .info(

@@ -86,12 +86,15 @@ mod tests {
 
     #[test]
     fn decodes_and_encodes() {
-        assert_eq!(pairs(Some("a=1&b=x%20y+z&c&%zz=%4")), vec![
-            ("a".into(), "1".into()),
-            ("b".into(), "x y z".into()),
-            ("c".into(), "".into()),
-            ("%zz".into(), "%4".into()),
-        ]);
+        assert_eq!(
+            pairs(Some("a=1&b=x%20y+z&c&%zz=%4")),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y z".into()),
+                ("c".into(), "".into()),
+                ("%zz".into(), "%4".into()),
+            ]
+        );
         assert_eq!(encode("a b/é"), "a%20b%2F%C3%A9");
         assert_eq!(pairs(Some(&format!("v={}", encode("a b&c=d")))), vec![("v".into(), "a b&c=d".into())]);
     }

@@ -212,6 +212,8 @@ mod tests {
     fn resolve_tells_405_from_404() {
         assert!(matches!(resolve(&Method::PATCH, "/api/accounts/x"), Resolved::MethodNotAllowed(m) if m.len() == 3));
         assert!(matches!(resolve(&Method::GET, "/nope"), Resolved::NotFound));
-        assert!(matches!(resolve(&Method::GET, "/api/docs.json"), Resolved::Found(r, _) if r.endpoint == Endpoint::ApiDocs));
+        assert!(
+            matches!(resolve(&Method::GET, "/api/docs.json"), Resolved::Found(r, _) if r.endpoint == Endpoint::ApiDocs)
+        );
     }
 }

@@ -26,9 +26,8 @@ pub async fn serve(config: Config, store: Arc<dyn Store>, listen: SocketAddr, de
 
 async fn forward(State(app): State<Arc<App>>, req: axum::extract::Request) -> axum::response::Response {
     let (parts, body) = req.into_parts();
-    let too_large = || {
-        ApiError::new(http::StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB.").into_response()
-    };
+    let too_large =
+        || ApiError::new(http::StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB.").into_response();
     let declared = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     let resp = if declared.is_some_and(|n| n > MAX_BODY) {
         too_large()
@@ -45,7 +44,8 @@ async fn shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]

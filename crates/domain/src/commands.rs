@@ -16,12 +16,7 @@ pub type Patch<T> = Option<Option<T>>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Connect {
-        account_id: Uuid,
-        integration: String,
-        reconnect_url: String,
-        history_sync_until: Option<Timestamp>,
-    },
+    Connect { account_id: Uuid, integration: String, reconnect_url: String, history_sync_until: Option<Timestamp> },
     Authorize(Profile),
     Disconnect { reason: Option<String>, reconnect_url: String },
     Update(Changes),
@@ -84,9 +79,7 @@ pub fn decide(state: &State, cmd: &Command, ctx: &Context) -> Result<Vec<Account
                 connected_at: ctx.now,
             })];
             if history_sync_until.is_some() {
-                events.push(AccountEvent::HistorySyncSet(HistorySync {
-                    history_sync_until: *history_sync_until,
-                }));
+                events.push(AccountEvent::HistorySyncSet(HistorySync { history_sync_until: *history_sync_until }));
             }
             Ok(events)
         }

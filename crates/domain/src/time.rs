@@ -19,10 +19,7 @@ pub fn parse(s: &str) -> Option<Timestamp> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(truncate(t.with_timezone(&Utc)));
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc())
 }
 
 /// serde adapter for `Timestamp` in the wire format.

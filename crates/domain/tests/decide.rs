@@ -38,7 +38,8 @@ fn profile() -> Profile {
 
 /// The state after `history`, built through the same sealing and fold as production.
 fn given(history: &[AccountEvent]) -> State {
-    let meta = Metadata { tenant: ctx().client_id, actor: "user-1".into(), correlation_id: "t".into(), recorded_at: now() };
+    let meta =
+        Metadata { tenant: ctx().client_id, actor: "user-1".into(), correlation_id: "t".into(), recorded_at: now() };
     project(&seal(ID, 0, GENESIS_HASH, history, &meta)).unwrap()
 }
 
@@ -102,12 +103,18 @@ fn commands_on_missing_or_removed_account_are_not_found() {
 
 #[test]
 fn authorize_emits_profile_then_is_idempotent() {
-    assert_eq!(when(&[connected()], Command::Authorize(profile())), Ok(vec![AccountEvent::AccountAuthorized(profile())]));
+    assert_eq!(
+        when(&[connected()], Command::Authorize(profile())),
+        Ok(vec![AccountEvent::AccountAuthorized(profile())])
+    );
     let authorized = [connected(), AccountEvent::AccountAuthorized(profile())];
     assert_eq!(when(&authorized, Command::Authorize(profile())), Ok(vec![]));
     let mut changed = profile();
     changed.username = Some("Dwight".into());
-    assert_eq!(when(&authorized, Command::Authorize(changed.clone())), Ok(vec![AccountEvent::AccountAuthorized(changed)]));
+    assert_eq!(
+        when(&authorized, Command::Authorize(changed.clone())),
+        Ok(vec![AccountEvent::AccountAuthorized(changed)])
+    );
 }
 
 #[test]
@@ -123,7 +130,8 @@ fn authorize_refuses_blank_platform_id_and_bad_avatar() {
 #[test]
 fn disconnect_emits_once() {
     let authorized = [connected(), AccountEvent::AccountAuthorized(profile())];
-    let cmd = Command::Disconnect { reason: Some("logged_out".into()), reconnect_url: "https://c.example.test/r".into() };
+    let cmd =
+        Command::Disconnect { reason: Some("logged_out".into()), reconnect_url: "https://c.example.test/r".into() };
     let d = AccountEvent::AccountDisconnected(Disconnected {
         reason: "logged_out".into(),
         reconnect_url: "https://c.example.test/r".into(),
@@ -152,7 +160,8 @@ fn update_emits_full_writable_values() {
 
 #[test]
 fn update_with_same_values_is_a_no_op() {
-    let history = [connected(), AccountEvent::AccountUpdated(Writable { username: Some("A".into()), ..Default::default() })];
+    let history =
+        [connected(), AccountEvent::AccountUpdated(Writable { username: Some("A".into()), ..Default::default() })];
     assert_eq!(when(&history, update(|c| c.username = Some(Some("A".into())))), Ok(vec![]));
     assert_eq!(when(&history, update(|_| {})), Ok(vec![]));
 }
@@ -196,8 +205,13 @@ fn projection_follows_the_lifecycle() {
     assert_eq!(a.reconnect_url, None);
     assert_eq!(a.platform_id.as_deref(), Some("15551234"));
     assert_eq!(a.version, 2);
-    let d = Disconnected { reason: "revoked".into(), reconnect_url: "https://c.example.test/r".into(), disconnected_at: now() };
-    let a = given(&[connected(), AccountEvent::AccountAuthorized(profile()), AccountEvent::AccountDisconnected(d)]).unwrap();
+    let d = Disconnected {
+        reason: "revoked".into(),
+        reconnect_url: "https://c.example.test/r".into(),
+        disconnected_at: now(),
+    };
+    let a = given(&[connected(), AccountEvent::AccountAuthorized(profile()), AccountEvent::AccountDisconnected(d)])
+        .unwrap();
     assert!(!a.is_authorized);
     assert_eq!(a.disconnected_at, Some(now()));
     assert_eq!(a.reconnect_url.as_deref(), Some("https://c.example.test/r"));
@@ -215,7 +229,8 @@ fn replay_refuses_events_out_of_place() {
 #[test]
 fn execute_chains_hashes_and_numbers_versions() {
     let state = given(&[connected()]);
-    let (events, next) = execute(&state, ID, &update(|c| c.username = Some(Some("N".into()))), &ctx(), "req-1").unwrap();
+    let (events, next) =
+        execute(&state, ID, &update(|c| c.username = Some(Some("N".into()))), &ctx(), "req-1").unwrap();
     assert_eq!(events[0].version, 2);
     assert_eq!(events[0].prev_hash, state.as_ref().unwrap().last_hash);
     assert_eq!(events[0].correlation_id, "req-1");

@@ -13,7 +13,11 @@ fn command() -> impl Strategy<Value = Command> {
             share_past_history: s,
             ..Default::default()
         })),
-        ("[0-9]{0,3}", name).prop_map(|(id, u)| Command::Authorize(Profile { platform_id: id, username: u, ..Default::default() })),
+        ("[0-9]{0,3}", name).prop_map(|(id, u)| Command::Authorize(Profile {
+            platform_id: id,
+            username: u,
+            ..Default::default()
+        })),
         Just(Command::Disconnect { reason: None, reconnect_url: "https://c.example.test".into() }),
         Just(Command::Remove),
         Just(Command::Connect {

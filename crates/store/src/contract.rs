@@ -46,7 +46,9 @@ pub async fn run(store: &dyn Store, id: Uuid, cmd: &Command, ctx: &Context) -> R
     let state = store.get_account(ctx.client_id, id).await?;
     let (events, next) = execute(&state, id, cmd, ctx, "contract").expect("command accepted");
     let expected_version = state.as_ref().map_or(0, |a| a.version);
-    store.commit(Commit { stream_id: id, client_id: ctx.client_id, expected_version, events, state: next.clone() }).await?;
+    store
+        .commit(Commit { stream_id: id, client_id: ctx.client_id, expected_version, events, state: next.clone() })
+        .await?;
     Ok(next)
 }
 
@@ -101,7 +103,9 @@ pub async fn racing_commits_have_one_winner(store: Arc<impl Store + 'static>) {
             tokio::spawn(async move {
                 let cmd = Command::Update(Changes { username: Some(Some(format!("n{i}"))), ..Default::default() });
                 let (events, next) = execute(&state, id, &cmd, &c, "race").unwrap();
-                store.commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 1, events, state: next }).await
+                store
+                    .commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 1, events, state: next })
+                    .await
             })
         })
         .collect();
@@ -125,7 +129,10 @@ pub async fn empty_commit_writes_nothing(store: Arc<impl Store>) {
     let state = store.get_account(c.client_id, id).await.unwrap();
     let (events, next) = execute(&state, id, &Command::Update(Changes::default()), &c, "noop").unwrap();
     assert!(events.is_empty());
-    store.commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 1, events, state: next }).await.unwrap();
+    store
+        .commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 1, events, state: next })
+        .await
+        .unwrap();
     assert_eq!(store.load_stream(id).await.unwrap().len(), 1);
 }
 
@@ -190,10 +197,12 @@ pub async fn list_filters_orders_and_pages(store: Arc<impl Store>) {
     assert_eq!(mine.total, 3);
     assert!(mine.items.iter().all(|a| a.created_by == "customer"));
 
-    let page2 = store.list_accounts(c.client_id, &ListQuery { offset: 3, limit: 3, ..Default::default() }).await.unwrap();
+    let page2 =
+        store.list_accounts(c.client_id, &ListQuery { offset: 3, limit: 3, ..Default::default() }).await.unwrap();
     assert_eq!(page2.total, 7);
     assert_eq!(page2.items, all.items[3..6].to_vec());
-    let past = store.list_accounts(c.client_id, &ListQuery { offset: 30, limit: 30, ..Default::default() }).await.unwrap();
+    let past =
+        store.list_accounts(c.client_id, &ListQuery { offset: 30, limit: 30, ..Default::default() }).await.unwrap();
     assert_eq!((past.total, past.items.len()), (7, 0));
 }
 

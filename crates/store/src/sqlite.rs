@@ -233,8 +233,7 @@ impl EventStore for SqliteStore {
     async fn all_events(&self, tenant: Option<Uuid>) -> Result<Vec<StoredEvent>> {
         self.with(move |conn| match tenant {
             Some(t) => {
-                let sql =
-                    format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant = ?1 ORDER BY stream_id, version");
+                let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant = ?1 ORDER BY stream_id, version");
                 query_events(conn, &sql, &[&t.to_string()])
             }
             None => query_events(conn, &format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY stream_id, version"), &[]),
@@ -246,8 +245,11 @@ impl EventStore for SqliteStore {
 fn write_read_model(conn: &Connection, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {
     match state {
         None => {
-            conn.execute("DELETE FROM accounts WHERE client_id = ?1 AND id = ?2", [client_id.to_string(), id.to_string()])
-                .map_err(db)?;
+            conn.execute(
+                "DELETE FROM accounts WHERE client_id = ?1 AND id = ?2",
+                [client_id.to_string(), id.to_string()],
+            )
+            .map_err(db)?;
         }
         Some(a) => {
             let body = serde_json::to_string(a).map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -306,8 +308,14 @@ impl AccountReads for SqliteStore {
                     "SELECT body FROM accounts WHERE {FILTER} ORDER BY created_at, id LIMIT ?5 OFFSET ?6"
                 ))
                 .map_err(db)?;
-            let page_args =
-                params![client_id.to_string(), q.account_type, q.is_authorized, q.created_by, q.limit as i64, q.offset as i64];
+            let page_args = params![
+                client_id.to_string(),
+                q.account_type,
+                q.is_authorized,
+                q.created_by,
+                q.limit as i64,
+                q.offset as i64
+            ];
             let items = stmt
                 .query_map(page_args, |r| r.get::<_, String>(0))
                 .map_err(db)?
@@ -359,8 +367,7 @@ impl Directory for SqliteStore {
     }
 
     async fn has_tenants(&self) -> Result<bool> {
-        self.with(|conn| conn.query_row("SELECT EXISTS (SELECT 1 FROM tenants)", [], |r| r.get(0)).map_err(db))
-            .await
+        self.with(|conn| conn.query_row("SELECT EXISTS (SELECT 1 FROM tenants)", [], |r| r.get(0)).map_err(db)).await
     }
 
     async fn create_user(&self, u: &User) -> Result<()> {

@@ -1,0 +1,24 @@
+//! The `functions/` crates and the route table agree one to one.
+
+use inbox_api::ROUTES;
+use std::path::Path;
+
+#[test]
+fn one_function_crate_per_route() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions");
+    let mut crates: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| dir.join(name).join("Cargo.toml").exists())
+        .collect();
+    crates.sort();
+    let mut functions: Vec<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
+    functions.sort();
+    assert_eq!(crates, functions, "functions/ must hold exactly one crate per route");
+
+    for r in ROUTES {
+        let main = std::fs::read_to_string(dir.join(r.function).join("src/main.rs")).unwrap();
+        let wired = format!("inbox_lambda::run(inbox_api::Endpoint::{:?})", r.endpoint);
+        assert!(main.contains(&wired), "functions/{} must call {wired}", r.function);
+    }
+}

@@ -1,0 +1,95 @@
+//! A Lambda function serves its own route only, finding path parameters itself.
+
+use inbox_api::auth::hash_password;
+use inbox_api::{App, Config, Endpoint};
+use inbox_store::{Directory, SqliteStore, Tenant, User};
+use lambda_http::Body;
+use std::sync::Arc;
+use uuid::Uuid;
+
+async fn app_and_token() -> (App, String) {
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    let now = inbox_domain_now();
+    let tenant = Tenant { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
+    store.create_tenant(&tenant).await.unwrap();
+    let user = User {
+        id: Uuid::new_v4(),
+        tenant_id: tenant.id,
+        username: "u".into(),
+        password_hash: hash_password("password1"),
+        roles: vec!["ROLE_OWNER".into()],
+        created_at: now,
+    };
+    store.create_user(&user).await.unwrap();
+    let config = Config {
+        data_dir: std::env::temp_dir(),
+        jwt_secret: b"lambda-test-secret-lambda-test-secret".to_vec(),
+        token_ttl_seconds: 600,
+        connect_base_url: "https://connect.example.test".into(),
+    };
+    let app = App::new(config, store);
+    let token = app.keys().issue(&user, now.timestamp());
+    (app, token)
+}
+
+fn inbox_domain_now() -> inbox_domain::Timestamp {
+    inbox_domain::time::truncate(std::time::SystemTime::now().into())
+}
+
+fn request(method: &str, path: &str, token: &str, body: Body) -> lambda_http::Request {
+    http::Request::builder()
+        .method(method)
+        .uri(format!("https://api.example.test{path}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/ld+json")
+        .body(body)
+        .unwrap()
+}
+
+fn json(resp: &lambda_http::Response<Body>) -> serde_json::Value {
+    match resp.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        other => panic!("expected a text body, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn each_function_serves_only_its_route() {
+    let (app, token) = app_and_token().await;
+    let body = Body::Text(r#"{"integration":"/api/integrations/telegram"}"#.into());
+    let created =
+        inbox_lambda::handle(&app, Endpoint::AccountsCreate, request("POST", "/api/accounts", &token, body)).await;
+    assert_eq!(created.status(), 201);
+    let id = json(&created)["id"].as_str().unwrap().to_string();
+
+    let got = inbox_lambda::handle(
+        &app,
+        Endpoint::AccountsGet,
+        request("GET", &format!("/api/accounts/{id}"), &token, Body::Empty),
+    )
+    .await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(json(&got)["accountType"], "telegram");
+    assert!(got.headers().contains_key("x-request-id"));
+
+    // The get function does not answer the list route, nor another method.
+    let other =
+        inbox_lambda::handle(&app, Endpoint::AccountsGet, request("GET", "/api/accounts", &token, Body::Empty)).await;
+    assert_eq!(other.status(), 404);
+    let del = inbox_lambda::handle(
+        &app,
+        Endpoint::AccountsGet,
+        request("DELETE", &format!("/api/accounts/{id}"), &token, Body::Empty),
+    )
+    .await;
+    assert_eq!(del.status(), 404);
+
+    let deleted = inbox_lambda::handle(
+        &app,
+        Endpoint::AccountsDelete,
+        request("DELETE", &format!("/api/accounts/{id}"), &token, Body::Empty),
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+    assert!(matches!(deleted.body(), Body::Empty));
+}
