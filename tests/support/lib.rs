@@ -22,7 +22,23 @@ pub fn inbox_bin() -> PathBuf {
     bin
 }
 
+/// The backend the black-box tests run on: `INBOX_TEST_STORE=dynamodb` for
+/// DynamoDB Local, else the embedded SQLite store.
+pub fn on_dynamodb() -> bool {
+    std::env::var("INBOX_TEST_STORE").is_ok_and(|s| s == "dynamodb")
+}
+
+/// A fresh data folder; on DynamoDB also fresh tables named after it.
 pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = new_dir(tag);
+    if on_dynamodb() {
+        let out = run_inbox(&dir, &["dynamodb", "create-tables"]);
+        assert!(out.status.success(), "create-tables: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    dir
+}
+
+fn new_dir(tag: &str) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
         "inbox-test-{tag}-{}-{}-{}",
@@ -41,6 +57,7 @@ pub struct Server {
     pub data_dir: PathBuf,
     /// What `serve` printed before the URL line (the demo login, if any).
     pub banner: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -48,11 +65,27 @@ impl Server {
         Self::start_with(&["--no-demo"], temp_dir("srv"))
     }
 
+    /// The store this server writes, opened directly (to check what was stored).
+    pub async fn store(&self) -> std::sync::Arc<dyn inbox_store::Store> {
+        if on_dynamodb() {
+            let tables = inbox_store::Tables::prefixed(&table_prefix(&self.data_dir));
+            std::sync::Arc::new(inbox_store::DynamoStore::local(inbox_store::contract::dynamodb_local(), tables).await)
+        } else {
+            std::sync::Arc::new(inbox_store::SqliteStore::open(&self.data_dir.join("inbox.db")).unwrap())
+        }
+    }
+
     pub fn start_with(args: &[&str], data_dir: PathBuf) -> Server {
+        let env = env(&data_dir);
+        Self::start_env(args, data_dir, env)
+    }
+
+    /// A server with exactly this environment.
+    pub fn start_env(args: &[&str], data_dir: PathBuf, env: Vec<(String, String)>) -> Server {
         let mut child = Command::new(inbox_bin())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
-            .envs(env(&data_dir))
+            .envs(env.clone())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -68,12 +101,12 @@ impl Server {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server { child, base, data_dir, banner }
+        Server { child, base, data_dir, banner, env }
     }
 
     /// Runs the CLI on this server's store.
     pub fn inbox(&self, args: &[&str]) -> Output {
-        run_inbox(&self.data_dir, args)
+        Command::new(inbox_bin()).args(args).envs(self.env.clone()).output().expect("run inbox")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -155,11 +188,36 @@ impl Drop for Server {
     }
 }
 
+fn table_prefix(data_dir: &std::path::Path) -> String {
+    data_dir.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// The environment of every `inbox` process of a test on `data_dir`.
 pub fn env(data_dir: &std::path::Path) -> Vec<(String, String)> {
-    vec![
-        ("INBOX_DATA_DIR".into(), data_dir.display().to_string()),
+    let mut env = vec![
+        ("INBOX_DATA_DIR".to_string(), data_dir.display().to_string()),
         ("INBOX_JWT_SECRET".into(), SECRET.into()),
         ("RUST_LOG".into(), "warn".into()),
+    ];
+    if on_dynamodb() {
+        env.extend(dynamodb_env(data_dir, inbox_store::contract::dynamodb_local()));
+    }
+    env
+}
+
+/// What points `inbox` at tables of its own (named after `data_dir`) on `endpoint`.
+pub fn dynamodb_env(data_dir: &std::path::Path, endpoint: &str) -> Vec<(String, String)> {
+    let tables = inbox_store::Tables::prefixed(&table_prefix(data_dir));
+    vec![
+        ("INBOX_STORE".to_string(), "dynamodb".to_string()),
+        ("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint.into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID".into(), "local".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "local".into()),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ("INBOX_EVENTS_TABLE".into(), tables.events),
+        ("INBOX_ACCOUNTS_TABLE".into(), tables.accounts),
+        ("INBOX_DIRECTORY_TABLE".into(), tables.directory),
     ]
 }
 

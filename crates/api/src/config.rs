@@ -1,7 +1,17 @@
 //! Configuration from the environment, with defaults that make a local run work
 //! with no setup.
 
+use inbox_store::{DynamoStore, SqliteStore, Store, StoreError, Tables};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Which backend holds events and read models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// The embedded SQLite file (default: local runs need nothing else).
+    Sqlite,
+    DynamoDb,
+}
 
 pub const DEFAULT_DATA_DIR: &str = ".inbox";
 pub const DEFAULT_TOKEN_TTL: i64 = 3600;
@@ -11,6 +21,7 @@ const MIN_SECRET_LEN: usize = 32;
 
 #[derive(Clone)]
 pub struct Config {
+    pub store: StoreKind,
     /// Where the embedded store and the generated JWT secret live.
     pub data_dir: PathBuf,
     pub jwt_secret: Vec<u8>,
@@ -30,6 +41,7 @@ pub enum ConfigError {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
+            .field("store", &self.store)
             .field("data_dir", &self.data_dir)
             .field("jwt_secret", &"<redacted>")
             .field("token_ttl_seconds", &self.token_ttl_seconds)
@@ -39,9 +51,20 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
-    /// Reads `INBOX_DATA_DIR`, `INBOX_JWT_SECRET`, `INBOX_JWT_TTL`, `INBOX_CONNECT_BASE_URL`.
+    /// Reads `INBOX_STORE`, `INBOX_DATA_DIR`, `INBOX_JWT_SECRET`, `INBOX_JWT_TTL`,
+    /// `INBOX_CONNECT_BASE_URL`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let store = match var("INBOX_STORE").as_deref() {
+            None | Some("sqlite") => StoreKind::Sqlite,
+            Some("dynamodb") => StoreKind::DynamoDb,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "INBOX_STORE",
+                    problem: format!("must be sqlite or dynamodb, not {other:?}"),
+                })
+            }
+        };
         let data_dir = PathBuf::from(var("INBOX_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
         let jwt_secret = match var("INBOX_JWT_SECRET") {
             Some(s) if s.len() < MIN_SECRET_LEN => {
@@ -68,6 +91,7 @@ impl Config {
             });
         }
         Ok(Config {
+            store,
             data_dir,
             jwt_secret,
             token_ttl_seconds,
@@ -117,7 +141,12 @@ fn local_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
     }
 }
 
-/// Opens the configured store: the embedded SQLite file under the data folder.
-pub fn open_store(config: &Config) -> Result<std::sync::Arc<dyn inbox_store::Store>, inbox_store::StoreError> {
-    Ok(std::sync::Arc::new(inbox_store::SqliteStore::open(&config.sqlite_path())?))
+/// Opens the configured store: DynamoDB when `INBOX_STORE=dynamodb` (tables from
+/// `INBOX_*_TABLE`, endpoint from the standard AWS configuration), else the
+/// embedded SQLite file under the data folder.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match config.store {
+        StoreKind::Sqlite => Arc::new(SqliteStore::open(&config.sqlite_path())?),
+        StoreKind::DynamoDb => Arc::new(DynamoStore::from_env(Tables::from_env()).await),
+    })
 }

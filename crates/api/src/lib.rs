@@ -52,9 +52,9 @@ impl App {
     }
 
     /// Configuration and store from the environment (see [`Config::from_env`]).
-    pub fn from_env() -> Result<Self, String> {
+    pub async fn from_env() -> Result<Self, String> {
         let config = Config::from_env().map_err(|e| e.to_string())?;
-        let store = config::open_store(&config).map_err(|e| e.to_string())?;
+        let store = config::open_store(&config).await.map_err(|e| e.to_string())?;
         Ok(Self::new(config, store))
     }
 

@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
 use inbox_api::auth::{hash_password, Role};
 use inbox_api::{config, Config};
-use inbox_store::{Store, StoreError, Tenant, User};
+use inbox_store::{DynamoStore, Store, StoreError, Tables, Tenant, User};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -39,6 +39,19 @@ enum Cmd {
         #[command(subcommand)]
         command: UserCmd,
     },
+    /// DynamoDB administration (endpoint and credentials from the AWS environment).
+    #[command(name = "dynamodb")]
+    DynamoDb {
+        #[command(subcommand)]
+        command: DynamoCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum DynamoCmd {
+    /// Create the events, accounts and directory tables that do not exist yet
+    /// (names from INBOX_EVENTS_TABLE, INBOX_ACCOUNTS_TABLE, INBOX_DIRECTORY_TABLE).
+    CreateTables,
 }
 
 #[derive(Subcommand)]
@@ -101,7 +114,16 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let store = config::open_store(&config).context("cannot open the store")?;
+    if let Cmd::DynamoDb { command: DynamoCmd::CreateTables } = cli.command {
+        let store = DynamoStore::from_env(Tables::from_env()).await;
+        let created = store.create_tables().await?;
+        for def in store.tables().definitions() {
+            let state = if created.contains(&def.name) { "created" } else { "exists" };
+            println!("{state} {}", def.name);
+        }
+        return Ok(());
+    }
+    let store = config::open_store(&config).await.context("cannot open the store")?;
     match cli.command {
         Cmd::Serve { listen, no_demo } => serve::serve(config, store, listen, !no_demo).await,
         Cmd::Tenant { command: TenantCmd::Create { name, plan } } => {
@@ -112,6 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", create_user(&*store, tenant, &username, &password, role.into()).await?);
             Ok(())
         }
+        Cmd::DynamoDb { .. } => unreachable!("handled above"),
     }
 }
 

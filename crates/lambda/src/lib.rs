@@ -10,7 +10,7 @@ pub use lambda_http::Error;
 
 pub async fn run(endpoint: Endpoint) -> Result<(), Error> {
     init_tracing();
-    let app = Arc::new(App::from_env().map_err(|e| {
+    let app = Arc::new(App::from_env().await.map_err(|e| {
         tracing::error!(error = %e, "cannot start");
         e
     })?);

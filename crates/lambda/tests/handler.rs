@@ -22,6 +22,7 @@ async fn app_and_token() -> (App, String) {
     };
     store.create_user(&user).await.unwrap();
     let config = Config {
+        store: inbox_api::config::StoreKind::Sqlite,
         data_dir: std::env::temp_dir(),
         jwt_secret: b"lambda-test-secret-lambda-test-secret".to_vec(),
         token_ttl_seconds: 600,

@@ -28,6 +28,21 @@ macro_rules! store_contract_tests {
     };
 }
 
+/// The URL of a DynamoDB Local for tests: `INBOX_TEST_DYNAMODB_ENDPOINT` (tests/run.sh
+/// sets it), else the shared instance `tests/dynamodb-local.sh start` installs and starts.
+pub fn dynamodb_local() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("INBOX_TEST_DYNAMODB_ENDPOINT") {
+            return url;
+        }
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/dynamodb-local.sh");
+        let out = std::process::Command::new(script).arg("start").output().expect("run tests/dynamodb-local.sh");
+        assert!(out.status.success(), "cannot start DynamoDB Local: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    })
+}
+
 pub fn ctx(client: Uuid, actor: &str) -> Context {
     Context { client_id: client, actor: actor.into(), now: time::truncate(chrono::Utc::now()) }
 }

@@ -4,6 +4,7 @@
 //! implementation passes the [`contract`] suite.
 
 pub mod contract;
+pub mod dynamodb;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -11,6 +12,7 @@ use inbox_domain::{Account, State, StoredEvent, Timestamp};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use dynamodb::{DynamoStore, Tables};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]

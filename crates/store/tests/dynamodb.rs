@@ -1,0 +1,123 @@
+//! The store contract on DynamoDB (the official DynamoDB Local), plus what only
+//! DynamoDB must show: round trips per operation and streams over 1 MB.
+
+use inbox_domain::events::{AccountEvent, Writable};
+use inbox_domain::{project, seal, Metadata};
+use inbox_store::{contract, AccountReads, Commit, DynamoStore, EventStore, ListQuery, Tables};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+fn endpoint() -> &'static str {
+    contract::dynamodb_local()
+}
+
+/// A store on tables of its own, so every test starts empty.
+async fn fresh() -> DynamoStore {
+    let store = DynamoStore::local(endpoint(), Tables::prefixed(&format!("t{}", Uuid::new_v4().simple()))).await;
+    assert_eq!(store.create_tables().await.unwrap().len(), 3);
+    store
+}
+
+mod contract_suite {
+    use super::*;
+    inbox_store::store_contract_tests!(fresh().await);
+}
+
+fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after.iter().map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0))).filter(|(_, v)| *v > 0).collect()
+}
+
+fn calls(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+#[tokio::test]
+async fn round_trips_per_operation() {
+    let store = fresh().await;
+    let c = contract::ctx(Uuid::new_v4(), "u");
+    let id = Uuid::new_v4();
+    let connect = inbox_domain::Command::Connect {
+        account_id: id,
+        integration: "x".into(),
+        reconnect_url: "https://c.example.test".into(),
+        history_sync_until: None,
+    };
+    let before = store.calls().snapshot();
+    contract::run(&store, id, &connect, &c).await.unwrap();
+    let update =
+        inbox_domain::Command::Update(inbox_domain::Changes { username: Some(Some("n".into())), ..Default::default() });
+    let mid = store.calls().snapshot();
+    contract::run(&store, id, &update, &c).await.unwrap();
+    assert_eq!(delta(&mid, &store.calls().snapshot()), calls(&[("GetItem", 1), ("TransactWriteItems", 1)]), "command");
+    assert_eq!(delta(&before, &mid), calls(&[("GetItem", 1), ("TransactWriteItems", 1)]), "create");
+
+    let before = store.calls().snapshot();
+    store.get_account(c.client_id, id).await.unwrap().unwrap();
+    assert_eq!(delta(&before, &store.calls().snapshot()), calls(&[("GetItem", 1)]), "GET item");
+
+    let before = store.calls().snapshot();
+    let q = ListQuery { account_type: Some("x".into()), limit: 30, ..Default::default() };
+    assert_eq!(store.list_accounts(c.client_id, &q).await.unwrap().total, 1);
+    assert_eq!(delta(&before, &store.calls().snapshot()), calls(&[("Query", 1)]), "list page with its total");
+}
+
+#[tokio::test]
+async fn a_stream_over_one_megabyte_loads_whole() {
+    let store = fresh().await;
+    let c = contract::ctx(Uuid::new_v4(), "u");
+    let id = Uuid::new_v4();
+    let connect = inbox_domain::Command::Connect {
+        account_id: id,
+        integration: "x".into(),
+        reconnect_url: "https://c.example.test".into(),
+        history_sync_until: None,
+    };
+    let mut state = contract::run(&store, id, &connect, &c).await.unwrap();
+    let meta = Metadata { tenant: c.client_id, actor: "u".into(), correlation_id: "big".into(), recorded_at: c.now };
+    let mut bytes = 0;
+    for round in 0..12 {
+        let head = state.clone().unwrap();
+        let events: Vec<_> = (0..90)
+            .map(|i| {
+                AccountEvent::AccountUpdated(Writable {
+                    username: Some(format!("{round}-{i}")),
+                    description: Some("d".repeat(1000)),
+                    avatar_url: None,
+                    share_past_history: i % 2 == 0,
+                })
+            })
+            .collect();
+        let stored = seal(id, head.version, &head.last_hash, &events, &meta);
+        bytes += stored.iter().map(|e| e.payload.to_string().len()).sum::<usize>();
+        let next = stored.iter().try_fold(state.clone(), inbox_domain::apply).unwrap();
+        let commit = Commit {
+            stream_id: id,
+            client_id: c.client_id,
+            expected_version: head.version,
+            events: stored,
+            state: next,
+        };
+        store.commit(commit).await.unwrap();
+        state = store.get_account(c.client_id, id).await.unwrap();
+    }
+    assert!(bytes > 1024 * 1024, "payloads alone are {bytes} bytes");
+    let loaded = store.load_stream(id).await.unwrap();
+    assert_eq!(loaded.len(), 1 + 12 * 90);
+    inbox_domain::verify_chain(id, &loaded).unwrap();
+    assert_eq!(project(&loaded).unwrap(), state);
+    assert_eq!(store.all_events(Some(c.client_id)).await.unwrap().len(), loaded.len());
+}
+
+#[tokio::test]
+async fn a_missing_table_is_a_clear_unavailable_error() {
+    let store = DynamoStore::local(endpoint(), Tables::prefixed("never-created")).await;
+    let err = store.get_account(Uuid::new_v4(), Uuid::new_v4()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, inbox_store::StoreError::Unavailable(_)), "{err:?}");
+    assert!(text.contains("never-created-inbox-accounts") && text.contains(endpoint()), "{text}");
+
+    let down = DynamoStore::local("http://127.0.0.1:9", Tables::default()).await;
+    let err = down.list_accounts(Uuid::new_v4(), &ListQuery::default()).await.unwrap_err();
+    assert!(matches!(err, inbox_store::StoreError::Unavailable(_)), "{err:?}");
+    assert!(err.to_string().contains("127.0.0.1:9"), "{err}");
+}
