@@ -104,6 +104,13 @@ impl Server {
         Server { child, base, data_dir, banner, env }
     }
 
+    /// Stops the server, keeping its data folder.
+    pub fn stop_keeping_data(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::take(&mut self.data_dir)
+    }
+
     /// Runs the CLI on this server's store.
     pub fn inbox(&self, args: &[&str]) -> Output {
         Command::new(inbox_bin()).args(args).envs(self.env.clone()).output().expect("run inbox")
@@ -184,7 +191,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if !self.data_dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
 

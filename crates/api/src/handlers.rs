@@ -66,13 +66,14 @@ pub(crate) async fn handle(app: &App, endpoint: Endpoint, call: &Call, req: Requ
             .await?;
             Ok(account_response(StatusCode::OK, &state))
         }
+        Endpoint::AccountsEvents => events(app, call, &req).await,
         Endpoint::IntegrationsList => {
             let member: Vec<_> = INTEGRATIONS.iter().map(|i| IntegrationView::of(i, false)).collect();
             Ok(jsonld(
                 StatusCode::OK,
                 &Collection {
                     context: "/api/contexts/Integration",
-                    iri: "/api/integrations",
+                    iri: "/api/integrations".into(),
                     kind: "Collection",
                     total_items: member.len() as u64,
                     member,
@@ -182,11 +183,7 @@ async fn list(app: &App, call: &Call, req: &Request) -> Result<Response, ApiErro
     let mut query = ListQuery { limit: PAGE_SIZE, ..ListQuery::default() };
     for (key, value) in pairs(req.uri().query()) {
         match key.as_str() {
-            "page" => {
-                page = value.parse().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
-                    ApiError::bad_request(format!("Page should be an integer from 1 to 1000000, not \"{value}\"."))
-                })?
-            }
+            "page" => page = page_number(&value)?,
             "accountType" => query.account_type = Some(value),
             "isAuthorized" => {
                 query.is_authorized = Some(match value.as_str() {
@@ -221,12 +218,52 @@ async fn list(app: &App, call: &Call, req: &Request) -> Result<Response, ApiErro
         StatusCode::OK,
         &Collection {
             context: "/api/contexts/Account",
-            iri: ACCOUNTS,
+            iri: ACCOUNTS.into(),
             kind: "Collection",
             total_items: result.total,
             member: result.items.iter().map(|a| AccountView::of(a, false)).collect(),
             view,
             search: Some(account_search()),
+        },
+    ))
+}
+
+fn page_number(value: &str) -> Result<u64, ApiError> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| ApiError::bad_request(format!("Page should be an integer from 1 to 1000000, not \"{value}\".")))
+}
+
+/// The history of an account of the caller's client, removed ones included.
+async fn events(app: &App, call: &Call, req: &Request) -> Result<Response, ApiError> {
+    let p = call.principal();
+    let id = account_id(call)?;
+    let mut page = 1;
+    for (key, value) in pairs(req.uri().query()) {
+        if key == "page" {
+            page = page_number(&value)?;
+        }
+    }
+    let events = app.store.load_stream(id).await?;
+    if events.first().is_none_or(|e| e.tenant != p.client_id) {
+        return Err(ApiError::not_found());
+    }
+    let total = events.len() as u64;
+    let base = format!("{}/events", account_iri(id));
+    let last = total.div_ceil(PAGE_SIZE).max(1);
+    let member = events.iter().skip(((page - 1) * PAGE_SIZE) as usize).take(PAGE_SIZE as usize).map(EventView::of);
+    Ok(jsonld(
+        StatusCode::OK,
+        &Collection {
+            context: "/api/contexts/AccountEvent",
+            view: (last > 1 || page > 1).then(|| collection_view(&base, "", page, total)),
+            iri: base,
+            kind: "Collection",
+            total_items: total,
+            member: member.collect(),
+            search: None,
         },
     ))
 }

@@ -24,6 +24,8 @@ pub fn document() -> OpenApi {
     let components = ComponentsBuilder::new()
         .schema_from::<AccountView>()
         .schema("AccountCollection", Collection::<AccountView>::schema())
+        .schema_from::<EventView>()
+        .schema("AccountEventCollection", Collection::<EventView>::schema())
         .schema_from::<IntegrationView>()
         .schema("IntegrationCollection", Collection::<IntegrationView>::schema())
         .schema_from::<PartialCollectionView>()
@@ -100,6 +102,16 @@ fn operation(r: &Route) -> utoipa::openapi::path::Operation {
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
         );
     }
+    if r.endpoint == Endpoint::AccountsEvents {
+        op = op.parameter(
+            ParameterBuilder::new()
+                .name("page")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some("The collection page number (30 a page)."))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::Integer))),
+        );
+    }
     if r.endpoint == Endpoint::AccountsList {
         for (name, ty, doc) in [
             ("page", Type::Integer, "The collection page number (30 a page)."),
@@ -160,13 +172,14 @@ fn responses(r: &Route) -> Vec<Answer> {
             (200, "Account resource updated", Some("Account"), JSONLD)
         }
         Endpoint::AccountsDelete => (204, "Account resource deleted", None, JSONLD),
+        Endpoint::AccountsEvents => (200, "Account event history", Some("AccountEventCollection"), JSONLD),
         Endpoint::IntegrationsList => (200, "Integration collection", Some("IntegrationCollection"), JSONLD),
         Endpoint::IntegrationsGet => (200, "Integration resource", Some("Integration"), JSONLD),
         Endpoint::LoginCheck => (200, "A JWT for the Authorization header", Some("TokenOutput"), "application/json"),
         Endpoint::ApiDocs => (200, "OpenAPI 3.1 document", None, "application/json"),
     }];
     let has_body = request_schema(r.endpoint).is_some();
-    if has_body || r.endpoint == Endpoint::AccountsList {
+    if has_body || matches!(r.endpoint, Endpoint::AccountsList | Endpoint::AccountsEvents) {
         out.push((400, "Invalid input (malformed JSON, wrong type, bad query)", Some("Problem"), PROBLEM));
     }
     match r.access {

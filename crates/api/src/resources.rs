@@ -128,6 +128,53 @@ impl IntegrationView {
     }
 }
 
+/// One stored event as auditors read it: everything the hash covers, and the hashes.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AccountEvent)]
+pub struct EventView {
+    #[serde(rename = "@type")]
+    #[schema(rename = "@type", example = "AccountEvent")]
+    pub kind: &'static str,
+    #[serde(rename = "type")]
+    #[schema(rename = "type", example = "AccountConnected")]
+    pub event_type: String,
+    pub version: u64,
+    pub schema_version: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: String,
+    /// Subject of the token that caused the event.
+    pub actor: String,
+    /// The request's `X-Request-Id`.
+    pub correlation_id: String,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub stream_id: Uuid,
+    pub tenant: Uuid,
+    /// `hex(sha256(prevHash + "\n" + canonical(event)))`; see the README's audit section.
+    pub hash: String,
+    pub prev_hash: String,
+}
+
+impl EventView {
+    pub fn of(e: &inbox_domain::StoredEvent) -> Self {
+        EventView {
+            kind: "AccountEvent",
+            event_type: e.event_type.clone(),
+            version: e.version,
+            schema_version: e.schema_version,
+            recorded_at: time::format(&e.recorded_at),
+            actor: e.actor.clone(),
+            correlation_id: e.correlation_id.clone(),
+            payload: e.payload.clone(),
+            stream_id: e.stream_id,
+            tenant: e.tenant,
+            hash: e.hash.clone(),
+            prev_hash: e.prev_hash.clone(),
+        }
+    }
+}
+
 /// A Hydra collection page.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -137,7 +184,7 @@ pub struct Collection<T: ToSchema> {
     pub context: &'static str,
     #[serde(rename = "@id")]
     #[schema(rename = "@id")]
-    pub iri: &'static str,
+    pub iri: String,
     #[serde(rename = "@type")]
     #[schema(rename = "@type", example = "Collection")]
     pub kind: &'static str,

@@ -15,6 +15,7 @@ pub enum Endpoint {
     AccountsDelete,
     AccountsAuthorize,
     AccountsDisconnect,
+    AccountsEvents,
     IntegrationsList,
     IntegrationsGet,
     LoginCheck,
@@ -45,6 +46,7 @@ use Role::*;
 const READERS: &[Role] = &[Owner, Customer, Auditor];
 const WRITERS: &[Role] = &[Owner, Customer];
 const CONNECTORS: &[Role] = &[Owner, Connector];
+const AUDITORS: &[Role] = &[Owner, Auditor];
 const ANY_ROLE: &[Role] = &[Owner, Customer, Auditor, Connector];
 
 pub const ROUTES: &[Route] = &[
@@ -103,6 +105,14 @@ pub const ROUTES: &[Route] = &[
         function: "accounts-disconnect",
         summary: "The channel connector reports a lost session.",
         access: Access::Roles(CONNECTORS),
+    },
+    Route {
+        endpoint: Endpoint::AccountsEvents,
+        method: Method::GET,
+        path: "/api/accounts/{id}/events",
+        function: "accounts-events",
+        summary: "The account's event history, oldest first, with the hash chain; also after removal.",
+        access: Access::Roles(AUDITORS),
     },
     Route {
         endpoint: Endpoint::IntegrationsList,

@@ -1,6 +1,7 @@
 //! `inbox`: the local server, tenants and users — on whichever store the
 //! environment configures (the embedded SQLite file by default).
 
+mod audit;
 mod serve;
 
 use anyhow::{bail, Context as _};
@@ -39,12 +40,48 @@ enum Cmd {
         #[command(subcommand)]
         command: UserCmd,
     },
+    /// Replay and check account histories.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCmd,
+    },
     /// DynamoDB administration (endpoint and credentials from the AWS environment).
     #[command(name = "dynamodb")]
     DynamoDb {
         #[command(subcommand)]
         command: DynamoCmd,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// A readable timeline of an account: time, version, event, who, what changed.
+    History { account: Uuid },
+    /// The account as it was at an instant (JSON, as the API shows it).
+    State {
+        account: Uuid,
+        /// RFC 3339 date-time, e.g. 2025-12-06T04:35:33.192Z.
+        #[arg(long)]
+        at: String,
+    },
+    /// Recompute every hash chain and rebuild every read model in memory; report
+    /// every mismatch with the stored ones. Exits 1 if there is any.
+    Verify {
+        #[arg(long)]
+        tenant: Option<Uuid>,
+    },
+    /// Rewrite the stored read models from the events (safe to interrupt and rerun).
+    Rebuild {
+        #[arg(long)]
+        tenant: Option<Uuid>,
+    },
+    /// Every event of a tenant as JSON Lines on stdout, then a manifest line.
+    Export {
+        #[arg(long)]
+        tenant: Uuid,
+    },
+    /// Verify an export on its own, with no store access. Exits 1 on any problem.
+    VerifyExport { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -113,6 +150,11 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Cmd::Audit { command: AuditCmd::VerifyExport { file } } = &cli.command {
+        let input = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let (events, findings) = audit::verify_export(std::io::BufReader::new(input))?;
+        return report(&format!("{events} events"), &findings);
+    }
     let config = Config::from_env()?;
     if let Cmd::DynamoDb { command: DynamoCmd::CreateTables } = cli.command {
         let store = DynamoStore::from_env(Tables::from_env()).await;
@@ -134,7 +176,44 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", create_user(&*store, tenant, &username, &password, role.into()).await?);
             Ok(())
         }
+        Cmd::Audit { command } => match command {
+            AuditCmd::History { account } => audit::history(&*store, account, &mut std::io::stdout().lock()).await,
+            AuditCmd::State { account, at } => {
+                println!("{}", audit::state(&*store, account, &at).await?);
+                Ok(())
+            }
+            AuditCmd::Verify { tenant } => {
+                let (streams, events, findings) = audit::verify(&*store, tenant).await?;
+                report(&format!("{streams} accounts, {events} events"), &findings)
+            }
+            AuditCmd::Rebuild { tenant } => {
+                let (written, findings) = audit::rebuild(&*store, tenant).await?;
+                println!("rebuilt {written} read models");
+                report("rebuild", &findings)
+            }
+            AuditCmd::Export { tenant } => {
+                let out = &mut std::io::BufWriter::new(std::io::stdout().lock());
+                let n = audit::export(&*store, tenant, out).await?;
+                std::io::Write::flush(out)?;
+                eprintln!("exported {n} events");
+                Ok(())
+            }
+            AuditCmd::VerifyExport { .. } => unreachable!("handled above"),
+        },
         Cmd::DynamoDb { .. } => unreachable!("handled above"),
+    }
+}
+
+/// Prints every finding; an error (exit 1) if there is any.
+fn report(what: &str, findings: &[inbox_domain::audit::Finding]) -> anyhow::Result<()> {
+    for f in findings {
+        println!("MISMATCH {f}");
+    }
+    if findings.is_empty() {
+        println!("OK: {what} verified");
+        Ok(())
+    } else {
+        bail!("{} problem(s) in {what}", findings.len())
     }
 }
 

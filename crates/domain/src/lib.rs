@@ -3,6 +3,7 @@
 //! builds on it.
 
 pub mod account;
+pub mod audit;
 pub mod commands;
 pub mod events;
 pub mod integrations;

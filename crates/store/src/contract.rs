@@ -15,7 +15,8 @@ macro_rules! store_contract_tests {
         $crate::store_contract_tests!(@each $make;
             commit_then_load, stale_version_conflicts_and_writes_nothing, racing_commits_have_one_winner,
             empty_commit_writes_nothing, removal_hides_account_keeps_events, clients_are_isolated,
-            list_filters_orders_and_pages, all_events_by_tenant_in_order, directory_users_and_tenants);
+            list_filters_orders_and_pages, all_events_by_tenant_in_order, directory_users_and_tenants,
+            read_models_can_be_listed_and_replaced);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -262,4 +263,21 @@ pub async fn directory_users_and_tenants(store: Arc<impl Store>) {
     assert_eq!(store.find_user("nobody").await.unwrap(), None);
     let dup = User { id: Uuid::new_v4(), ..u };
     assert!(matches!(store.create_user(&dup).await, Err(StoreError::Duplicate(_))));
+}
+
+pub async fn read_models_can_be_listed_and_replaced(store: Arc<impl Store>) {
+    let a = ctx(Uuid::new_v4(), "ua");
+    let b = ctx(Uuid::new_v4(), "ub");
+    let id = create(&*store, &a, "x").await;
+    create(&*store, &b, "gmail").await;
+    assert_eq!(store.all_accounts(None).await.unwrap().len(), 2);
+    let of_a = store.all_accounts(Some(a.client_id)).await.unwrap();
+    assert_eq!(of_a.len(), 1);
+    let mut edited = of_a[0].clone();
+    edited.username = Some("tampered".into());
+    store.replace_read_model(a.client_id, id, Some(&edited)).await.unwrap();
+    assert_eq!(store.get_account(a.client_id, id).await.unwrap(), Some(edited));
+    store.replace_read_model(a.client_id, id, None).await.unwrap();
+    assert_eq!(store.get_account(a.client_id, id).await.unwrap(), None);
+    assert_eq!(store.load_stream(id).await.unwrap().len(), 1, "events untouched");
 }

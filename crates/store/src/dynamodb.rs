@@ -4,7 +4,9 @@
 //! `GetItem`; a list page is one `Query` of the client's partition; a command is
 //! one consistent `GetItem` plus one `TransactWriteItems`.
 
-use crate::{AccountReads, Commit, Directory, EventStore, ListQuery, Page, Result, StoreError, Tenant, User};
+use crate::{
+    AccountReads, Commit, Directory, EventStore, ListQuery, Page, ReadModelAdmin, Result, StoreError, Tenant, User,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
@@ -612,5 +614,49 @@ impl DynamoStore {
             .await
             .map_err(|e| self.error(&self.tables.directory, e))?;
         Ok(out.item)
+    }
+}
+
+#[async_trait]
+impl ReadModelAdmin for DynamoStore {
+    async fn all_accounts(&self, tenant: Option<Uuid>) -> Result<Vec<Account>> {
+        let mut req = self.client.scan().table_name(&self.tables.accounts).consistent_read(true);
+        if let Some(t) = tenant {
+            req = req.filter_expression("clientId = :c").expression_attribute_values(":c", s(t.to_string()));
+        }
+        let mut pages = req.into_paginator().send();
+        let mut accounts = vec![];
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error(&self.tables.accounts, e))?;
+            for item in page.items.unwrap_or_default() {
+                accounts.push(account_from(&item)?);
+            }
+        }
+        accounts.sort_by_key(|a| (a.client_id, a.created_at, a.id));
+        Ok(accounts)
+    }
+
+    async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {
+        match state {
+            Some(a) => self
+                .client
+                .put_item()
+                .table_name(&self.tables.accounts)
+                .set_item(Some(account_item(a)?))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| self.error(&self.tables.accounts, e)),
+            None => self
+                .client
+                .delete_item()
+                .table_name(&self.tables.accounts)
+                .key("clientId", s(client_id.to_string()))
+                .key("id", s(id.to_string()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| self.error(&self.tables.accounts, e)),
+        }
     }
 }

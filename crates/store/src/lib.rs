@@ -118,6 +118,15 @@ pub trait Directory: Send + Sync {
     async fn find_user(&self, username: &str) -> Result<Option<User>>;
 }
 
-/// Everything the API needs from one backend.
-pub trait Store: EventStore + AccountReads + Directory {}
-impl<T: EventStore + AccountReads + Directory> Store for T {}
+/// Whole-store read-model access for audit and rebuild (never on a request path).
+#[async_trait]
+pub trait ReadModelAdmin: Send + Sync {
+    /// Every stored read model, of one tenant if given.
+    async fn all_accounts(&self, tenant: Option<Uuid>) -> Result<Vec<Account>>;
+    /// Writes a read model unconditionally (`None` deletes it): rebuild from events.
+    async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()>;
+}
+
+/// Everything the API and the CLI need from one backend.
+pub trait Store: EventStore + AccountReads + Directory + ReadModelAdmin {}
+impl<T: EventStore + AccountReads + Directory + ReadModelAdmin> Store for T {}

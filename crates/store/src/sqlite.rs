@@ -1,7 +1,9 @@
 //! The embedded store: one SQLite file (WAL), shared safely by several processes
 //! (each Lambda runs in its own process under `cargo lambda watch`).
 
-use crate::{AccountReads, Commit, Directory, EventStore, ListQuery, Page, Result, StoreError, Tenant, User};
+use crate::{
+    AccountReads, Commit, Directory, EventStore, ListQuery, Page, ReadModelAdmin, Result, StoreError, Tenant, User,
+};
 use async_trait::async_trait;
 use inbox_domain::{time, Account, StoredEvent};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
@@ -430,5 +432,26 @@ impl Directory for SqliteStore {
             .transpose()
         })
         .await
+    }
+}
+
+#[async_trait]
+impl ReadModelAdmin for SqliteStore {
+    async fn all_accounts(&self, tenant: Option<Uuid>) -> Result<Vec<Account>> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT body FROM accounts WHERE ?1 IS NULL OR client_id = ?1 ORDER BY client_id, created_at, id",
+                )
+                .map_err(db)?;
+            let rows = stmt.query_map([tenant.map(|t| t.to_string())], |r| r.get::<_, String>(0)).map_err(db)?;
+            rows.map(|r| r.map_err(db).and_then(decode_account)).collect()
+        })
+        .await
+    }
+
+    async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {
+        let state = state.cloned();
+        self.with(move |conn| write_read_model(conn, client_id, id, state.as_ref())).await
     }
 }
