@@ -28,7 +28,7 @@ cargo test --workspace --all-targets --locked 2>&1 | tee -a "$log"
 
 step "tests: black-box HTTP on DynamoDB Local"
 INBOX_TEST_STORE=dynamodb cargo test -p inbox-tests --locked \
-  --test http_api --test concurrency --test audit --test readme 2>&1 | tee -a "$log"
+  --test http_api --test concurrency --test audit --test api_tokens --test readme 2>&1 | tee -a "$log"
 
 # One closing line for the whole run.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"

@@ -11,9 +11,25 @@ use serde::Serialize;
 
 #[derive(Debug)]
 pub enum ApiError {
-    Problem { status: StatusCode, detail: String, violations: Vec<Violation>, allow: Vec<Method> },
+    Problem {
+        status: StatusCode,
+        detail: String,
+        violations: Vec<Violation>,
+        allow: Vec<Method>,
+    },
     Token(TokenError),
     BadCredentials,
+    /// The Inbox Enterprise API's own error bodies (`/api/v1`).
+    Enterprise(StatusCode),
+}
+
+/// `{"error": "Unauthorized", "message": "…"}`, as the Inbox Enterprise API answers.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EnterpriseError {
+    #[schema(example = "Unauthorized")]
+    pub error: &'static str,
+    #[schema(example = "Invalid or missing authentication token")]
+    pub message: &'static str,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -93,6 +109,7 @@ impl ApiError {
         match self {
             ApiError::Problem { status, .. } => *status,
             ApiError::Token(_) | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Enterprise(status) => *status,
         }
     }
 
@@ -100,6 +117,18 @@ impl ApiError {
         match self {
             ApiError::Token(e) => auth_failure(e.message()),
             ApiError::BadCredentials => auth_failure("Invalid credentials."),
+            ApiError::Enterprise(status) => {
+                let (error, message) = match status {
+                    StatusCode::UNAUTHORIZED => ("Unauthorized", "Invalid or missing authentication token"),
+                    StatusCode::FORBIDDEN => ("Forbidden", "Insufficient permissions"),
+                    _ => ("Not Found", "Account link not found"),
+                };
+                let mut resp = crate::json_response(status, "application/json", &EnterpriseError { error, message });
+                if status == StatusCode::UNAUTHORIZED {
+                    resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                }
+                resp
+            }
             ApiError::Problem { status, detail, violations, allow } => {
                 let code = status.as_u16();
                 let body = Problem {

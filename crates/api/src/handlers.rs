@@ -4,12 +4,15 @@
 use crate::auth::{self, Principal};
 use crate::query::{encode, json_body, pairs};
 use crate::resources::*;
-use crate::{jsonld, openapi, ApiError, App, Call, Endpoint, Request, Response};
+use crate::{jsonld, openapi, tokens, ApiError, App, Call, Endpoint, Request, Response};
 use http::{header, HeaderValue, StatusCode};
 use inbox_domain::integrations::{self, INTEGRATIONS};
 use inbox_domain::{execute, time, Account, Changes, Command, Context, Profile, State};
-use inbox_store::{Commit, ListQuery, StoreError};
+use inbox_store::{ApiToken, Commit, ListQuery, StoreError};
 use uuid::Uuid;
+
+/// Account links answered at most (the Enterprise API's list has no pages).
+const MAX_LINKS: u64 = 10_000;
 
 /// Attempts of a command whose stream moved on meanwhile, before answering 409.
 const MAX_ATTEMPTS: u32 = 10;
@@ -85,6 +88,72 @@ pub(crate) async fn handle(app: &App, endpoint: Endpoint, call: &Call, req: Requ
         Endpoint::IntegrationsGet => {
             let i = integrations::find(&call.params[0]).ok_or_else(ApiError::not_found)?;
             Ok(jsonld(StatusCode::OK, &IntegrationView::of(i, true)))
+        }
+        Endpoint::TokensCreate => {
+            let p = call.principal();
+            let body: TokenCreate = json_body(&req)?;
+            let name = body.name.unwrap_or_default().trim().to_string();
+            if name.is_empty() || name.chars().count() > 100 {
+                return Err(ApiError::violation("name", "This value should have 1 to 100 characters."));
+            }
+            let (secret, hint, secret_hash) = tokens::generate();
+            let token = ApiToken {
+                id: Uuid::new_v4(),
+                tenant_id: p.client_id,
+                name,
+                hint,
+                secret_hash,
+                created_by: p.subject.clone(),
+                created_at: time::truncate(chrono::Utc::now()),
+                revoked_at: None,
+            };
+            app.store.create_api_token(&token).await?;
+            let mut resp = jsonld(StatusCode::CREATED, &TokenView::of(&token, true, Some(secret)));
+            let location = HeaderValue::from_str(&format!("/api/tokens/{}", token.id)).expect("valid header");
+            resp.headers_mut().insert(header::LOCATION, location);
+            Ok(resp)
+        }
+        Endpoint::TokensList => {
+            let tokens = app.store.list_api_tokens(call.principal().client_id).await?;
+            Ok(jsonld(
+                StatusCode::OK,
+                &Collection {
+                    context: "/api/contexts/ApiToken",
+                    iri: "/api/tokens".into(),
+                    kind: "Collection",
+                    total_items: tokens.len() as u64,
+                    member: tokens.iter().map(|t| TokenView::of(t, false, None)).collect(),
+                    view: None,
+                    search: None,
+                },
+            ))
+        }
+        Endpoint::TokensDelete => {
+            let id = Uuid::parse_str(&call.params[0]).map_err(|_| ApiError::not_found())?;
+            let now = time::truncate(chrono::Utc::now());
+            if !app.store.revoke_api_token(call.principal().client_id, id, now).await? {
+                return Err(ApiError::not_found());
+            }
+            Ok(crate::error::empty(StatusCode::NO_CONTENT))
+        }
+        Endpoint::V1Team => {
+            let t = app.store.get_tenant(call.principal().client_id).await?;
+            let t = t.ok_or(ApiError::Enterprise(StatusCode::UNAUTHORIZED))?;
+            let team = Team { id: t.id, name: t.name, created_at: time::format(&t.created_at), plan: t.plan };
+            Ok(crate::json_response(StatusCode::OK, "application/json", &team))
+        }
+        Endpoint::V1AccountLinksList => {
+            // Every active account of the client: the read model is the one source.
+            let q = ListQuery { limit: MAX_LINKS, ..ListQuery::default() };
+            let page = app.store.list_accounts(call.principal().client_id, &q).await?;
+            let links = AccountLinks { account_links: page.items.iter().map(AccountLink::of).collect() };
+            Ok(crate::json_response(StatusCode::OK, "application/json", &links))
+        }
+        Endpoint::V1AccountLinksGet => {
+            let not_found = || ApiError::Enterprise(StatusCode::NOT_FOUND);
+            let id = Uuid::parse_str(&call.params[0]).map_err(|_| not_found())?;
+            let account = app.store.get_account(call.principal().client_id, id).await?.ok_or_else(not_found)?;
+            Ok(crate::json_response(StatusCode::OK, "application/json", &AccountLink::of(&account)))
         }
         Endpoint::LoginCheck => login(app, &req).await,
         Endpoint::ApiDocs => Ok(crate::json_response(StatusCode::OK, "application/json", &openapi::document())),

@@ -9,6 +9,7 @@ pub mod openapi;
 mod query;
 pub mod resources;
 pub mod routes;
+pub mod tokens;
 
 use auth::{Keys, Principal};
 use bytes::Bytes;
@@ -103,9 +104,31 @@ impl App {
                 }
                 Some(p)
             }
+            Access::ApiToken => Some(self.api_token(req.headers()).await?),
         };
         let call = Call { principal, params, request_id: request_id.to_string() };
         handlers::handle(self, route.endpoint, &call, req).await
+    }
+}
+
+impl App {
+    /// The principal of an API token: its client, no roles. Missing, unknown and
+    /// revoked tokens all get the same 401.
+    async fn api_token(&self, headers: &http::HeaderMap) -> Result<Principal, ApiError> {
+        let unauthorized = || ApiError::Enterprise(StatusCode::UNAUTHORIZED);
+        let secret = auth::bearer(headers).map_err(|_| unauthorized())?;
+        if !secret.starts_with(tokens::PREFIX) {
+            return Err(unauthorized());
+        }
+        match self.store.find_api_token(&tokens::hash(secret)).await? {
+            Some(t) if t.revoked_at.is_none() => Ok(Principal {
+                subject: format!("token:{}", t.id),
+                username: t.name,
+                client_id: t.tenant_id,
+                roles: vec![],
+            }),
+            _ => Err(unauthorized()),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, derived from the route table and the resource types.
 
-use crate::error::{AuthFailure, Problem, ViolationBody};
+use crate::error::{AuthFailure, EnterpriseError, Problem, ViolationBody};
 use crate::resources::*;
 use crate::routes::{Access, Endpoint, Route, ROUTES};
 use http::Method;
@@ -15,6 +15,7 @@ use utoipa::PartialSchema;
 
 const JSONLD: &str = "application/ld+json";
 const SECURITY: &str = "JWT";
+const API_TOKEN: &str = "ApiToken";
 
 pub fn document() -> OpenApi {
     let mut paths = Paths::new();
@@ -40,9 +41,20 @@ pub fn document() -> OpenApi {
         .schema_from::<Problem>()
         .schema_from::<ViolationBody>()
         .schema_from::<AuthFailure>()
+        .schema_from::<TokenView>()
+        .schema("ApiTokenCollection", Collection::<TokenView>::schema())
+        .schema_from::<TokenCreate>()
+        .schema_from::<Team>()
+        .schema_from::<AccountLink>()
+        .schema_from::<AccountLinks>()
+        .schema_from::<EnterpriseError>()
         .security_scheme(
             SECURITY,
             SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        )
+        .security_scheme(
+            API_TOKEN,
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("inbx_…").build()),
         )
         .build();
     OpenApiBuilder::new()
@@ -80,17 +92,23 @@ fn operation(r: &Route) -> utoipa::openapi::path::Operation {
         "Account"
     } else if r.path.starts_with("/api/integrations") {
         "Integration"
-    } else if r.path.starts_with("/authentication") {
+    } else if r.path.starts_with("/authentication") || r.path.starts_with("/api/tokens") {
         "Authentication"
+    } else if r.path.starts_with("/api/v1") {
+        "Enterprise API"
     } else {
         "Documentation"
     };
     let mut op = OperationBuilder::new().operation_id(Some(r.function)).summary(Some(r.summary)).tag(tag);
-    if let Access::Roles(roles) = r.access {
-        let names: Vec<_> = roles.iter().map(|r| r.claim()).collect();
-        op = op
-            .security(SecurityRequirement::new(SECURITY, Vec::<String>::new()))
-            .description(Some(format!("Roles: {}.", names.join(", "))));
+    match r.access {
+        Access::Roles(roles) => {
+            let names: Vec<_> = roles.iter().map(|r| r.claim()).collect();
+            op = op
+                .security(SecurityRequirement::new(SECURITY, Vec::<String>::new()))
+                .description(Some(format!("Roles: {}.", names.join(", "))));
+        }
+        Access::ApiToken => op = op.security(SecurityRequirement::new(API_TOKEN, Vec::<String>::new())),
+        Access::Public => {}
     }
     for segment in r.path.split('/').filter(|s| s.starts_with('{')) {
         let name = segment.trim_matches(['{', '}']);
@@ -155,6 +173,7 @@ fn request_schema(e: Endpoint) -> Option<(&'static str, bool)> {
         Endpoint::AccountsAuthorize => ("AuthorizeInput", true),
         Endpoint::AccountsDisconnect => ("DisconnectInput", false),
         Endpoint::LoginCheck => ("LoginInput", true),
+        Endpoint::TokensCreate => ("TokenCreate", true),
         _ => return None,
     })
 }
@@ -175,6 +194,14 @@ fn responses(r: &Route) -> Vec<Answer> {
         Endpoint::AccountsEvents => (200, "Account event history", Some("AccountEventCollection"), JSONLD),
         Endpoint::IntegrationsList => (200, "Integration collection", Some("IntegrationCollection"), JSONLD),
         Endpoint::IntegrationsGet => (200, "Integration resource", Some("Integration"), JSONLD),
+        Endpoint::TokensCreate => {
+            (201, "API token created; `token` is its secret, shown once", Some("ApiToken"), JSONLD)
+        }
+        Endpoint::TokensList => (200, "API token collection", Some("ApiTokenCollection"), JSONLD),
+        Endpoint::TokensDelete => (204, "API token revoked", None, JSONLD),
+        Endpoint::V1Team => (200, "The team", Some("Team"), "application/json"),
+        Endpoint::V1AccountLinksList => (200, "Account links", Some("AccountLinks"), "application/json"),
+        Endpoint::V1AccountLinksGet => (200, "Account link", Some("AccountLink"), "application/json"),
         Endpoint::LoginCheck => (200, "A JWT for the Authorization header", Some("TokenOutput"), "application/json"),
         Endpoint::ApiDocs => (200, "OpenAPI 3.1 document", None, "application/json"),
     }];
@@ -190,9 +217,14 @@ fn responses(r: &Route) -> Vec<Answer> {
         Access::Public if r.endpoint == Endpoint::LoginCheck => {
             out.push((401, "Invalid credentials", Some("AuthFailure"), "application/json"));
         }
+        Access::ApiToken => {
+            out.push((401, "No, unknown or revoked API token", Some("EnterpriseError"), "application/json"));
+        }
         Access::Public => {}
     }
-    if r.path.contains('{') {
+    if r.path.contains('{') && r.access == Access::ApiToken {
+        out.push((404, "Not found", Some("EnterpriseError"), "application/json"));
+    } else if r.path.contains('{') {
         out.push((404, "Not found", Some("Problem"), PROBLEM));
     }
     let is_account_command = r.path.starts_with("/api/accounts/") && r.method != Method::GET;

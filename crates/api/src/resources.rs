@@ -271,6 +271,103 @@ pub fn collection_view(base: &str, filters: &str, page: u64, total: u64) -> Part
     }
 }
 
+/// An API token as listed: never its secret, which only creation shows.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ApiToken)]
+pub struct TokenView {
+    #[serde(rename = "@context", skip_serializing_if = "Option::is_none")]
+    #[schema(rename = "@context", example = "/api/contexts/ApiToken")]
+    pub context: Option<&'static str>,
+    #[serde(rename = "@id")]
+    #[schema(rename = "@id")]
+    pub iri: String,
+    #[serde(rename = "@type")]
+    #[schema(rename = "@type", example = "ApiToken")]
+    pub kind: &'static str,
+    pub id: Uuid,
+    pub name: String,
+    /// The first characters of the secret.
+    #[schema(example = "inbx_3f9a1c")]
+    pub hint: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<String>,
+    /// The secret: in the answer to its creation only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl TokenView {
+    pub fn of(t: &inbox_store::ApiToken, with_context: bool, secret: Option<String>) -> Self {
+        TokenView {
+            context: with_context.then_some("/api/contexts/ApiToken"),
+            iri: format!("/api/tokens/{}", t.id),
+            kind: "ApiToken",
+            id: t.id,
+            name: t.name.clone(),
+            hint: t.hint.clone(),
+            created_at: time::format(&t.created_at),
+            revoked_at: t.revoked_at.as_ref().map(time::format),
+            token: secret,
+        }
+    }
+}
+
+/// `GET /api/v1/team` (Inbox Enterprise API).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Team {
+    pub id: Uuid,
+    #[schema(example = "Acme Corp")]
+    pub name: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: String,
+    #[schema(example = "enterprise")]
+    pub plan: String,
+}
+
+/// An account as the Inbox Enterprise API shows it, mapped from the same read model.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountLink {
+    pub id: Uuid,
+    /// The channel's user id; null until the account is authorized.
+    #[schema(example = "123456789")]
+    pub platform_id: Option<String>,
+    #[schema(example = "x")]
+    pub platform: String,
+    #[schema(example = "acmecorp")]
+    pub platform_username: Option<String>,
+    #[schema(example = "Acme Corp")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_image_url: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: String,
+}
+
+impl AccountLink {
+    pub fn of(a: &Account) -> Self {
+        AccountLink {
+            id: a.id,
+            platform_id: a.platform_id.clone(),
+            platform: a.integration.clone(),
+            platform_username: a.platform_username.clone(),
+            name: a.username.clone(),
+            profile_image_url: a.avatar_url.clone(),
+            created_at: time::format(&a.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountLinks {
+    pub account_links: Vec<AccountLink>,
+}
+
 // ---- request bodies ----
 
 /// Deserializes a present field (even `null`) as `Some(value)`; with
@@ -338,6 +435,13 @@ pub struct DisconnectInput {
     /// Where the user signs in again; default: the connect URL of the account.
     #[schema(format = "uri")]
     pub reconnect_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenCreate {
+    /// What the token is for (shown in lists).
+    #[schema(example = "CRM sync")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

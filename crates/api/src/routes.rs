@@ -18,6 +18,12 @@ pub enum Endpoint {
     AccountsEvents,
     IntegrationsList,
     IntegrationsGet,
+    TokensCreate,
+    TokensList,
+    TokensDelete,
+    V1Team,
+    V1AccountLinksList,
+    V1AccountLinksGet,
     LoginCheck,
     ApiDocs,
 }
@@ -28,6 +34,8 @@ pub enum Access {
     Public,
     /// A valid JWT carrying at least one of these roles.
     Roles(&'static [Role]),
+    /// A valid, unrevoked API token (`/api/v1`, the Inbox Enterprise API).
+    ApiToken,
 }
 
 #[derive(Debug)]
@@ -47,6 +55,7 @@ const READERS: &[Role] = &[Owner, Customer, Auditor];
 const WRITERS: &[Role] = &[Owner, Customer];
 const CONNECTORS: &[Role] = &[Owner, Connector];
 const AUDITORS: &[Role] = &[Owner, Auditor];
+const OWNERS: &[Role] = &[Owner];
 const ANY_ROLE: &[Role] = &[Owner, Customer, Auditor, Connector];
 
 pub const ROUTES: &[Route] = &[
@@ -129,6 +138,54 @@ pub const ROUTES: &[Route] = &[
         function: "integrations-get",
         summary: "Returns one integration.",
         access: Access::Roles(ANY_ROLE),
+    },
+    Route {
+        endpoint: Endpoint::TokensCreate,
+        method: Method::POST,
+        path: "/api/tokens",
+        function: "tokens-create",
+        summary: "Creates an API token for /api/v1; the answer shows its secret, once.",
+        access: Access::Roles(OWNERS),
+    },
+    Route {
+        endpoint: Endpoint::TokensList,
+        method: Method::GET,
+        path: "/api/tokens",
+        function: "tokens-list",
+        summary: "Lists the client's API tokens (never their secrets).",
+        access: Access::Roles(OWNERS),
+    },
+    Route {
+        endpoint: Endpoint::TokensDelete,
+        method: Method::DELETE,
+        path: "/api/tokens/{id}",
+        function: "tokens-delete",
+        summary: "Revokes an API token, at once.",
+        access: Access::Roles(OWNERS),
+    },
+    Route {
+        endpoint: Endpoint::V1Team,
+        method: Method::GET,
+        path: "/api/v1/team",
+        function: "v1-team",
+        summary: "The API token's team (client).",
+        access: Access::ApiToken,
+    },
+    Route {
+        endpoint: Endpoint::V1AccountLinksList,
+        method: Method::GET,
+        path: "/api/v1/account-links",
+        function: "v1-account-links-list",
+        summary: "The team's connected accounts, as account links.",
+        access: Access::ApiToken,
+    },
+    Route {
+        endpoint: Endpoint::V1AccountLinksGet,
+        method: Method::GET,
+        path: "/api/v1/account-links/{id}",
+        function: "v1-account-links-get",
+        summary: "One account link.",
+        access: Access::ApiToken,
     },
     Route {
         endpoint: Endpoint::LoginCheck,

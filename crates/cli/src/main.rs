@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
 use inbox_api::auth::{hash_password, Role};
 use inbox_api::{config, Config};
-use inbox_store::{DynamoStore, Store, StoreError, Tables, Tenant, User};
+use inbox_store::{ApiToken, DynamoStore, Store, StoreError, Tables, Tenant, User};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -40,6 +40,11 @@ enum Cmd {
         #[command(subcommand)]
         command: UserCmd,
     },
+    /// Manage API tokens for the Inbox Enterprise API (`/api/v1`).
+    Token {
+        #[command(subcommand)]
+        command: TokenCmd,
+    },
     /// Replay and check account histories.
     Audit {
         #[command(subcommand)]
@@ -50,6 +55,17 @@ enum Cmd {
     DynamoDb {
         #[command(subcommand)]
         command: DynamoCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create an API token; prints only its secret (shown this once).
+    Create {
+        #[arg(long)]
+        tenant: Uuid,
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -176,6 +192,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", create_user(&*store, tenant, &username, &password, role.into()).await?);
             Ok(())
         }
+        Cmd::Token { command: TokenCmd::Create { tenant, name } } => {
+            println!("{}", create_token(&*store, tenant, &name).await?);
+            Ok(())
+        }
         Cmd::Audit { command } => match command {
             AuditCmd::History { account } => audit::history(&*store, account, &mut std::io::stdout().lock()).await,
             AuditCmd::State { account, at } => {
@@ -261,6 +281,29 @@ pub async fn create_user(
 
 fn now() -> inbox_domain::Timestamp {
     inbox_domain::time::truncate(std::time::SystemTime::now().into())
+}
+
+pub async fn create_token(store: &dyn Store, tenant: Uuid, name: &str) -> anyhow::Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        bail!("the token name must have 1 to 100 characters");
+    }
+    if store.get_tenant(tenant).await?.is_none() {
+        bail!("there is no tenant {tenant} (create one with `inbox tenant create`)");
+    }
+    let (secret, hint, secret_hash) = inbox_api::tokens::generate();
+    let token = ApiToken {
+        id: Uuid::new_v4(),
+        tenant_id: tenant,
+        name: name.into(),
+        hint,
+        secret_hash,
+        created_by: "cli".into(),
+        created_at: now(),
+        revoked_at: None,
+    };
+    store.create_api_token(&token).await?;
+    Ok(secret)
 }
 
 /// Logs on stderr (stdout carries only command results); `INBOX_LOG_FORMAT=json`

@@ -2,7 +2,7 @@
 //! plain async function over a fresh, empty store; [`store_contract_tests!`]
 //! turns them into one `#[tokio::test]` each for a given implementation.
 
-use crate::{Commit, ListQuery, Store, StoreError, Tenant, User};
+use crate::{ApiToken, Commit, ListQuery, Store, StoreError, Tenant, User};
 use inbox_domain::{execute, project, time, Changes, Command, Context, Profile, State, StoredEvent};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ macro_rules! store_contract_tests {
             commit_then_load, stale_version_conflicts_and_writes_nothing, racing_commits_have_one_winner,
             empty_commit_writes_nothing, removal_hides_account_keeps_events, clients_are_isolated,
             list_filters_orders_and_pages, all_events_by_tenant_in_order, directory_users_and_tenants,
-            read_models_can_be_listed_and_replaced);
+            read_models_can_be_listed_and_replaced, api_tokens_are_found_listed_and_revoked);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -280,4 +280,36 @@ pub async fn read_models_can_be_listed_and_replaced(store: Arc<impl Store>) {
     store.replace_read_model(a.client_id, id, None).await.unwrap();
     assert_eq!(store.get_account(a.client_id, id).await.unwrap(), None);
     assert_eq!(store.load_stream(id).await.unwrap().len(), 1, "events untouched");
+}
+
+pub async fn api_tokens_are_found_listed_and_revoked(store: Arc<impl Store>) {
+    let now = time::truncate(chrono::Utc::now());
+    let tenant = Tenant { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
+    store.create_tenant(&tenant).await.unwrap();
+    let token = |name: &str| ApiToken {
+        id: Uuid::new_v4(),
+        tenant_id: tenant.id,
+        name: name.into(),
+        hint: "inbx_abc".into(),
+        secret_hash: format!("{:064x}", Uuid::new_v4().as_u128()),
+        created_by: "owner".into(),
+        created_at: now,
+        revoked_at: None,
+    };
+    let (a, b) = (token("ci"), token("zapier"));
+    store.create_api_token(&a).await.unwrap();
+    store.create_api_token(&b).await.unwrap();
+    assert_eq!(store.find_api_token(&a.secret_hash).await.unwrap(), Some(a.clone()));
+    assert_eq!(store.find_api_token("nope").await.unwrap(), None);
+    let mut listed = store.list_api_tokens(tenant.id).await.unwrap();
+    listed.sort_by_key(|t| t.name.clone());
+    assert_eq!(listed, vec![a.clone(), b.clone()]);
+    assert!(store.list_api_tokens(Uuid::new_v4()).await.unwrap().is_empty());
+
+    assert!(!store.revoke_api_token(Uuid::new_v4(), a.id, now).await.unwrap(), "another tenant's token");
+    assert!(store.revoke_api_token(tenant.id, a.id, now).await.unwrap());
+    let revoked = store.find_api_token(&a.secret_hash).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(now));
+    assert!(store.list_api_tokens(tenant.id).await.unwrap().iter().any(|t| t.id == a.id && t.revoked_at == Some(now)));
+    assert_eq!(store.find_api_token(&b.secret_hash).await.unwrap().unwrap().revoked_at, None);
 }

@@ -5,13 +5,14 @@
 //! one consistent `GetItem` plus one `TransactWriteItems`.
 
 use crate::{
-    AccountReads, Commit, Directory, EventStore, ListQuery, Page, ReadModelAdmin, Result, StoreError, Tenant, User,
+    AccountReads, ApiToken, Commit, Directory, EventStore, ListQuery, Page, ReadModelAdmin, Result, StoreError, Tenant,
+    User,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TransactWriteItem,
+    StreamSpecification, StreamViewType, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
@@ -582,6 +583,78 @@ impl Directory for DynamoStore {
         Ok(())
     }
 
+    /// Two items per token: by secret hash (authentication) and under its tenant
+    /// (listing, revoking), written and revoked together in one transaction.
+    async fn create_api_token(&self, t: &ApiToken) -> Result<()> {
+        let put = |item| {
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.tables.directory)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build()
+                        .expect("table and item set"),
+                )
+                .build()
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(put(token_item(format!("TOKEN#{}", t.secret_hash), "TOKEN".into(), t)))
+            .transact_items(put(token_item(format!("TENANT#{}", t.tenant_id), format!("TOKEN#{}", t.id), t)))
+            .send()
+            .await
+            .map_err(|e| self.error(&self.tables.directory, e))?;
+        Ok(())
+    }
+
+    async fn list_api_tokens(&self, tenant: Uuid) -> Result<Vec<ApiToken>> {
+        let req = self
+            .client
+            .query()
+            .table_name(&self.tables.directory)
+            .key_condition_expression("pk = :p AND begins_with(sk, :t)")
+            .expression_attribute_values(":p", s(format!("TENANT#{tenant}")))
+            .expression_attribute_values(":t", s("TOKEN#"));
+        let mut tokens =
+            self.query_all(&self.tables.directory, req).await?.iter().map(token_from).collect::<Result<Vec<_>>>()?;
+        tokens.sort_by_key(|t| (t.created_at, t.id));
+        Ok(tokens)
+    }
+
+    async fn find_api_token(&self, secret_hash: &str) -> Result<Option<ApiToken>> {
+        self.get_directory(&format!("TOKEN#{secret_hash}"), "TOKEN").await?.as_ref().map(token_from).transpose()
+    }
+
+    async fn revoke_api_token(&self, tenant: Uuid, id: Uuid, at: inbox_domain::Timestamp) -> Result<bool> {
+        let Some(item) = self.get_directory(&format!("TENANT#{tenant}"), &format!("TOKEN#{id}")).await? else {
+            return Ok(false);
+        };
+        let token = token_from(&item)?;
+        let update = |pk: String, sk: String| {
+            TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&self.tables.directory)
+                        .key("pk", s(pk))
+                        .key("sk", s(sk))
+                        .update_expression("SET revokedAt = if_not_exists(revokedAt, :at)")
+                        .expression_attribute_values(":at", s(time::format(&at)))
+                        .build()
+                        .expect("table, key and expression set"),
+                )
+                .build()
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(update(format!("TOKEN#{}", token.secret_hash), "TOKEN".into()))
+            .transact_items(update(format!("TENANT#{tenant}"), format!("TOKEN#{id}")))
+            .send()
+            .await
+            .map_err(|e| self.error(&self.tables.directory, e))?;
+        Ok(true)
+    }
+
     async fn find_user(&self, username: &str) -> Result<Option<User>> {
         let Some(item) = self.get_directory(&format!("USER#{username}"), "USER").await? else { return Ok(None) };
         let roles = match item.get("roles") {
@@ -599,6 +672,37 @@ impl Directory for DynamoStore {
             created_at: get_time(&item, "createdAt")?,
         }))
     }
+}
+
+fn token_item(pk: String, sk: String, t: &ApiToken) -> Item {
+    let mut item = HashMap::from([
+        ("pk".to_string(), s(pk)),
+        ("sk".to_string(), s(sk)),
+        ("id".to_string(), s(t.id.to_string())),
+        ("tenantId".to_string(), s(t.tenant_id.to_string())),
+        ("name".to_string(), s(&t.name)),
+        ("hint".to_string(), s(&t.hint)),
+        ("secretHash".to_string(), s(&t.secret_hash)),
+        ("createdBy".to_string(), s(&t.created_by)),
+        ("createdAt".to_string(), s(time::format(&t.created_at))),
+    ]);
+    if let Some(at) = &t.revoked_at {
+        item.insert("revokedAt".into(), s(time::format(at)));
+    }
+    item
+}
+
+fn token_from(item: &Item) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: get_uuid(item, "id")?,
+        tenant_id: get_uuid(item, "tenantId")?,
+        name: get_s(item, "name")?,
+        hint: get_s(item, "hint")?,
+        secret_hash: get_s(item, "secretHash")?,
+        created_by: get_s(item, "createdBy")?,
+        created_at: get_time(item, "createdAt")?,
+        revoked_at: item.contains_key("revokedAt").then(|| get_time(item, "revokedAt")).transpose()?,
+    })
 }
 
 impl DynamoStore {

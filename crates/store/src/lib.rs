@@ -108,6 +108,25 @@ pub struct User {
     pub created_at: Timestamp,
 }
 
+/// An API token of a client (`Authorization: Bearer inbx_…` on `/api/v1`). Only a
+/// hash of the secret is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    /// The first characters of the secret, to tell tokens apart in lists.
+    pub hint: String,
+    /// SHA-256 of the secret, hex.
+    pub secret_hash: String,
+    pub created_by: String,
+    #[serde(with = "inbox_domain::time::serde_ts")]
+    pub created_at: Timestamp,
+    #[serde(with = "inbox_domain::time::serde_opt_ts")]
+    pub revoked_at: Option<Timestamp>,
+}
+
 #[async_trait]
 pub trait Directory: Send + Sync {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
@@ -116,6 +135,12 @@ pub trait Directory: Send + Sync {
     /// [`StoreError::Duplicate`] if the username is taken.
     async fn create_user(&self, user: &User) -> Result<()>;
     async fn find_user(&self, username: &str) -> Result<Option<User>>;
+    async fn create_api_token(&self, token: &ApiToken) -> Result<()>;
+    /// The tenant's tokens, revoked ones included, oldest first.
+    async fn list_api_tokens(&self, tenant: Uuid) -> Result<Vec<ApiToken>>;
+    async fn find_api_token(&self, secret_hash: &str) -> Result<Option<ApiToken>>;
+    /// Marks the token revoked; `false` if the tenant has no such token.
+    async fn revoke_api_token(&self, tenant: Uuid, id: Uuid, at: Timestamp) -> Result<bool>;
 }
 
 /// Whole-store read-model access for audit and rebuild (never on a request path).

@@ -2,7 +2,8 @@
 //! (each Lambda runs in its own process under `cargo lambda watch`).
 
 use crate::{
-    AccountReads, Commit, Directory, EventStore, ListQuery, Page, ReadModelAdmin, Result, StoreError, Tenant, User,
+    AccountReads, ApiToken, Commit, Directory, EventStore, ListQuery, Page, ReadModelAdmin, Result, StoreError, Tenant,
+    User,
 };
 use async_trait::async_trait;
 use inbox_domain::{time, Account, StoredEvent};
@@ -57,6 +58,18 @@ CREATE TABLE IF NOT EXISTS users (
     roles         TEXT NOT NULL,
     created_at    TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants (id),
+    name        TEXT NOT NULL,
+    hint        TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT
+);
+CREATE INDEX IF NOT EXISTS api_tokens_by_tenant ON api_tokens (tenant_id, created_at);
 "#;
 
 /// The SQLite store. Cheap to clone; one connection per process, used from a
@@ -433,6 +446,92 @@ impl Directory for SqliteStore {
         })
         .await
     }
+
+    async fn create_api_token(&self, t: &ApiToken) -> Result<()> {
+        let t = t.clone();
+        self.with(move |conn| {
+            conn.execute(
+                &format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    t.id.to_string(),
+                    t.tenant_id.to_string(),
+                    t.name,
+                    t.hint,
+                    t.secret_hash,
+                    t.created_by,
+                    time::format(&t.created_at),
+                    t.revoked_at.as_ref().map(time::format)
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_api_tokens(&self, tenant: Uuid) -> Result<Vec<ApiToken>> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = ?1 ORDER BY created_at, id"
+                ))
+                .map_err(db)?;
+            let rows = stmt.query_map([tenant.to_string()], token_from_row).map_err(db)?;
+            rows.map(|r| r.map_err(db).and_then(decode_token)).collect()
+        })
+        .await
+    }
+
+    async fn find_api_token(&self, secret_hash: &str) -> Result<Option<ApiToken>> {
+        let hash = secret_hash.to_string();
+        self.with(move |conn| {
+            conn.query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = ?1"),
+                [hash],
+                token_from_row,
+            )
+            .optional()
+            .map_err(db)?
+            .map(decode_token)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn revoke_api_token(&self, tenant: Uuid, id: Uuid, at: inbox_domain::Timestamp) -> Result<bool> {
+        self.with(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?3) WHERE tenant_id = ?1 AND id = ?2",
+                    params![tenant.to_string(), id.to_string(), time::format(&at)],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+}
+
+const TOKEN_COLUMNS: &str = "id, tenant_id, name, hint, secret_hash, created_by, created_at, revoked_at";
+
+fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 8]> {
+    Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?])
+}
+
+fn decode_token(c: [Option<String>; 8]) -> Result<ApiToken> {
+    let [id, tenant_id, name, hint, secret_hash, created_by, created_at, revoked_at] = c;
+    let text = |v: Option<String>| v.ok_or_else(|| corrupt("token", "missing column"));
+    let ts = |v: String| time::parse(&v).ok_or_else(|| corrupt("token time", &v));
+    Ok(ApiToken {
+        id: uuid_col(text(id)?)?,
+        tenant_id: uuid_col(text(tenant_id)?)?,
+        name: text(name)?,
+        hint: text(hint)?,
+        secret_hash: text(secret_hash)?,
+        created_by: text(created_by)?,
+        created_at: ts(text(created_at)?)?,
+        revoked_at: revoked_at.map(ts).transpose()?,
+    })
 }
 
 #[async_trait]

@@ -1,0 +1,6 @@
+//! `POST /api/tokens` as its own Lambda function.
+
+#[tokio::main]
+async fn main() -> Result<(), inbox_lambda::Error> {
+    inbox_lambda::run(inbox_api::Endpoint::TokensCreate).await
+}

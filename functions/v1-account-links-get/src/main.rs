@@ -1,0 +1,6 @@
+//! `GET /api/v1/account-links/{id}` as its own Lambda function.
+
+#[tokio::main]
+async fn main() -> Result<(), inbox_lambda::Error> {
+    inbox_lambda::run(inbox_api::Endpoint::V1AccountLinksGet).await
+}
