@@ -9,6 +9,11 @@ log=$(mktemp)
 cleanup() { rm -f "$log"; tests/dynamodb-local.sh stop; }
 trap cleanup EXIT
 
+step "Python tools (cfn-lint, cargo-lambda, zig) in .tools/venv"
+venv=.tools/venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check cfn-lint cargo-lambda ziglang
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -30,5 +35,13 @@ step "tests: black-box HTTP on DynamoDB Local"
 INBOX_TEST_STORE=dynamodb cargo test -p inbox-tests --locked \
   --test http_api --test concurrency --test audit --test api_tokens --test readme 2>&1 | tee -a "$log"
 
-# One closing line for the whole run.
-awk '/^test result:/ { p += $4; f += $6 } END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"
+step "SAM template: cfn-lint as written and after the SAM transform"
+"$venv/bin/python" infra/check.py
+
+step "cargo lambda watch on the real paths, and invoke with events/"
+tests/watch-smoke.sh 2>&1 | tee -a "$log"
+
+# One closing line for the whole run (cargo's test results and the smoke test's).
+awk '/^test result:/ { p += $4; f += $6 }
+     /^watch smoke:/ { p += $3; f += $5 }
+     END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"

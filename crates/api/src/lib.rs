@@ -1,6 +1,7 @@
 //! The Accounts HTTP API: one handler per endpoint of the [route table](routes),
 //! over `http` types so the same code serves Lambda and the local server.
 
+pub mod access;
 pub mod auth;
 pub mod config;
 mod error;

@@ -2,6 +2,8 @@
 //! environment configures (the embedded SQLite file by default).
 
 mod audit;
+mod fixtures;
+mod sam;
 mod serve;
 
 use anyhow::{bail, Context as _};
@@ -45,6 +47,11 @@ enum Cmd {
         #[command(subcommand)]
         command: TokenCmd,
     },
+    /// Deployment files derived from the code.
+    Infra {
+        #[command(subcommand)]
+        command: InfraCmd,
+    },
     /// Replay and check account histories.
     Audit {
         #[command(subcommand)]
@@ -56,6 +63,19 @@ enum Cmd {
         #[command(subcommand)]
         command: DynamoCmd,
     },
+}
+
+#[derive(Subcommand)]
+enum InfraCmd {
+    /// Print the SAM template (infra/template.yaml) for the current route table.
+    Template,
+    /// Write one sample API Gateway event per function (events/*.json).
+    Events {
+        #[arg(long, default_value = "events")]
+        dir: std::path::PathBuf,
+    },
+    /// Load the example client, owner, account and API token the sample events use.
+    Fixtures,
 }
 
 #[derive(Subcommand)]
@@ -166,6 +186,21 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Cmd::Infra { command: InfraCmd::Template } => {
+            print!("{}", sam::template());
+            return Ok(());
+        }
+        Cmd::Infra { command: InfraCmd::Events { dir } } => {
+            std::fs::create_dir_all(dir)?;
+            for (name, content) in fixtures::events() {
+                std::fs::write(dir.join(&name), content)?;
+                println!("{}", dir.join(name).display());
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
     if let Cmd::Audit { command: AuditCmd::VerifyExport { file } } = &cli.command {
         let input = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let (events, findings) = audit::verify_export(std::io::BufReader::new(input))?;
@@ -220,7 +255,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             AuditCmd::VerifyExport { .. } => unreachable!("handled above"),
         },
-        Cmd::DynamoDb { .. } => unreachable!("handled above"),
+        Cmd::Infra { command: InfraCmd::Fixtures } => {
+            let created = fixtures::load(&*store).await?;
+            println!(
+                "{}",
+                if created { "loaded the example fixtures" } else { "the example fixtures are already there" }
+            );
+            Ok(())
+        }
+        Cmd::DynamoDb { .. } | Cmd::Infra { .. } => unreachable!("handled above"),
     }
 }
 

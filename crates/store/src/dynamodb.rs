@@ -111,6 +111,13 @@ impl Intercept for CallCounter {
     }
 }
 
+/// A fresh token per transaction. The SDK's default generator can repeat across
+/// processes started at the same instant, which DynamoDB answers with
+/// `IdempotentParameterMismatchException` when the two transactions differ.
+fn idempotency_token() -> String {
+    Uuid::new_v4().to_string()
+}
+
 /// Bounded retries (throttling, 5xx) and short timeouts, so an unreachable
 /// endpoint becomes a 503 quickly rather than a hung request.
 fn loader() -> aws_config::ConfigLoader {
@@ -400,7 +407,14 @@ impl EventStore for DynamoStore {
                 )
                 .build(),
         });
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .client_request_token(idempotency_token())
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => {
                 let cancelled = e.as_service_error().and_then(|se| match se {
@@ -527,6 +541,7 @@ impl Directory for DynamoStore {
         };
         self.client
             .transact_write_items()
+            .client_request_token(idempotency_token())
             .transact_items(put(item, Some("attribute_not_exists(pk)")))
             .transact_items(put(marker, None))
             .send()
@@ -600,6 +615,7 @@ impl Directory for DynamoStore {
         };
         self.client
             .transact_write_items()
+            .client_request_token(idempotency_token())
             .transact_items(put(token_item(format!("TOKEN#{}", t.secret_hash), "TOKEN".into(), t)))
             .transact_items(put(token_item(format!("TENANT#{}", t.tenant_id), format!("TOKEN#{}", t.id), t)))
             .send()
@@ -647,6 +663,7 @@ impl Directory for DynamoStore {
         };
         self.client
             .transact_write_items()
+            .client_request_token(idempotency_token())
             .transact_items(update(format!("TOKEN#{}", token.secret_hash), "TOKEN".into()))
             .transact_items(update(format!("TENANT#{tenant}"), format!("TOKEN#{id}")))
             .send()

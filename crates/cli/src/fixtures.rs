@@ -1,0 +1,223 @@
+//! The fixed example data the sample events in `events/` refer to, and the
+//! events themselves. Test-only secrets, documented in the README: never use
+//! them in a deployment.
+
+use inbox_api::auth::{hash_password, Claims, Keys};
+use inbox_api::routes::{Endpoint, Route, ROUTES};
+use inbox_domain::{execute, time, Command, Context};
+use inbox_store::{ApiToken, Commit, Store, Tenant, User};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub const JWT_SECRET: &str = "example-events-secret-not-for-production";
+pub const TENANT: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000001);
+pub const USER: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000002);
+pub const ACCOUNT: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000003);
+pub const TOKEN: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000004);
+pub const USERNAME: &str = "owner@example.test";
+pub const PASSWORD: &str = "example-password";
+pub const API_TOKEN: &str = "inbx_00000000000000000000000000000000000000000000000000000000example";
+
+fn created_at() -> inbox_domain::Timestamp {
+    time::parse("2026-01-01T00:00:00.000Z").expect("valid")
+}
+
+/// Creates the example client, owner, account and API token (once).
+pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
+    if store.get_tenant(TENANT).await?.is_some() {
+        return Ok(false);
+    }
+    let at = created_at();
+    store
+        .create_tenant(&Tenant { id: TENANT, name: "Example Co".into(), plan: "enterprise".into(), created_at: at })
+        .await?;
+    let user = User {
+        id: USER,
+        tenant_id: TENANT,
+        username: USERNAME.into(),
+        password_hash: hash_password(PASSWORD),
+        roles: vec!["ROLE_OWNER".into()],
+        created_at: at,
+    };
+    store.create_user(&user).await?;
+    let ctx = Context { client_id: TENANT, actor: USER.to_string(), now: at };
+    let connect = Command::Connect {
+        account_id: ACCOUNT,
+        integration: "whatsapp".into(),
+        reconnect_url: format!("https://connect.example.com/whatsapp/{ACCOUNT}"),
+        history_sync_until: None,
+    };
+    let (events, state) = execute(&None, ACCOUNT, &connect, &ctx, "fixtures")?;
+    store.commit(Commit { stream_id: ACCOUNT, client_id: TENANT, expected_version: 0, events, state }).await?;
+    let token = ApiToken {
+        id: TOKEN,
+        tenant_id: TENANT,
+        name: "example".into(),
+        hint: API_TOKEN[..11].into(),
+        secret_hash: inbox_api::tokens::hash(API_TOKEN),
+        created_by: "fixtures".into(),
+        created_at: at,
+        revoked_at: None,
+    };
+    store.create_api_token(&token).await?;
+    Ok(true)
+}
+
+/// A JWT of the example owner, valid until 2100.
+pub fn owner_jwt() -> String {
+    let claims = Claims {
+        sub: USER.to_string(),
+        username: USERNAME.into(),
+        client_id: TENANT,
+        roles: vec!["ROLE_OWNER".into()],
+        iat: 1_767_225_600,
+        exp: 4_102_444_800,
+    };
+    Keys::new(JWT_SECRET.as_bytes(), 3600).sign(&claims)
+}
+
+/// The path, body and expected status of the sample request of a route.
+pub fn sample(r: &Route) -> (String, Option<Value>, u16) {
+    let path = r.path.replace("{id}", &ACCOUNT.to_string());
+    match r.endpoint {
+        Endpoint::AccountsList => ("/api/accounts?accountType=whatsapp".into(), None, 200),
+        Endpoint::AccountsCreate => {
+            (path, Some(json!({"integration": "/api/integrations/whatsapp", "historySyncUntil": null})), 201)
+        }
+        Endpoint::AccountsUpdate => (
+            path,
+            Some(json!({"username": "Support line", "description": "Customer support", "sharePastHistory": true})),
+            200,
+        ),
+        Endpoint::AccountsDelete => (path, None, 204),
+        Endpoint::AccountsAuthorize => (
+            path,
+            Some(
+                json!({"platformId": "15551234567", "platformUsername": "examplecosupport", "username": "Example Co Support"}),
+            ),
+            200,
+        ),
+        Endpoint::AccountsDisconnect => (path, Some(json!({"reason": "logged_out"})), 200),
+        Endpoint::IntegrationsGet => ("/api/integrations/whatsapp".into(), None, 200),
+        Endpoint::TokensCreate => (path, Some(json!({"name": "CRM sync"})), 201),
+        Endpoint::TokensDelete => (r.path.replace("{id}", &TOKEN.to_string()), None, 204),
+        Endpoint::LoginCheck => (path, Some(json!({"username": USERNAME, "password": PASSWORD})), 200),
+        _ => (path, None, 200),
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event for the sample request of a route.
+pub fn event(r: &Route) -> Value {
+    let (path, body, _) = sample(r);
+    let (raw_path, query) = path.split_once('?').unwrap_or((&path, ""));
+    let mut headers = json!({
+        "accept": "application/ld+json",
+        "host": "abc123defg.execute-api.eu-west-1.amazonaws.com",
+        "user-agent": "curl/8.5.0",
+        "x-request-id": format!("example-{}", r.function),
+    });
+    match r.access {
+        inbox_api::routes::Access::Roles(_) => headers["authorization"] = json!(format!("Bearer {}", owner_jwt())),
+        inbox_api::routes::Access::ApiToken => headers["authorization"] = json!(format!("Bearer {API_TOKEN}")),
+        inbox_api::routes::Access::Public => {}
+    }
+    if body.is_some() {
+        headers["content-type"] = json!("application/ld+json");
+    }
+    let route_key = format!("{} {}", r.method, r.path);
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123defg",
+            "domainName": "abc123defg.execute-api.eu-west-1.amazonaws.com",
+            "domainPrefix": "abc123defg",
+            "http": {
+                "method": r.method.as_str(),
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.10",
+                "userAgent": "curl/8.5.0"
+            },
+            "requestId": format!("example-{}", r.function),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000",
+            "timeEpoch": 1_767_225_600_000u64
+        },
+        "isBase64Encoded": false
+    });
+    if r.path.contains("{id}") {
+        let id = raw_path.rsplit('/').find(|s| Uuid::parse_str(s).is_ok()).unwrap_or("whatsapp");
+        event["pathParameters"] = json!({ "id": id });
+    }
+    if let Some(b) = body {
+        event["body"] = json!(b.to_string());
+    }
+    event
+}
+
+/// Every sample event, by file name.
+pub fn events() -> Vec<(String, String)> {
+    ROUTES
+        .iter()
+        .map(|r| (format!("{}.json", r.function), serde_json::to_string_pretty(&event(r)).expect("json") + "\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inbox_api::{App, Config};
+    use std::sync::Arc;
+
+    #[test]
+    fn committed_events_are_current() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+        let mut committed: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        committed.sort();
+        let mut expected: Vec<String> = events().into_iter().map(|(n, _)| n).collect();
+        expected.sort();
+        assert_eq!(committed, expected, "one event per function: run `cargo run -q -p inbox -- infra events`");
+        for (name, content) in events() {
+            let on_disk = std::fs::read_to_string(dir.join(&name)).unwrap();
+            assert!(on_disk == content, "events/{name} is stale: run `cargo run -q -p inbox -- infra events`");
+        }
+    }
+
+    /// Every sample event, fed to its function's handler on the example data.
+    #[tokio::test]
+    async fn every_event_gets_its_expected_answer() {
+        for r in ROUTES {
+            let store = Arc::new(inbox_store::SqliteStore::in_memory().unwrap());
+            assert!(load(&*store).await.unwrap());
+            let config = Config {
+                store: inbox_api::config::StoreKind::Sqlite,
+                data_dir: std::env::temp_dir(),
+                jwt_secret: JWT_SECRET.as_bytes().to_vec(),
+                token_ttl_seconds: 3600,
+                connect_base_url: "https://connect.example.com".into(),
+            };
+            let app = App::new(config, store);
+            let file = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../events")
+                    .join(format!("{}.json", r.function)),
+            )
+            .unwrap();
+            let lambda_request: lambda_http::request::LambdaRequest = serde_json::from_str(&file).unwrap();
+            let resp = inbox_lambda::handle(&app, r.endpoint, lambda_http::Request::from(lambda_request)).await;
+            let body = match resp.body() {
+                lambda_http::Body::Text(t) => t.clone(),
+                _ => String::new(),
+            };
+            assert_eq!(resp.status().as_u16(), sample(r).2, "events/{}.json: {body}", r.function);
+        }
+    }
+}
