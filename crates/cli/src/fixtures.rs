@@ -220,4 +220,42 @@ mod tests {
             assert_eq!(resp.status().as_u16(), sample(r).2, "events/{}.json: {body}", r.function);
         }
     }
+
+    /// Each endpoint, run on DynamoDB, needs only the table actions the SAM
+    /// template grants it (`inbox_api::access`): a read endpoint cannot write.
+    #[tokio::test]
+    async fn every_endpoint_stays_within_its_table_access() {
+        use inbox_api::access::{table_access, Table};
+        use inbox_store::{DynamoStore, Tables};
+        for r in ROUTES {
+            let tables = Tables::prefixed(&format!("iam{}", Uuid::new_v4().simple()));
+            let store = DynamoStore::local(inbox_store::contract::dynamodb_local(), tables.clone()).await;
+            store.create_tables().await.unwrap();
+            load(&store).await.unwrap();
+            store.calls().reset();
+            let config = Config {
+                store: inbox_api::config::StoreKind::DynamoDb,
+                data_dir: std::env::temp_dir(),
+                jwt_secret: JWT_SECRET.as_bytes().to_vec(),
+                token_ttl_seconds: 3600,
+                connect_base_url: "https://connect.example.com".into(),
+            };
+            let app = App::new(config, Arc::new(store.clone()));
+            let event: lambda_http::request::LambdaRequest = serde_json::from_value(event(r)).unwrap();
+            let resp = inbox_lambda::handle(&app, r.endpoint, lambda_http::Request::from(event)).await;
+            assert_eq!(resp.status().as_u16(), sample(r).2, "{}", r.function);
+            let name = |t: Table| match t {
+                Table::Events => tables.events.clone(),
+                Table::Accounts => tables.accounts.clone(),
+                Table::Directory => tables.directory.clone(),
+            };
+            let granted: Vec<(String, String)> = table_access(r.endpoint)
+                .iter()
+                .flat_map(|(t, actions)| actions.iter().map(move |a| (a.to_string(), name(*t))))
+                .collect();
+            for used in store.calls().accesses() {
+                assert!(granted.contains(&used), "{} uses {used:?}, not granted in inbox_api::access", r.function);
+            }
+        }
+    }
 }
