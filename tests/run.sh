@@ -9,10 +9,10 @@ log=$(mktemp)
 cleanup() { rm -f "$log"; tests/dynamodb-local.sh stop; }
 trap cleanup EXIT
 
-step "Python tools (cfn-lint, cargo-lambda, zig) in .tools/venv"
+step "Python tools (cfn-lint, aws-sam-translator, cargo-lambda, zig) in .tools/venv"
 venv=.tools/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check cfn-lint cargo-lambda ziglang
+"$venv/bin/pip" install -q --disable-pip-version-check cfn-lint aws-sam-translator cargo-lambda ziglang
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

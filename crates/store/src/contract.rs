@@ -48,9 +48,10 @@ pub fn ctx(client: Uuid, actor: &str) -> Context {
     Context { client_id: client, actor: actor.into(), now: time::truncate(chrono::Utc::now()) }
 }
 
-fn connect(integration: &str) -> Command {
+/// The command that creates account `account_id`.
+pub fn connect(account_id: Uuid, integration: &str) -> Command {
     Command::Connect {
-        account_id: Uuid::new_v4(),
+        account_id,
         integration: integration.into(),
         reconnect_url: "https://connect.example.test/x".into(),
         history_sync_until: None,
@@ -69,9 +70,8 @@ pub async fn run(store: &dyn Store, id: Uuid, cmd: &Command, ctx: &Context) -> R
 }
 
 async fn create(store: &dyn Store, ctx: &Context, integration: &str) -> Uuid {
-    let cmd = connect(integration);
-    let Command::Connect { account_id, .. } = cmd else { unreachable!() };
-    run(store, account_id, &cmd, ctx).await.unwrap();
+    let account_id = Uuid::new_v4();
+    run(store, account_id, &connect(account_id, integration), ctx).await.unwrap();
     account_id
 }
 
@@ -99,7 +99,7 @@ pub async fn stale_version_conflicts_and_writes_nothing(store: Arc<impl Store>) 
     let id = create(&*store, &c, "x").await;
     let before = store.get_account(c.client_id, id).await.unwrap();
     // Decide on a state that is one version behind the stored head.
-    let (events, next) = execute(&None, id, &connect("x"), &c, "stale").unwrap();
+    let (events, next) = execute(&None, id, &connect(id, "x"), &c, "stale").unwrap();
     let err = store
         .commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 0, events, state: next })
         .await

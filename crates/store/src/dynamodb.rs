@@ -292,6 +292,24 @@ impl DynamoStore {
         }
     }
 
+    /// Every item of a table (whose `attribute` is `tenant`, if given): a consistent
+    /// scan, for offline work only (audit, rebuild).
+    async fn scan_all(&self, table: &str, attribute: &str, tenant: Option<Uuid>) -> Result<Vec<Item>> {
+        let mut req = self.client.scan().table_name(table).consistent_read(true);
+        if let Some(t) = tenant {
+            req = req
+                .filter_expression("#a = :t")
+                .expression_attribute_names("#a", attribute)
+                .expression_attribute_values(":t", s(t.to_string()));
+        }
+        let mut items = vec![];
+        let mut pages = req.into_paginator().send();
+        while let Some(page) = pages.next().await {
+            items.extend(page.map_err(|e| self.error(table, e))?.items.unwrap_or_default());
+        }
+        Ok(items)
+    }
+
     async fn query_all(
         &self,
         table: &str,
@@ -489,19 +507,8 @@ impl EventStore for DynamoStore {
     }
 
     async fn all_events(&self, tenant: Option<Uuid>) -> Result<Vec<StoredEvent>> {
-        // Replay is offline work: a consistent scan of the whole table.
-        let mut req = self.client.scan().table_name(&self.tables.events).consistent_read(true);
-        if let Some(t) = tenant {
-            req = req.filter_expression("tenant = :t").expression_attribute_values(":t", s(t.to_string()));
-        }
-        let mut pages = req.into_paginator().send();
-        let mut events = vec![];
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error(&self.tables.events, e))?;
-            for item in page.items.unwrap_or_default() {
-                events.push(event_from(&item)?);
-            }
-        }
+        let items = self.scan_all(&self.tables.events, "tenant", tenant).await?;
+        let mut events = items.iter().map(event_from).collect::<Result<Vec<_>>>()?;
         events.sort_by_key(|e| (e.stream_id, e.version));
         Ok(events)
     }
@@ -785,18 +792,8 @@ impl DynamoStore {
 #[async_trait]
 impl ReadModelAdmin for DynamoStore {
     async fn all_accounts(&self, tenant: Option<Uuid>) -> Result<Vec<Account>> {
-        let mut req = self.client.scan().table_name(&self.tables.accounts).consistent_read(true);
-        if let Some(t) = tenant {
-            req = req.filter_expression("clientId = :c").expression_attribute_values(":c", s(t.to_string()));
-        }
-        let mut pages = req.into_paginator().send();
-        let mut accounts = vec![];
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error(&self.tables.accounts, e))?;
-            for item in page.items.unwrap_or_default() {
-                accounts.push(account_from(&item)?);
-            }
-        }
+        let items = self.scan_all(&self.tables.accounts, "clientId", tenant).await?;
+        let mut accounts = items.iter().map(account_from).collect::<Result<Vec<_>>>()?;
         accounts.sort_by_key(|a| (a.client_id, a.created_at, a.id));
         Ok(accounts)
     }

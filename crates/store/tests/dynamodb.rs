@@ -36,12 +36,7 @@ async fn round_trips_per_operation() {
     let store = fresh().await;
     let c = contract::ctx(Uuid::new_v4(), "u");
     let id = Uuid::new_v4();
-    let connect = inbox_domain::Command::Connect {
-        account_id: id,
-        integration: "x".into(),
-        reconnect_url: "https://c.example.test".into(),
-        history_sync_until: None,
-    };
+    let connect = contract::connect(id, "x");
     let before = store.calls().snapshot();
     contract::run(&store, id, &connect, &c).await.unwrap();
     let update =
@@ -66,12 +61,7 @@ async fn a_stream_over_one_megabyte_loads_whole() {
     let store = fresh().await;
     let c = contract::ctx(Uuid::new_v4(), "u");
     let id = Uuid::new_v4();
-    let connect = inbox_domain::Command::Connect {
-        account_id: id,
-        integration: "x".into(),
-        reconnect_url: "https://c.example.test".into(),
-        history_sync_until: None,
-    };
+    let connect = contract::connect(id, "x");
     let mut state = contract::run(&store, id, &connect, &c).await.unwrap();
     let meta = Metadata { tenant: c.client_id, actor: "u".into(), correlation_id: "big".into(), recorded_at: c.now };
     let mut bytes = 0;

@@ -20,12 +20,7 @@ async fn two_handles_share_one_file() {
     let b = SqliteStore::open(&path).unwrap();
     let c = contract::ctx(uuid::Uuid::new_v4(), "u");
     let id = uuid::Uuid::new_v4();
-    let cmd = inbox_domain::Command::Connect {
-        account_id: id,
-        integration: "x".into(),
-        reconnect_url: "https://c.example.test".into(),
-        history_sync_until: None,
-    };
+    let cmd = contract::connect(id, "x");
     contract::run(&a, id, &cmd, &c).await.unwrap();
     assert!(b.get_account(c.client_id, id).await.unwrap().is_some());
     let (events, state) = inbox_domain::execute(&None, id, &cmd, &c, "dup").unwrap();
