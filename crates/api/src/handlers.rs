@@ -156,7 +156,7 @@ pub(crate) async fn handle(app: &App, endpoint: Endpoint, call: &Call, req: Requ
             Ok(crate::json_response(StatusCode::OK, "application/json", &AccountLink::of(&account)))
         }
         Endpoint::LoginCheck => login(app, &req).await,
-        Endpoint::ApiDocs => Ok(crate::json_response(StatusCode::OK, "application/json", &openapi::document())),
+        Endpoint::ApiDocs => Ok(crate::json_response(StatusCode::OK, "application/json", openapi::cached())),
     }
 }
 
@@ -280,9 +280,7 @@ async fn list(app: &App, call: &Call, req: &Request) -> Result<Response, ApiErro
     if let Some(b) = query.is_authorized {
         filters.push(format!("isAuthorized={b}"));
     }
-    let last = result.total.div_ceil(PAGE_SIZE).max(1);
-    let view = (last > 1 || page > 1 || !filters.is_empty())
-        .then(|| collection_view(ACCOUNTS, &filters.join("&"), page, result.total));
+    let view = collection_view(ACCOUNTS, &filters.join("&"), page, result.total);
     Ok(jsonld(
         StatusCode::OK,
         &Collection {
@@ -321,13 +319,12 @@ async fn events(app: &App, call: &Call, req: &Request) -> Result<Response, ApiEr
     }
     let total = events.len() as u64;
     let base = format!("{}/events", account_iri(id));
-    let last = total.div_ceil(PAGE_SIZE).max(1);
     let member = events.iter().skip(((page - 1) * PAGE_SIZE) as usize).take(PAGE_SIZE as usize).map(EventView::of);
     Ok(jsonld(
         StatusCode::OK,
         &Collection {
             context: "/api/contexts/AccountEvent",
-            view: (last > 1 || page > 1).then(|| collection_view(&base, "", page, total)),
+            view: collection_view(&base, "", page, total),
             iri: base,
             kind: "Collection",
             total_items: total,

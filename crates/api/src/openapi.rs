@@ -17,6 +17,12 @@ const JSONLD: &str = "application/ld+json";
 const SECURITY: &str = "JWT";
 const API_TOKEN: &str = "ApiToken";
 
+/// The document, built once per process on first request (not at Lambda init).
+pub fn cached() -> &'static OpenApi {
+    static DOC: std::sync::OnceLock<OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(document)
+}
+
 pub fn document() -> OpenApi {
     let mut paths = Paths::new();
     for r in ROUTES {

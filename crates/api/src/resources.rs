@@ -251,9 +251,13 @@ pub fn account_search() -> IriTemplate {
 }
 
 /// First/last/previous/next links of page `page` of `total` items; `filters` is
-/// the already encoded query string of the active filters (may be empty).
-pub fn collection_view(base: &str, filters: &str, page: u64, total: u64) -> PartialCollectionView {
+/// the already encoded query string of the active filters (may be empty). Absent
+/// when there is nothing to navigate: one page, asked for as page 1, no filter.
+pub fn collection_view(base: &str, filters: &str, page: u64, total: u64) -> Option<PartialCollectionView> {
     let last = total.div_ceil(PAGE_SIZE).max(1);
+    if last == 1 && page == 1 && filters.is_empty() {
+        return None;
+    }
     let link = |p: u64| {
         if filters.is_empty() {
             format!("{base}?page={p}")
@@ -261,14 +265,14 @@ pub fn collection_view(base: &str, filters: &str, page: u64, total: u64) -> Part
             format!("{base}?{filters}&page={p}")
         }
     };
-    PartialCollectionView {
+    Some(PartialCollectionView {
         iri: link(page),
         kind: "PartialCollectionView",
         first: link(1),
         last: link(last),
         previous: (page > 1).then(|| link((page - 1).min(last))),
         next: (page < last).then(|| link(page + 1)),
-    }
+    })
 }
 
 /// An API token as listed: never its secret, which only creation shows.
@@ -463,12 +467,13 @@ mod tests {
 
     #[test]
     fn view_links_cover_first_last_previous_next() {
-        let v = collection_view(ACCOUNTS, "", 2, 61);
+        assert_eq!(collection_view(ACCOUNTS, "", 1, 30), None);
+        let v = collection_view(ACCOUNTS, "", 2, 61).unwrap();
         assert_eq!(v.first, "/api/accounts?page=1");
         assert_eq!(v.last, "/api/accounts?page=3");
         assert_eq!(v.previous.as_deref(), Some("/api/accounts?page=1"));
         assert_eq!(v.next.as_deref(), Some("/api/accounts?page=3"));
-        let v = collection_view(ACCOUNTS, "accountType=x", 1, 0);
+        let v = collection_view(ACCOUNTS, "accountType=x", 1, 0).unwrap();
         assert_eq!((v.last.as_str(), v.previous, v.next), ("/api/accounts?accountType=x&page=1", None, None));
     }
 

@@ -175,6 +175,17 @@ mod tests {
     use inbox_api::{App, Config};
     use std::sync::Arc;
 
+    /// What the functions run with when the sample events are sent to them.
+    fn example_config(store: inbox_api::config::StoreKind) -> Config {
+        Config {
+            store,
+            data_dir: std::env::temp_dir(),
+            jwt_secret: JWT_SECRET.as_bytes().to_vec(),
+            token_ttl_seconds: 3600,
+            connect_base_url: "https://connect.example.com".into(),
+        }
+    }
+
     #[test]
     fn committed_events_are_current() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
@@ -197,13 +208,7 @@ mod tests {
         for r in ROUTES {
             let store = Arc::new(inbox_store::SqliteStore::in_memory().unwrap());
             assert!(load(&*store).await.unwrap());
-            let config = Config {
-                store: inbox_api::config::StoreKind::Sqlite,
-                data_dir: std::env::temp_dir(),
-                jwt_secret: JWT_SECRET.as_bytes().to_vec(),
-                token_ttl_seconds: 3600,
-                connect_base_url: "https://connect.example.com".into(),
-            };
+            let config = example_config(inbox_api::config::StoreKind::Sqlite);
             let app = App::new(config, store);
             let file = std::fs::read_to_string(
                 std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -233,13 +238,7 @@ mod tests {
             store.create_tables().await.unwrap();
             load(&store).await.unwrap();
             store.calls().reset();
-            let config = Config {
-                store: inbox_api::config::StoreKind::DynamoDb,
-                data_dir: std::env::temp_dir(),
-                jwt_secret: JWT_SECRET.as_bytes().to_vec(),
-                token_ttl_seconds: 3600,
-                connect_base_url: "https://connect.example.com".into(),
-            };
+            let config = example_config(inbox_api::config::StoreKind::DynamoDb);
             let app = App::new(config, Arc::new(store.clone()));
             let event: lambda_http::request::LambdaRequest = serde_json::from_value(event(r)).unwrap();
             let resp = inbox_lambda::handle(&app, r.endpoint, lambda_http::Request::from(event)).await;

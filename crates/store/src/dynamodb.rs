@@ -371,6 +371,18 @@ fn get_time(item: &Item, key: &str) -> Result<inbox_domain::Timestamp> {
     time::parse(&v).ok_or_else(|| StoreError::Internal(format!("bad time in {key}: {v}")))
 }
 
+/// A conditional `Put` inside a transaction.
+fn put(table: &str, item: Item, condition: Option<&str>, values: Option<Item>) -> TransactWriteItem {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(str::to_string))
+        .set_expression_attribute_values(values)
+        .build()
+        .expect("table and item set");
+    TransactWriteItem::builder().put(put).build()
+}
+
 fn event_item(e: &StoredEvent) -> Item {
     HashMap::from([
         ("streamId".into(), s(e.stream_id.to_string())),
@@ -428,16 +440,9 @@ impl EventStore for DynamoStore {
         if c.events.is_empty() {
             return Ok(());
         }
-        let mut items = vec![];
-        for e in &c.events {
-            let put = Put::builder()
-                .table_name(&self.tables.events)
-                .set_item(Some(event_item(e)))
-                .condition_expression("attribute_not_exists(version)")
-                .build()
-                .expect("table and item set");
-            items.push(TransactWriteItem::builder().put(put).build());
-        }
+        let events = &self.tables.events;
+        let mut items: Vec<_> =
+            c.events.iter().map(|e| put(events, event_item(e), Some("attribute_not_exists(version)"), None)).collect();
         // The read model carries the stream head: its version is the optimistic lock.
         let (condition, values) = if c.expected_version == 0 {
             ("attribute_not_exists(id)", None)
@@ -445,17 +450,7 @@ impl EventStore for DynamoStore {
             ("version = :expected", Some(HashMap::from([(":expected".to_string(), n(c.expected_version))])))
         };
         items.push(match &c.state {
-            Some(a) => TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.tables.accounts)
-                        .set_item(Some(account_item(a)?))
-                        .condition_expression(condition)
-                        .set_expression_attribute_values(values)
-                        .build()
-                        .expect("table and item set"),
-                )
-                .build(),
+            Some(a) => put(&self.tables.accounts, account_item(a)?, Some(condition), values),
             None => TransactWriteItem::builder()
                 .delete(
                     Delete::builder()
@@ -578,23 +573,12 @@ impl Directory for DynamoStore {
             ("createdAt".to_string(), s(time::format(&t.created_at))),
         ]);
         let marker = HashMap::from([("pk".to_string(), s(TENANTS_MARKER)), ("sk".to_string(), s(TENANTS_MARKER))]);
-        let put = |item, condition: Option<&str>| {
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.tables.directory)
-                        .set_item(Some(item))
-                        .set_condition_expression(condition.map(str::to_string))
-                        .build()
-                        .expect("table and item set"),
-                )
-                .build()
-        };
+        let directory = &self.tables.directory;
         self.client
             .transact_write_items()
             .client_request_token(idempotency_token())
-            .transact_items(put(item, Some("attribute_not_exists(pk)")))
-            .transact_items(put(marker, None))
+            .transact_items(put(directory, item, Some("attribute_not_exists(pk)"), None))
+            .transact_items(put(directory, marker, None, None))
             .send()
             .await
             .map_err(|e| {
@@ -652,23 +636,12 @@ impl Directory for DynamoStore {
     /// Two items per token: by secret hash (authentication) and under its tenant
     /// (listing, revoking), written and revoked together in one transaction.
     async fn create_api_token(&self, t: &ApiToken) -> Result<()> {
-        let put = |item| {
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.tables.directory)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .expect("table and item set"),
-                )
-                .build()
-        };
+        let new = |item| put(&self.tables.directory, item, Some("attribute_not_exists(pk)"), None);
         self.client
             .transact_write_items()
             .client_request_token(idempotency_token())
-            .transact_items(put(token_item(format!("TOKEN#{}", t.secret_hash), "TOKEN".into(), t)))
-            .transact_items(put(token_item(format!("TENANT#{}", t.tenant_id), format!("TOKEN#{}", t.id), t)))
+            .transact_items(new(token_item(format!("TOKEN#{}", t.secret_hash), "TOKEN".into(), t)))
+            .transact_items(new(token_item(format!("TENANT#{}", t.tenant_id), format!("TOKEN#{}", t.id), t)))
             .send()
             .await
             .map_err(|e| self.error(&self.tables.directory, e))?;
