@@ -1,7 +1,8 @@
 //! API tokens and the Inbox Enterprise API (`/api/v1`), as seeds 002 and 003 show it.
 
-use inbox_tests::*;
+mod support;
 use serde_json::{json, Value};
+use support::*;
 
 fn unauthorized() -> Value {
     json!({"error": "Unauthorized", "message": "Invalid or missing authentication token"})

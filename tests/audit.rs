@@ -1,10 +1,11 @@
 //! Auditors: the event history API, the hash chain an outsider can recompute,
 //! point-in-time state, verify, rebuild, export — and every mutation reported.
 
-use inbox_tests::*;
+mod support;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::process::Output;
+use support::*;
 
 /// A mixed workload over two clients; returns (server, owner, the busiest account).
 fn workload() -> (Server, Session, String) {

@@ -1,10 +1,11 @@
 //! Every single mutation of stored events is reported — by `inbox audit verify`
 //! on the store, and by `verify-export` on an exported file.
 
-use inbox_tests::*;
+mod support;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::*;
 
 /// Embedded-store environment for `dir` (mutations edit the SQLite file directly).
 fn sqlite_env(dir: &Path) -> Vec<(String, String)> {

@@ -1,7 +1,8 @@
 //! The `inbox` command line.
 
-use inbox_tests::*;
+mod support;
 use serde_json::json;
+use support::*;
 
 #[test]
 fn tenant_and_user_create_print_only_ids() {

@@ -1,8 +1,9 @@
 //! 32 concurrent PUTs on one account lose nothing.
 
 use inbox_domain::project;
-use inbox_tests::*;
+mod support;
 use serde_json::json;
+use support::*;
 
 #[test]
 fn concurrent_puts_lose_nothing() {

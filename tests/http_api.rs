@@ -1,7 +1,8 @@
 //! The HTTP contract, black-box, against `inbox serve` on the embedded store.
 
-use inbox_tests::*;
+mod support;
 use serde_json::{json, Value};
+use support::*;
 
 /// The fields of an account, in the seed's order, and nothing else.
 const ACCOUNT_KEYS: [&str; 17] = [

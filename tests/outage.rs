@@ -1,8 +1,9 @@
 //! DynamoDB goes away while `inbox serve` runs: 503 problem+json, then recovery.
 
-use inbox_tests::*;
+mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::*;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

@@ -1,6 +1,7 @@
 //! The README's walk-through works as written, against a fresh `inbox serve`.
 
-use inbox_tests::*;
+mod support;
+use support::*;
 
 #[test]
 fn walkthrough_runs_verbatim() {

@@ -1,7 +1,5 @@
-//! What each endpoint may do to which table: the least privilege the SAM
-//! template grants, and that a test holds the handlers to.
-
-use crate::routes::Endpoint;
+//! The DynamoDB tables, as routes name them in their least-privilege grants
+//! (`Route::tables`) and as the SAM template declares them.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Table {
@@ -28,31 +26,5 @@ impl Table {
             Table::Accounts => "INBOX_ACCOUNTS_TABLE",
             Table::Directory => "INBOX_DIRECTORY_TABLE",
         }
-    }
-}
-
-/// The DynamoDB actions an endpoint needs, per table. A command's
-/// `TransactWriteItems` needs the item actions it contains (`PutItem`, `DeleteItem`).
-pub fn table_access(e: Endpoint) -> &'static [(Table, &'static [&'static str])] {
-    use Endpoint::*;
-    use Table::*;
-    const TOKEN: (Table, &[&str]) = (Directory, &["dynamodb:GetItem"]);
-    match e {
-        AccountsList => &[(Accounts, &["dynamodb:Query"])],
-        AccountsGet => &[(Accounts, &["dynamodb:GetItem"])],
-        AccountsCreate => &[(Events, &["dynamodb:PutItem"]), (Accounts, &["dynamodb:PutItem"])],
-        AccountsUpdate | AccountsAuthorize | AccountsDisconnect => {
-            &[(Events, &["dynamodb:PutItem"]), (Accounts, &["dynamodb:GetItem", "dynamodb:PutItem"])]
-        }
-        AccountsDelete => &[(Events, &["dynamodb:PutItem"]), (Accounts, &["dynamodb:GetItem", "dynamodb:DeleteItem"])],
-        AccountsEvents => &[(Events, &["dynamodb:Query"])],
-        TokensCreate => &[(Directory, &["dynamodb:PutItem"])],
-        TokensList => &[(Directory, &["dynamodb:Query"])],
-        TokensDelete => &[(Directory, &["dynamodb:GetItem", "dynamodb:UpdateItem"])],
-        V1Team => &[TOKEN],
-        V1AccountLinksList => &[TOKEN, (Accounts, &["dynamodb:Query"])],
-        V1AccountLinksGet => &[TOKEN, (Accounts, &["dynamodb:GetItem"])],
-        LoginCheck => &[(Directory, &["dynamodb:GetItem"])],
-        IntegrationsList | IntegrationsGet | ApiDocs => &[],
     }
 }

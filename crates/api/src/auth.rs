@@ -33,22 +33,8 @@ impl Role {
         }
     }
 
-    /// The short name used on the command line (`owner`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Customer => "customer",
-            Role::Auditor => "auditor",
-            Role::Connector => "connector",
-        }
-    }
-
     pub fn from_claim(s: &str) -> Option<Role> {
         Self::ALL.into_iter().find(|r| r.claim() == s)
-    }
-
-    pub fn from_name(s: &str) -> Option<Role> {
-        Self::ALL.into_iter().find(|r| r.name().eq_ignore_ascii_case(s) || r.claim() == s)
     }
 }
 
@@ -66,7 +52,6 @@ pub struct Claims {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub subject: String,
-    pub username: String,
     pub client_id: Uuid,
     pub roles: Vec<Role>,
 }
@@ -125,7 +110,7 @@ impl Keys {
         let claims = Claims {
             sub: user.id.to_string(),
             username: user.username.clone(),
-            client_id: user.tenant_id,
+            client_id: user.client_id,
             roles: user.roles.clone(),
             iat: now,
             exp: now + self.ttl_seconds,
@@ -146,7 +131,7 @@ impl Keys {
         let c = data.claims;
         // Unknown roles grant nothing; they are not an error (tokens may outlive a role's rename).
         let roles = c.roles.iter().filter_map(|r| Role::from_claim(r)).collect();
-        Ok(Principal { subject: c.sub, username: c.username, client_id: c.client_id, roles })
+        Ok(Principal { subject: c.sub, client_id: c.client_id, roles })
     }
 }
 
@@ -185,7 +170,7 @@ mod tests {
     fn user() -> User {
         User {
             id: Uuid::new_v4(),
-            tenant_id: Uuid::new_v4(),
+            client_id: Uuid::new_v4(),
             username: "ann".into(),
             password_hash: String::new(),
             roles: vec!["ROLE_OWNER".into(), "ROLE_UNKNOWN".into()],
@@ -199,7 +184,7 @@ mod tests {
         let u = user();
         let now = chrono::Utc::now().timestamp();
         let p = keys.verify(&keys.issue(&u, now)).unwrap();
-        assert_eq!((p.client_id, p.roles.clone()), (u.tenant_id, vec![Role::Owner]));
+        assert_eq!((p.client_id, p.roles.clone()), (u.client_id, vec![Role::Owner]));
         assert_eq!(keys.verify(&keys.issue(&u, now - 7200)), Err(TokenError::Expired));
         let other = Keys::new(b"another-secret-another-secret-xx", 3600);
         assert_eq!(other.verify(&keys.issue(&u, now)), Err(TokenError::Invalid));
@@ -216,10 +201,8 @@ mod tests {
     }
 
     #[test]
-    fn roles_parse_by_name_and_claim() {
-        assert_eq!(Role::from_name("connector"), Some(Role::Connector));
-        assert_eq!(Role::from_name("ROLE_AUDITOR"), Some(Role::Auditor));
-        assert_eq!(Role::from_name("admin"), None);
-        assert_eq!(Role::Owner.name(), "owner");
+    fn roles_parse_by_claim() {
+        assert_eq!(Role::from_claim("ROLE_AUDITOR"), Some(Role::Auditor));
+        assert_eq!(Role::from_claim("ROLE_ADMIN"), None);
     }
 }

@@ -2,10 +2,11 @@
 //! JSON-LD shape, and the JWT bundle's 401 body.
 
 use crate::auth::TokenError;
+use crate::routing::{Access, Route};
 use crate::Response;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, StatusCode};
-use inbox_domain::{DomainError, Violation};
+use inbox_domain::{DomainError, Field, Rule, Violation};
 use inbox_store::StoreError;
 use serde::Serialize;
 
@@ -14,13 +15,20 @@ pub enum ApiError {
     Problem {
         status: StatusCode,
         detail: String,
-        violations: Vec<Violation>,
+        violations: Vec<ViolationBody>,
         allow: Vec<Method>,
     },
     Token(TokenError),
     BadCredentials,
     /// The Inbox Enterprise API's own error bodies (`/api/v1`).
-    Enterprise(StatusCode),
+    Enterprise(Enterprise),
+}
+
+/// The answers of the Inbox Enterprise API that are not successes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enterprise {
+    Unauthorized,
+    LinkNotFound,
 }
 
 /// `{"error": "Unauthorized", "message": "…"}`, as the Inbox Enterprise API answers.
@@ -58,7 +66,7 @@ pub struct Problem {
     pub violations: Vec<ViolationBody>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ViolationBody {
     #[schema(example = "historySyncUntil")]
@@ -89,13 +97,20 @@ impl ApiError {
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, "Access Denied.")
     }
-    pub fn invalid(violations: Vec<Violation>) -> Self {
+    /// 404 in the words of the route's API (the Enterprise API has its own).
+    pub fn not_found_at(route: &Route) -> Self {
+        match route.access {
+            Access::ApiToken => Self::Enterprise(Enterprise::LinkNotFound),
+            _ => Self::not_found(),
+        }
+    }
+    pub fn invalid(violations: Vec<ViolationBody>) -> Self {
         let detail =
             violations.iter().map(|v| format!("{}: {}", v.property_path, v.message)).collect::<Vec<_>>().join("\n");
         Self::Problem { status: StatusCode::UNPROCESSABLE_ENTITY, detail, violations, allow: vec![] }
     }
     pub fn violation(path: &str, message: &str) -> Self {
-        Self::invalid(vec![Violation { property_path: path.into(), message: message.into() }])
+        Self::invalid(vec![ViolationBody { property_path: path.into(), message: message.into() }])
     }
     pub fn method_not_allowed(method: &Method, path: &str, allow: Vec<Method>) -> Self {
         let detail = format!(
@@ -105,26 +120,19 @@ impl ApiError {
         Self::Problem { status: StatusCode::METHOD_NOT_ALLOWED, detail, violations: vec![], allow }
     }
 
-    pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::Problem { status, .. } => *status,
-            ApiError::Token(_) | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Enterprise(status) => *status,
-        }
-    }
-
     pub fn into_response(self) -> Response {
         match self {
             ApiError::Token(e) => auth_failure(e.message()),
             ApiError::BadCredentials => auth_failure("Invalid credentials."),
-            ApiError::Enterprise(status) => {
-                let (error, message) = match status {
-                    StatusCode::UNAUTHORIZED => ("Unauthorized", "Invalid or missing authentication token"),
-                    StatusCode::FORBIDDEN => ("Forbidden", "Insufficient permissions"),
-                    _ => ("Not Found", "Account link not found"),
+            ApiError::Enterprise(e) => {
+                let (status, error, message) = match e {
+                    Enterprise::Unauthorized => {
+                        (StatusCode::UNAUTHORIZED, "Unauthorized", "Invalid or missing authentication token")
+                    }
+                    Enterprise::LinkNotFound => (StatusCode::NOT_FOUND, "Not Found", "Account link not found"),
                 };
                 let mut resp = crate::json_response(status, "application/json", &EnterpriseError { error, message });
-                if status == StatusCode::UNAUTHORIZED {
+                if e == Enterprise::Unauthorized {
                     resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 }
                 resp
@@ -140,10 +148,7 @@ impl ApiError {
                     detail,
                     status: code,
                     problem_type: format!("/errors/{code}"),
-                    violations: violations
-                        .into_iter()
-                        .map(|v| ViolationBody { property_path: v.property_path, message: v.message })
-                        .collect(),
+                    violations,
                 };
                 let mut resp = crate::json_response(status, "application/problem+json; charset=utf-8", &body);
                 if !allow.is_empty() {
@@ -169,10 +174,34 @@ impl From<TokenError> for ApiError {
     }
 }
 
+/// A refused value, in the API's words: the field's wire name, and a message.
+fn worded(v: &Violation) -> ViolationBody {
+    let path = match v.field {
+        Field::Integration => "integration",
+        Field::ReconnectUrl => "reconnectUrl",
+        Field::HistorySyncUntil => "historySyncUntil",
+        Field::PlatformId => "platformId",
+        Field::PlatformUsername => "platformUsername",
+        Field::Username => "username",
+        Field::Description => "description",
+        Field::AvatarUrl => "avatarUrl",
+        Field::Reason => "reason",
+    };
+    let message = match v.rule {
+        Rule::Blank => "This value should not be blank.".to_string(),
+        Rule::TooLong { max } => format!("This value is too long. It should have {max} characters or less."),
+        Rule::ControlCharacters => "This value contains control characters.".to_string(),
+        Rule::NotAUrl => "This value is not a valid URL.".to_string(),
+        Rule::InFuture => "This value should not be in the future.".to_string(),
+        Rule::UnknownIntegration => "This integration does not exist.".to_string(),
+    };
+    ViolationBody { property_path: path.to_string(), message }
+}
+
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
-            DomainError::Invalid(v) => ApiError::invalid(v),
+            DomainError::Invalid(v) => ApiError::invalid(v.iter().map(worded).collect()),
             DomainError::NotFound => ApiError::not_found(),
             DomainError::AlreadyExists => ApiError::new(StatusCode::CONFLICT, "The account already exists."),
         }

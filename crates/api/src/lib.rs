@@ -1,4 +1,4 @@
-//! The Accounts HTTP API: one handler per endpoint of the [route table](routes),
+//! The Accounts HTTP API: the [route table](routes), one handler per endpoint,
 //! over `http` types so the same code serves Lambda and the local server.
 
 pub mod access;
@@ -10,19 +10,21 @@ pub mod openapi;
 mod query;
 pub mod resources;
 pub mod routes;
+pub mod routing;
 pub mod tokens;
 
 use auth::{Keys, Principal};
 use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
 use inbox_store::Store;
-use routes::{Access, Resolved, Route};
+use routing::{Access, Handler, Resolved, Route};
 use serde::Serialize;
 use std::sync::Arc;
 
 pub use config::Config;
 pub use error::ApiError;
-pub use routes::{Endpoint, ROUTES};
+pub use routes::ROUTES;
+pub use routing::{Answer, Call};
 
 pub type Request = http::Request<Bytes>;
 pub type Response = http::Response<Bytes>;
@@ -32,19 +34,6 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub config: Config,
     keys: Keys,
-}
-
-/// Per-request facts every handler may use.
-pub(crate) struct Call {
-    pub principal: Option<Principal>,
-    pub params: Vec<String>,
-    pub request_id: String,
-}
-
-impl Call {
-    fn principal(&self) -> &Principal {
-        self.principal.as_ref().expect("route requires authentication")
-    }
 }
 
 impl App {
@@ -64,15 +53,17 @@ impl App {
         &self.keys
     }
 
-    /// Answers a request. `only` restricts the app to one endpoint (a Lambda
+    /// Answers a request. `only` restricts the app to one route (a Lambda
     /// function); any other path is then a 404, as it is for API Gateway.
-    pub async fn handle(&self, req: Request, only: Option<Endpoint>) -> Response {
+    pub async fn handle(&self, req: Request, only: Option<&'static Route>) -> Response {
         let started = std::time::Instant::now();
         let request_id = request_id(&req);
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
-        let result = match routes::resolve(&method, &path) {
-            Resolved::Found(route, params) if only.is_none_or(|e| e == route.endpoint) => {
-                self.dispatch(route, params, req, &request_id).await
+        let routes = only.map_or(ROUTES, std::slice::from_ref);
+        let result = match routing::resolve(routes, &method, &path) {
+            Resolved::Found(route, param) => {
+                let param = param.map(str::to_string);
+                self.dispatch(route, param, req, &request_id).await
             }
             Resolved::MethodNotAllowed(allow) if only.is_none() => {
                 Err(ApiError::method_not_allowed(&method, &path, allow))
@@ -89,13 +80,8 @@ impl App {
         resp
     }
 
-    async fn dispatch(
-        &self,
-        route: &Route,
-        params: Vec<String>,
-        req: Request,
-        request_id: &str,
-    ) -> Result<Response, ApiError> {
+    /// Authenticates the caller, parses the path parameter, runs the handler.
+    async fn dispatch(&self, route: &Route, param: Option<String>, req: Request, request_id: &str) -> Answer {
         let principal = match route.access {
             Access::Public => None,
             Access::Roles(allowed) => {
@@ -107,27 +93,31 @@ impl App {
             }
             Access::ApiToken => Some(self.api_token(req.headers()).await?),
         };
-        let call = Call { principal, params, request_id: request_id.to_string() };
-        handlers::handle(self, route.endpoint, &call, req).await
+        let call = Call { principal, request_id: request_id.to_string(), req };
+        match (route.handler, param) {
+            (Handler::Plain(h), None) => h(self, call).await,
+            (Handler::ById(h), Some(p)) => match uuid::Uuid::parse_str(&p) {
+                Ok(id) => h(self, call, id).await,
+                // Any id that is not a UUID names nothing.
+                Err(_) => Err(ApiError::not_found_at(route)),
+            },
+            (Handler::ByName(h), Some(p)) => h(self, call, p).await,
+            _ => Err(ApiError::not_found_at(route)),
+        }
     }
-}
 
-impl App {
     /// The principal of an API token: its client, no roles. Missing, unknown and
     /// revoked tokens all get the same 401.
     async fn api_token(&self, headers: &http::HeaderMap) -> Result<Principal, ApiError> {
-        let unauthorized = || ApiError::Enterprise(StatusCode::UNAUTHORIZED);
+        let unauthorized = || ApiError::Enterprise(error::Enterprise::Unauthorized);
         let secret = auth::bearer(headers).map_err(|_| unauthorized())?;
         if !secret.starts_with(tokens::PREFIX) {
             return Err(unauthorized());
         }
         match self.store.find_api_token(&tokens::hash(secret)).await? {
-            Some(t) if t.revoked_at.is_none() => Ok(Principal {
-                subject: format!("token:{}", t.id),
-                username: t.name,
-                client_id: t.tenant_id,
-                roles: vec![],
-            }),
+            Some(t) if t.revoked_at.is_none() => {
+                Ok(Principal { subject: format!("token:{}", t.id), client_id: t.client_id, roles: vec![] })
+            }
             _ => Err(unauthorized()),
         }
     }

@@ -1,8 +1,10 @@
 //! The OpenAPI 3.1 document, derived from the route table and the resource types.
 
+use crate::access::Table;
 use crate::error::{AuthFailure, EnterpriseError, Problem, ViolationBody};
 use crate::resources::*;
-use crate::routes::{Access, Endpoint, Route, ROUTES};
+use crate::routing::{Access, Route};
+use crate::ROUTES;
 use http::Method;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -94,18 +96,7 @@ fn schema_ref(name: &str) -> Ref {
 }
 
 fn operation(r: &Route) -> utoipa::openapi::path::Operation {
-    let tag = if r.path.starts_with("/api/accounts") {
-        "Account"
-    } else if r.path.starts_with("/api/integrations") {
-        "Integration"
-    } else if r.path.starts_with("/authentication") || r.path.starts_with("/api/tokens") {
-        "Authentication"
-    } else if r.path.starts_with("/api/v1") {
-        "Enterprise API"
-    } else {
-        "Documentation"
-    };
-    let mut op = OperationBuilder::new().operation_id(Some(r.function)).summary(Some(r.summary)).tag(tag);
+    let mut op = OperationBuilder::new().operation_id(Some(r.function)).summary(Some(r.doc.summary)).tag(r.doc.tag);
     match r.access {
         Access::Roles(roles) => {
             let names: Vec<_> = roles.iter().map(|r| r.claim()).collect();
@@ -126,39 +117,29 @@ fn operation(r: &Route) -> utoipa::openapi::path::Operation {
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
         );
     }
-    if r.endpoint == Endpoint::AccountsEvents {
+    for (name, ty, doc) in r.doc.query {
+        let ty = match *ty {
+            "integer" => Type::Integer,
+            "boolean" => Type::Boolean,
+            _ => Type::String,
+        };
         op = op.parameter(
             ParameterBuilder::new()
-                .name("page")
+                .name(*name)
                 .parameter_in(ParameterIn::Query)
                 .required(Required::False)
-                .description(Some("The collection page number (30 a page)."))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::Integer))),
+                .description(Some(*doc))
+                .schema(Some(ObjectBuilder::new().schema_type(ty))),
         );
     }
-    if r.endpoint == Endpoint::AccountsList {
-        for (name, ty, doc) in [
-            ("page", Type::Integer, "The collection page number (30 a page)."),
-            ("accountType", Type::String, "Only accounts of this integration (e.g. whatsapp)."),
-            ("isAuthorized", Type::Boolean, "Only authorized (true) or unauthorized (false) accounts."),
-        ] {
-            op = op.parameter(
-                ParameterBuilder::new()
-                    .name(name)
-                    .parameter_in(ParameterIn::Query)
-                    .required(Required::False)
-                    .description(Some(doc))
-                    .schema(Some(ObjectBuilder::new().schema_type(ty))),
-            );
-        }
-    }
-    if let Some((schema, required)) = request_schema(r.endpoint) {
-        let content = ContentBuilder::new().schema(Some(schema_ref(schema))).build();
+    if let Some(body) = &r.doc.body {
+        let example = serde_json::from_str::<serde_json::Value>(body.example).expect("route examples are JSON");
+        let content = ContentBuilder::new().schema(Some(schema_ref(body.schema))).example(Some(example)).build();
         op = op.request_body(Some(
             RequestBodyBuilder::new()
                 .content(JSONLD, content.clone())
                 .content("application/json", content)
-                .required(Some(if required { Required::True } else { Required::False }))
+                .required(Some(if body.required { Required::True } else { Required::False }))
                 .build(),
         ));
     }
@@ -172,47 +153,14 @@ fn operation(r: &Route) -> utoipa::openapi::path::Operation {
     op.build()
 }
 
-fn request_schema(e: Endpoint) -> Option<(&'static str, bool)> {
-    Some(match e {
-        Endpoint::AccountsCreate => ("AccountCreate", true),
-        Endpoint::AccountsUpdate => ("AccountUpdate", true),
-        Endpoint::AccountsAuthorize => ("AuthorizeInput", true),
-        Endpoint::AccountsDisconnect => ("DisconnectInput", false),
-        Endpoint::LoginCheck => ("LoginInput", true),
-        Endpoint::TokensCreate => ("TokenCreate", true),
-        _ => return None,
-    })
-}
-
 type Answer = (u16, &'static str, Option<&'static str>, &'static str);
 
-/// Every status a route can answer, from its shape: success first, then errors.
+/// Every status a route can answer, from what it declares: success first, then errors.
 fn responses(r: &Route) -> Vec<Answer> {
     const PROBLEM: &str = "application/problem+json";
-    let mut out: Vec<Answer> = vec![match r.endpoint {
-        Endpoint::AccountsList => (200, "Account collection", Some("AccountCollection"), JSONLD),
-        Endpoint::AccountsCreate => (201, "Account resource created", Some("Account"), JSONLD),
-        Endpoint::AccountsGet => (200, "Account resource", Some("Account"), JSONLD),
-        Endpoint::AccountsUpdate | Endpoint::AccountsAuthorize | Endpoint::AccountsDisconnect => {
-            (200, "Account resource updated", Some("Account"), JSONLD)
-        }
-        Endpoint::AccountsDelete => (204, "Account resource deleted", None, JSONLD),
-        Endpoint::AccountsEvents => (200, "Account event history", Some("AccountEventCollection"), JSONLD),
-        Endpoint::IntegrationsList => (200, "Integration collection", Some("IntegrationCollection"), JSONLD),
-        Endpoint::IntegrationsGet => (200, "Integration resource", Some("Integration"), JSONLD),
-        Endpoint::TokensCreate => {
-            (201, "API token created; `token` is its secret, shown once", Some("ApiToken"), JSONLD)
-        }
-        Endpoint::TokensList => (200, "API token collection", Some("ApiTokenCollection"), JSONLD),
-        Endpoint::TokensDelete => (204, "API token revoked", None, JSONLD),
-        Endpoint::V1Team => (200, "The team", Some("Team"), "application/json"),
-        Endpoint::V1AccountLinksList => (200, "Account links", Some("AccountLinks"), "application/json"),
-        Endpoint::V1AccountLinksGet => (200, "Account link", Some("AccountLink"), "application/json"),
-        Endpoint::LoginCheck => (200, "A JWT for the Authorization header", Some("TokenOutput"), "application/json"),
-        Endpoint::ApiDocs => (200, "OpenAPI 3.1 document", None, "application/json"),
-    }];
-    let has_body = request_schema(r.endpoint).is_some();
-    if has_body || matches!(r.endpoint, Endpoint::AccountsList | Endpoint::AccountsEvents) {
+    let mut out: Vec<Answer> = vec![r.doc.ok];
+    let has_body = r.doc.body.is_some();
+    if has_body || !r.doc.query.is_empty() {
         out.push((400, "Invalid input (malformed JSON, wrong type, bad query)", Some("Problem"), PROBLEM));
     }
     match r.access {
@@ -220,7 +168,7 @@ fn responses(r: &Route) -> Vec<Answer> {
             out.push((401, "No, invalid or expired JWT", Some("AuthFailure"), "application/json"));
             out.push((403, "Forbidden", Some("Problem"), PROBLEM));
         }
-        Access::Public if r.endpoint == Endpoint::LoginCheck => {
+        Access::Public if has_body => {
             out.push((401, "Invalid credentials", Some("AuthFailure"), "application/json"));
         }
         Access::ApiToken => {
@@ -233,17 +181,17 @@ fn responses(r: &Route) -> Vec<Answer> {
     } else if r.path.contains('{') {
         out.push((404, "Not found", Some("Problem"), PROBLEM));
     }
-    let is_account_command = r.path.starts_with("/api/accounts/") && r.method != Method::GET;
-    if is_account_command {
+    let appends = r.tables.iter().any(|(t, actions)| *t == Table::Events && actions.contains(&"dynamodb:PutItem"));
+    if appends {
         out.push((409, "Changed concurrently; retry", Some("Problem"), PROBLEM));
     }
     if has_body {
         out.push((415, "Unsupported content type", Some("Problem"), PROBLEM));
     }
-    if has_body && r.endpoint != Endpoint::LoginCheck {
+    if has_body && r.access != Access::Public {
         out.push((422, "Validation failed", Some("Problem"), PROBLEM));
     }
-    if r.path.starts_with("/api/accounts") || r.endpoint == Endpoint::LoginCheck {
+    if !r.tables.is_empty() {
         out.push((503, "The store is unavailable", Some("Problem"), PROBLEM));
     }
     out

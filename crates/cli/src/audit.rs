@@ -81,10 +81,10 @@ pub async fn state(store: &dyn Store, id: Uuid, at: &str) -> anyhow::Result<Stri
 }
 
 /// Recomputes every chain and read model; returns the problems found.
-pub async fn verify(store: &dyn Store, tenant: Option<Uuid>) -> anyhow::Result<(usize, usize, Vec<Finding>)> {
-    let events = store.all_events(tenant).await?;
+pub async fn verify(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(usize, usize, Vec<Finding>)> {
+    let events = store.all_events(client).await?;
     let event_count = events.len();
-    let mut stored: HashMap<Uuid, Account> = store.all_accounts(tenant).await?.into_iter().map(|a| (a.id, a)).collect();
+    let mut stored: HashMap<Uuid, Account> = store.all_accounts(client).await?.into_iter().map(|a| (a.id, a)).collect();
     let streams = by_stream(events);
     let mut findings = vec![];
     for (id, events) in &streams {
@@ -101,8 +101,8 @@ pub async fn verify(store: &dyn Store, tenant: Option<Uuid>) -> anyhow::Result<(
 }
 
 /// Rewrites every read model from its events; safe to interrupt and run again.
-pub async fn rebuild(store: &dyn Store, tenant: Option<Uuid>) -> anyhow::Result<(usize, Vec<Finding>)> {
-    let streams = by_stream(store.all_events(tenant).await?);
+pub async fn rebuild(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(usize, Vec<Finding>)> {
+    let streams = by_stream(store.all_events(client).await?);
     let bar = indicatif::ProgressBar::new(streams.len() as u64).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} accounts {msg}").expect("valid template"),
     );
@@ -113,13 +113,13 @@ pub async fn rebuild(store: &dyn Store, tenant: Option<Uuid>) -> anyhow::Result<
             // A history that does not verify is reported, never projected.
             Err(f) => findings.push(f),
             Ok(state) => {
-                store.replace_read_model(events[0].tenant, *id, state.as_ref()).await?;
+                store.replace_read_model(events[0].client_id, *id, state.as_ref()).await?;
                 written += 1;
             }
         }
         bar.inc(1);
     }
-    for orphan in store.all_accounts(tenant).await?.into_iter().filter(|a| !streams.contains_key(&a.id)) {
+    for orphan in store.all_accounts(client).await?.into_iter().filter(|a| !streams.contains_key(&a.id)) {
         store.replace_read_model(orphan.client_id, orphan.id, None).await?;
     }
     bar.finish_and_clear();
@@ -130,7 +130,9 @@ pub async fn rebuild(store: &dyn Store, tenant: Option<Uuid>) -> anyhow::Result<
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
-    pub tenant: Uuid,
+    /// The client exported (`tenant` in the file format).
+    #[serde(rename = "tenant")]
+    pub client_id: Uuid,
     pub exported_at: String,
     pub events: usize,
     /// Version and hash of each stream's last event.
@@ -148,9 +150,9 @@ struct ManifestLine {
     manifest: Manifest,
 }
 
-/// JSON Lines: every event of the tenant, then the manifest.
-pub async fn export(store: &dyn Store, tenant: Uuid, out: &mut impl Write) -> anyhow::Result<usize> {
-    let events = store.all_events(Some(tenant)).await?;
+/// JSON Lines: every event of the client, then the manifest.
+pub async fn export(store: &dyn Store, client: Uuid, out: &mut impl Write) -> anyhow::Result<usize> {
+    let events = store.all_events(Some(client)).await?;
     let mut heads = BTreeMap::new();
     for e in &events {
         serde_json::to_writer(&mut *out, e)?;
@@ -158,7 +160,7 @@ pub async fn export(store: &dyn Store, tenant: Uuid, out: &mut impl Write) -> an
         heads.insert(e.stream_id, Head { version: e.version, hash: e.hash.clone() });
     }
     let manifest = Manifest {
-        tenant,
+        client_id: client,
         exported_at: time::format(&time::truncate(std::time::SystemTime::now().into())),
         events: events.len(),
         heads,
@@ -211,11 +213,11 @@ pub fn verify_export(input: impl BufRead) -> anyhow::Result<(usize, Vec<Finding>
                 problem: "stream missing from the manifest".into(),
             }),
         }
-        if let Some(e) = events.iter().find(|e| e.tenant != manifest.tenant) {
+        if let Some(e) = events.iter().find(|e| e.client_id != manifest.client_id) {
             findings.push(Finding {
                 stream_id: *id,
                 version: Some(e.version),
-                problem: "event of another tenant".into(),
+                problem: "event of another client".into(),
             });
         }
     }

@@ -2,15 +2,14 @@
 //! environment configures (the embedded SQLite file by default).
 
 mod audit;
-mod fixtures;
-mod sam;
 mod serve;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
 use inbox_api::auth::{hash_password, Role};
 use inbox_api::{config, Config};
-use inbox_store::{ApiToken, DynamoStore, Store, StoreError, Tables, Tenant, User};
+use inbox_infra::{fixtures, sam};
+use inbox_store::{ApiToken, Client, DynamoStore, Store, StoreError, Tables, User};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -33,9 +32,10 @@ enum Cmd {
         no_demo: bool,
     },
     /// Manage clients (tenants).
-    Tenant {
+    #[command(name = "tenant", alias = "client")]
+    Client {
         #[command(subcommand)]
-        command: TenantCmd,
+        command: ClientCmd,
     },
     /// Manage users who log in with a password.
     User {
@@ -67,6 +67,9 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum InfraCmd {
+    /// Rewrite every file derived from the route table: infra/template.yaml,
+    /// events/*.json and the watch router in Cargo.toml (run at the workspace root).
+    Generate,
     /// Print the SAM template (infra/template.yaml) for the current route table.
     Template,
     /// Write one sample API Gateway event per function (events/*.json).
@@ -82,8 +85,9 @@ enum InfraCmd {
 enum TokenCmd {
     /// Create an API token; prints only its secret (shown this once).
     Create {
-        #[arg(long)]
-        tenant: Uuid,
+        /// The client's id.
+        #[arg(long = "tenant", alias = "client")]
+        client: Uuid,
         #[arg(long)]
         name: String,
     },
@@ -103,18 +107,18 @@ enum AuditCmd {
     /// Recompute every hash chain and rebuild every read model in memory; report
     /// every mismatch with the stored ones. Exits 1 if there is any.
     Verify {
-        #[arg(long)]
-        tenant: Option<Uuid>,
+        #[arg(long = "tenant", alias = "client")]
+        client: Option<Uuid>,
     },
     /// Rewrite the stored read models from the events (safe to interrupt and rerun).
     Rebuild {
-        #[arg(long)]
-        tenant: Option<Uuid>,
+        #[arg(long = "tenant", alias = "client")]
+        client: Option<Uuid>,
     },
-    /// Every event of a tenant as JSON Lines on stdout, then a manifest line.
+    /// Every event of a client as JSON Lines on stdout, then a manifest line.
     Export {
-        #[arg(long)]
-        tenant: Uuid,
+        #[arg(long = "tenant", alias = "client")]
+        client: Uuid,
     },
     /// Verify an export on its own, with no store access. Exits 1 on any problem.
     VerifyExport { file: std::path::PathBuf },
@@ -128,7 +132,7 @@ enum DynamoCmd {
 }
 
 #[derive(Subcommand)]
-enum TenantCmd {
+enum ClientCmd {
     /// Create a client; prints only its id.
     Create {
         #[arg(long)]
@@ -143,8 +147,8 @@ enum UserCmd {
     /// Create a user of a client; prints only its id.
     Create {
         /// The client's id.
-        #[arg(long)]
-        tenant: Uuid,
+        #[arg(long = "tenant", alias = "client")]
+        client: Uuid,
         #[arg(long)]
         username: String,
         /// At least 8 characters. Stored as an argon2id hash.
@@ -187,6 +191,12 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
+        Cmd::Infra { command: InfraCmd::Generate } => {
+            for path in inbox_infra::generate(std::path::Path::new("."))? {
+                println!("{path}");
+            }
+            return Ok(());
+        }
         Cmd::Infra { command: InfraCmd::Template } => {
             print!("{}", sam::template());
             return Ok(());
@@ -219,16 +229,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = config::open_store(&config).await.context("cannot open the store")?;
     match cli.command {
         Cmd::Serve { listen, no_demo } => serve::serve(config, store, listen, !no_demo).await,
-        Cmd::Tenant { command: TenantCmd::Create { name, plan } } => {
-            println!("{}", create_tenant(&*store, &name, &plan).await?);
+        Cmd::Client { command: ClientCmd::Create { name, plan } } => {
+            println!("{}", create_client(&*store, &name, &plan).await?);
             Ok(())
         }
-        Cmd::User { command: UserCmd::Create { tenant, username, password, role } } => {
-            println!("{}", create_user(&*store, tenant, &username, &password, role.into()).await?);
+        Cmd::User { command: UserCmd::Create { client, username, password, role } } => {
+            println!("{}", create_user(&*store, client, &username, &password, role.into()).await?);
             Ok(())
         }
-        Cmd::Token { command: TokenCmd::Create { tenant, name } } => {
-            println!("{}", create_token(&*store, tenant, &name).await?);
+        Cmd::Token { command: TokenCmd::Create { client, name } } => {
+            println!("{}", create_token(&*store, client, &name).await?);
             Ok(())
         }
         Cmd::Audit { command } => match command {
@@ -237,18 +247,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", audit::state(&*store, account, &at).await?);
                 Ok(())
             }
-            AuditCmd::Verify { tenant } => {
-                let (streams, events, findings) = audit::verify(&*store, tenant).await?;
+            AuditCmd::Verify { client } => {
+                let (streams, events, findings) = audit::verify(&*store, client).await?;
                 report(&format!("{streams} accounts, {events} events"), &findings)
             }
-            AuditCmd::Rebuild { tenant } => {
-                let (written, findings) = audit::rebuild(&*store, tenant).await?;
+            AuditCmd::Rebuild { client } => {
+                let (written, findings) = audit::rebuild(&*store, client).await?;
                 println!("rebuilt {written} read models");
                 report("rebuild", &findings)
             }
-            AuditCmd::Export { tenant } => {
+            AuditCmd::Export { client } => {
                 let out = &mut std::io::BufWriter::new(std::io::stdout().lock());
-                let n = audit::export(&*store, tenant, out).await?;
+                let n = audit::export(&*store, client, out).await?;
                 std::io::Write::flush(out)?;
                 eprintln!("exported {n} events");
                 Ok(())
@@ -280,19 +290,27 @@ fn report(what: &str, findings: &[inbox_domain::audit::Finding]) -> anyhow::Resu
     }
 }
 
-pub async fn create_tenant(store: &dyn Store, name: &str, plan: &str) -> anyhow::Result<Uuid> {
+pub async fn create_client(store: &dyn Store, name: &str, plan: &str) -> anyhow::Result<Uuid> {
     let (name, plan) = (name.trim(), plan.trim());
     if name.is_empty() || plan.is_empty() {
         bail!("the tenant name and plan must not be blank");
     }
-    let tenant = Tenant { id: Uuid::new_v4(), name: name.into(), plan: plan.into(), created_at: now() };
-    store.create_tenant(&tenant).await?;
-    Ok(tenant.id)
+    let client = Client { id: Uuid::new_v4(), name: name.into(), plan: plan.into(), created_at: now() };
+    store.create_client(&client).await?;
+    Ok(client.id)
+}
+
+/// The existence check every command on a client starts with.
+async fn existing_client(store: &dyn Store, client: Uuid) -> anyhow::Result<()> {
+    if store.get_client(client).await?.is_none() {
+        bail!("there is no tenant {client} (create one with `inbox tenant create`)");
+    }
+    Ok(())
 }
 
 pub async fn create_user(
     store: &dyn Store,
-    tenant: Uuid,
+    client: Uuid,
     username: &str,
     password: &str,
     role: Role,
@@ -304,12 +322,10 @@ pub async fn create_user(
     if password.chars().count() < MIN_PASSWORD {
         bail!("the password must have at least {MIN_PASSWORD} characters");
     }
-    if store.get_tenant(tenant).await?.is_none() {
-        bail!("there is no tenant {tenant} (create one with `inbox tenant create`)");
-    }
+    existing_client(store, client).await?;
     let user = User {
         id: Uuid::new_v4(),
-        tenant_id: tenant,
+        client_id: client,
         username: username.into(),
         password_hash: hash_password(password),
         roles: vec![role.claim().to_string()],
@@ -326,18 +342,16 @@ fn now() -> inbox_domain::Timestamp {
     inbox_domain::time::truncate(std::time::SystemTime::now().into())
 }
 
-pub async fn create_token(store: &dyn Store, tenant: Uuid, name: &str) -> anyhow::Result<String> {
+pub async fn create_token(store: &dyn Store, client: Uuid, name: &str) -> anyhow::Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         bail!("the token name must have 1 to 100 characters");
     }
-    if store.get_tenant(tenant).await?.is_none() {
-        bail!("there is no tenant {tenant} (create one with `inbox tenant create`)");
-    }
+    existing_client(store, client).await?;
     let (secret, hint, secret_hash) = inbox_api::tokens::generate();
     let token = ApiToken {
         id: Uuid::new_v4(),
-        tenant_id: tenant,
+        client_id: client,
         name: name.into(),
         hint,
         secret_hash,
@@ -367,10 +381,10 @@ pub const DEMO_USERNAME: &str = "owner@demo.test";
 pub const DEMO_PASSWORD: &str = "demo-password";
 
 pub async fn ensure_demo(store: &Arc<dyn Store>) -> anyhow::Result<Option<Uuid>> {
-    if store.has_tenants().await? {
+    if store.has_clients().await? {
         return Ok(None);
     }
-    let tenant = create_tenant(&**store, "Demo", "free").await?;
-    create_user(&**store, tenant, DEMO_USERNAME, DEMO_PASSWORD, Role::Owner).await?;
-    Ok(Some(tenant))
+    let client = create_client(&**store, "Demo", "free").await?;
+    create_user(&**store, client, DEMO_USERNAME, DEMO_PASSWORD, Role::Owner).await?;
+    Ok(Some(client))
 }

@@ -12,8 +12,8 @@ const MAX_BODY: usize = 1024 * 1024;
 
 pub async fn serve(config: Config, store: Arc<dyn Store>, listen: SocketAddr, demo: bool) -> anyhow::Result<()> {
     if demo {
-        if let Some(tenant) = ensure_demo(&store).await? {
-            println!("Created the demo client {tenant}; log in as {DEMO_USERNAME} / {DEMO_PASSWORD}");
+        if let Some(client) = ensure_demo(&store).await? {
+            println!("Created the demo client {client}; log in as {DEMO_USERNAME} / {DEMO_PASSWORD}");
         }
     }
     let app = Arc::new(App::new(config, store));

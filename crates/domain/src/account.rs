@@ -106,19 +106,25 @@ pub fn apply_event(state: State, event: &AccountEvent) -> Option<State> {
     }
 }
 
+/// Applies one domain event and moves the stream head to `version` / `hash`.
+/// `None` when the event cannot follow the state.
+pub fn advance(state: State, event: &AccountEvent, version: u64, hash: &str) -> Option<State> {
+    let next = apply_event(state, event)?;
+    Some(next.map(|mut a| {
+        a.version = version;
+        a.last_hash = hash.to_string();
+        a
+    }))
+}
+
 /// Applies one stored event: the domain change plus the stream head.
 pub fn apply(state: State, stored: &StoredEvent) -> Result<State, ReplayError> {
     let event = stored.event()?;
-    let next = apply_event(state, &event).ok_or_else(|| ReplayError::Unexpected {
+    advance(state, &event, stored.version, &stored.hash).ok_or_else(|| ReplayError::Unexpected {
         stream_id: stored.stream_id,
         version: stored.version,
         event_type: stored.event_type.clone(),
-    })?;
-    Ok(next.map(|mut a| {
-        a.version = stored.version;
-        a.last_hash = stored.hash.clone();
-        a
-    }))
+    })
 }
 
 /// Replay: the one fold used by the writer, the rebuild command and the auditor.

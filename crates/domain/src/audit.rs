@@ -33,8 +33,8 @@ pub fn replay_checked(stream_id: Uuid, events: &[StoredEvent]) -> Result<State, 
         };
         Finding { stream_id, version: Some(version), problem: e.to_string() }
     })?;
-    if let Some(e) = events.iter().find(|e| e.tenant != events[0].tenant) {
-        return Err(Finding { stream_id, version: Some(e.version), problem: "event of another tenant".into() });
+    if let Some(e) = events.iter().find(|e| e.client_id != events[0].client_id) {
+        return Err(Finding { stream_id, version: Some(e.version), problem: "event of another client".into() });
     }
     project(events).map_err(|e| {
         let version = match &e {

@@ -41,10 +41,36 @@ pub struct Context {
     pub now: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A field a command carries; the API crate gives each its wire name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Integration,
+    ReconnectUrl,
+    HistorySyncUntil,
+    PlatformId,
+    PlatformUsername,
+    Username,
+    Description,
+    AvatarUrl,
+    Reason,
+}
+
+/// Why a value was refused; the API crate words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Blank,
+    TooLong { max: usize },
+    ControlCharacters,
+    NotAUrl,
+    InFuture,
+    UnknownIntegration,
+}
+
+/// One refused value of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Violation {
-    pub property_path: String,
-    pub message: String,
+    pub field: Field,
+    pub rule: Rule,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,9 +91,9 @@ pub fn decide(state: &State, cmd: &Command, ctx: &Context) -> Result<Vec<Account
         (Some(_), Command::Connect { .. }) => Err(DomainError::AlreadyExists),
         (None, Command::Connect { account_id, integration, reconnect_url, history_sync_until }) => {
             if integrations::find(integration).is_none() {
-                v.add("integration", "This integration does not exist.");
+                v.add(Field::Integration, Rule::UnknownIntegration);
             }
-            v.check_url("reconnectUrl", Some(reconnect_url));
+            v.check_url(Field::ReconnectUrl, Some(reconnect_url));
             v.check_history(history_sync_until.as_ref(), ctx.now);
             v.into_result()?;
             let mut events = vec![AccountEvent::AccountConnected(Connected {
@@ -85,11 +111,11 @@ pub fn decide(state: &State, cmd: &Command, ctx: &Context) -> Result<Vec<Account
         }
         (None, _) => Err(DomainError::NotFound),
         (Some(a), Command::Authorize(p)) => {
-            v.check_text("platformId", Some(&p.platform_id), MAX_NAME, true);
-            v.check_text("platformUsername", p.platform_username.as_ref(), MAX_NAME, true);
-            v.check_text("username", p.username.as_ref(), MAX_NAME, true);
-            v.check_text("description", p.description.as_ref(), MAX_DESCRIPTION, false);
-            v.check_url("avatarUrl", p.avatar_url.as_ref());
+            v.check_text(Field::PlatformId, Some(&p.platform_id), MAX_NAME, true);
+            v.check_text(Field::PlatformUsername, p.platform_username.as_ref(), MAX_NAME, true);
+            v.check_text(Field::Username, p.username.as_ref(), MAX_NAME, true);
+            v.check_text(Field::Description, p.description.as_ref(), MAX_DESCRIPTION, false);
+            v.check_url(Field::AvatarUrl, p.avatar_url.as_ref());
             v.into_result()?;
             let kept = |reported: &Option<String>, current: &Option<String>| reported.is_none() || reported == current;
             let same = a.is_authorized
@@ -101,8 +127,8 @@ pub fn decide(state: &State, cmd: &Command, ctx: &Context) -> Result<Vec<Account
             Ok(if same { vec![] } else { vec![AccountEvent::AccountAuthorized(p.clone())] })
         }
         (Some(a), Command::Disconnect { reason, reconnect_url }) => {
-            v.check_text("reason", reason.as_ref(), MAX_NAME, true);
-            v.check_url("reconnectUrl", Some(reconnect_url));
+            v.check_text(Field::Reason, reason.as_ref(), MAX_NAME, true);
+            v.check_url(Field::ReconnectUrl, Some(reconnect_url));
             v.into_result()?;
             if !a.is_authorized && a.disconnected_at.is_some() {
                 return Ok(vec![]); // already disconnected: the report changes nothing
@@ -131,13 +157,13 @@ fn decide_update(a: &Account, c: &Changes, ctx: &Context, mut v: Violations) -> 
     };
     // Validate only what the request sets: stored values were valid when written.
     if let Some(u) = &c.username {
-        v.check_text("username", u.as_ref(), MAX_NAME, true);
+        v.check_text(Field::Username, u.as_ref(), MAX_NAME, true);
     }
     if let Some(d) = &c.description {
-        v.check_text("description", d.as_ref(), MAX_DESCRIPTION, false);
+        v.check_text(Field::Description, d.as_ref(), MAX_DESCRIPTION, false);
     }
     if let Some(url) = &c.avatar_url {
-        v.check_url("avatarUrl", url.as_ref());
+        v.check_url(Field::AvatarUrl, url.as_ref());
     }
     if let Some(h) = &c.history_sync_until {
         v.check_history(h.as_ref(), ctx.now);
@@ -166,33 +192,33 @@ fn decide_update(a: &Account, c: &Changes, ctx: &Context, mut v: Violations) -> 
 struct Violations(Vec<Violation>);
 
 impl Violations {
-    fn add(&mut self, path: &str, message: &str) {
-        self.0.push(Violation { property_path: path.into(), message: message.into() });
+    fn add(&mut self, field: Field, rule: Rule) {
+        self.0.push(Violation { field, rule });
     }
 
-    fn check_text(&mut self, path: &str, value: Option<&String>, max: usize, not_blank: bool) {
+    fn check_text(&mut self, field: Field, value: Option<&String>, max: usize, not_blank: bool) {
         let Some(s) = value else { return };
         if not_blank && s.trim().is_empty() {
-            self.add(path, "This value should not be blank.");
+            self.add(field, Rule::Blank);
         } else if s.chars().count() > max {
-            self.add(path, &format!("This value is too long. It should have {max} characters or less."));
+            self.add(field, Rule::TooLong { max });
         } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            self.add(path, "This value contains control characters.");
+            self.add(field, Rule::ControlCharacters);
         }
     }
 
-    fn check_url(&mut self, path: &str, value: Option<&String>) {
+    fn check_url(&mut self, field: Field, value: Option<&String>) {
         let Some(s) = value else { return };
         if s.len() > MAX_URL {
-            self.add(path, &format!("This value is too long. It should have {MAX_URL} characters or less."));
+            self.add(field, Rule::TooLong { max: MAX_URL });
         } else if !is_http_url(s) {
-            self.add(path, "This value is not a valid URL.");
+            self.add(field, Rule::NotAUrl);
         }
     }
 
     fn check_history(&mut self, value: Option<&Timestamp>, now: Timestamp) {
         if value.is_some_and(|t| *t > now) {
-            self.add("historySyncUntil", "This value should not be in the future.");
+            self.add(Field::HistorySyncUntil, Rule::InFuture);
         }
     }
 

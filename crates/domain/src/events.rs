@@ -25,16 +25,6 @@ pub enum AccountEvent {
     AccountRemoved(Removed),
 }
 
-/// Every event type, in one place (docs, OpenAPI and tests read it).
-pub const EVENT_TYPES: &[&str] = &[
-    "AccountConnected",
-    "AccountAuthorized",
-    "AccountDisconnected",
-    "HistorySyncSet",
-    "AccountUpdated",
-    "AccountRemoved",
-];
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Connected {
@@ -112,7 +102,7 @@ impl AccountEvent {
 /// Who did it, for whom, and when: recorded with every event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    pub tenant: Uuid,
+    pub client_id: Uuid,
     pub actor: String,
     pub correlation_id: String,
     pub recorded_at: Timestamp,
@@ -128,7 +118,9 @@ pub struct StoredEvent {
     pub event_type: String,
     pub schema_version: u32,
     pub payload: Value,
-    pub tenant: Uuid,
+    /// The client the stream belongs to (stored and hashed as `tenant`).
+    #[serde(rename = "tenant")]
+    pub client_id: Uuid,
     pub actor: String,
     pub correlation_id: String,
     #[serde(with = "serde_ts")]
@@ -175,7 +167,7 @@ impl StoredEvent {
             "recordedAt": time::format(&self.recorded_at),
             "schemaVersion": self.schema_version,
             "streamId": self.stream_id,
-            "tenant": self.tenant,
+            "tenant": self.client_id,
             "type": self.event_type,
             "version": self.version,
         });
@@ -242,7 +234,7 @@ pub fn seal(
             event_type: e.event_type().to_string(),
             schema_version: SCHEMA_VERSION,
             payload: e.payload(),
-            tenant: meta.tenant,
+            client_id: meta.client_id,
             actor: meta.actor.clone(),
             correlation_id: meta.correlation_id.clone(),
             recorded_at: time::truncate(meta.recorded_at),

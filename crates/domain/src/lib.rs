@@ -9,8 +9,8 @@ pub mod events;
 pub mod integrations;
 pub mod time;
 
-pub use account::{apply, project, Account, ReplayError, State};
-pub use commands::{decide, Changes, Command, Context, DomainError, Violation};
+pub use account::{advance, apply, project, Account, ReplayError, State};
+pub use commands::{decide, Changes, Command, Context, DomainError, Field, Rule, Violation};
 pub use events::{seal, verify_chain, AccountEvent, Metadata, Profile, StoredEvent, GENESIS_HASH};
 pub use time::Timestamp;
 
@@ -29,15 +29,15 @@ pub fn execute(
         None => (0, GENESIS_HASH),
     };
     let meta = Metadata {
-        tenant: ctx.client_id,
+        client_id: ctx.client_id,
         actor: ctx.actor.clone(),
         correlation_id: correlation_id.to_string(),
         recorded_at: ctx.now,
     };
     let stored = seal(stream_id, version, prev, &events, &meta);
-    let next = stored
-        .iter()
-        .try_fold(state.clone(), apply)
-        .expect("events just decided apply to the state they were decided on");
+    // The typed events are applied as decided: no decoding of what was just encoded.
+    let next = events.iter().zip(&stored).fold(state.clone(), |s, (event, sealed)| {
+        advance(s, event, sealed.version, &sealed.hash).expect("events just decided apply to their state")
+    });
     Ok((stored, next))
 }

@@ -1,6 +1,6 @@
 //! Given these past events, when this command, then these new events (or this refusal).
 
-use inbox_domain::commands::{Changes, Command, Context, DomainError, Violation};
+use inbox_domain::commands::{Changes, Command, Context, DomainError, Field, Violation};
 use inbox_domain::events::*;
 use inbox_domain::{execute, project, time, State, Timestamp};
 use uuid::Uuid;
@@ -39,7 +39,7 @@ fn profile() -> Profile {
 /// The state after `history`, built through the same sealing and fold as production.
 fn given(history: &[AccountEvent]) -> State {
     let meta =
-        Metadata { tenant: ctx().client_id, actor: "user-1".into(), correlation_id: "t".into(), recorded_at: now() };
+        Metadata { client_id: ctx().client_id, actor: "user-1".into(), correlation_id: "t".into(), recorded_at: now() };
     project(&seal(ID, 0, GENESIS_HASH, history, &meta)).unwrap()
 }
 
@@ -47,8 +47,8 @@ fn when(history: &[AccountEvent], cmd: Command) -> Result<Vec<AccountEvent>, Dom
     inbox_domain::decide(&given(history), &cmd, &ctx())
 }
 
-fn invalid(path: &str) -> impl Fn(&Result<Vec<AccountEvent>, DomainError>) -> bool + '_ {
-    move |r| matches!(r, Err(DomainError::Invalid(v)) if v.iter().any(|Violation { property_path, .. }| property_path == path))
+fn invalid(field: Field) -> impl Fn(&Result<Vec<AccountEvent>, DomainError>) -> bool {
+    move |r| matches!(r, Err(DomainError::Invalid(v)) if v.iter().any(|Violation { field: f, .. }| *f == field))
 }
 
 fn connect(integration: &str, hist: Option<&str>) -> Command {
@@ -82,8 +82,8 @@ fn connect_with_history_also_sets_history() {
 
 #[test]
 fn connect_refuses_unknown_integration_and_future_history() {
-    assert!(invalid("integration")(&when(&[], connect("myspace", None))));
-    assert!(invalid("historySyncUntil")(&when(&[], connect("x", Some("2999-01-01")))));
+    assert!(invalid(Field::Integration)(&when(&[], connect("myspace", None))));
+    assert!(invalid(Field::HistorySyncUntil)(&when(&[], connect("x", Some("2999-01-01")))));
 }
 
 #[test]
@@ -121,10 +121,10 @@ fn authorize_emits_profile_then_is_idempotent() {
 fn authorize_refuses_blank_platform_id_and_bad_avatar() {
     let mut p = profile();
     p.platform_id = "  ".into();
-    assert!(invalid("platformId")(&when(&[connected()], Command::Authorize(p))));
+    assert!(invalid(Field::PlatformId)(&when(&[connected()], Command::Authorize(p))));
     let mut p = profile();
     p.avatar_url = Some("javascript:alert(1)".into());
-    assert!(invalid("avatarUrl")(&when(&[connected()], Command::Authorize(p))));
+    assert!(invalid(Field::AvatarUrl)(&when(&[connected()], Command::Authorize(p))));
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn disconnect_defaults_reason_and_checks_url() {
     let Ok(events) = when(&[connected()], cmd) else { panic!() };
     assert!(matches!(&events[..], [AccountEvent::AccountDisconnected(d)] if d.reason == "session_lost"));
     let bad = Command::Disconnect { reason: None, reconnect_url: "not a url".into() };
-    assert!(invalid("reconnectUrl")(&when(&[connected()], bad)));
+    assert!(invalid(Field::ReconnectUrl)(&when(&[connected()], bad)));
 }
 
 #[test]
@@ -187,8 +187,8 @@ fn update_refuses_invalid_values_and_reports_each() {
             c.history_sync_until = Some(Some(time::parse("2999-01-01").unwrap()));
         }),
     );
-    for path in ["username", "description", "avatarUrl", "historySyncUntil"] {
-        assert!(invalid(path)(&r), "{path}: {r:?}");
+    for field in [Field::Username, Field::Description, Field::AvatarUrl, Field::HistorySyncUntil] {
+        assert!(invalid(field)(&r), "{field:?}: {r:?}");
     }
 }
 
@@ -219,7 +219,8 @@ fn projection_follows_the_lifecycle() {
 
 #[test]
 fn replay_refuses_events_out_of_place() {
-    let meta = Metadata { tenant: ctx().client_id, actor: "a".into(), correlation_id: "c".into(), recorded_at: now() };
+    let meta =
+        Metadata { client_id: ctx().client_id, actor: "a".into(), correlation_id: "c".into(), recorded_at: now() };
     let bad = seal(ID, 0, GENESIS_HASH, &[AccountEvent::AccountRemoved(Removed {})], &meta);
     assert!(project(&bad).is_err());
     let twice = seal(ID, 0, GENESIS_HASH, &[connected(), connected()], &meta);
@@ -239,7 +240,8 @@ fn execute_chains_hashes_and_numbers_versions() {
 
 #[test]
 fn chain_detects_edits_gaps_and_swaps() {
-    let meta = Metadata { tenant: ctx().client_id, actor: "a".into(), correlation_id: "c".into(), recorded_at: now() };
+    let meta =
+        Metadata { client_id: ctx().client_id, actor: "a".into(), correlation_id: "c".into(), recorded_at: now() };
     let history = [connected(), AccountEvent::AccountAuthorized(profile()), AccountEvent::AccountRemoved(Removed {})];
     let events = seal(ID, 0, GENESIS_HASH, &history, &meta);
     verify_chain(ID, &events).unwrap();
@@ -260,7 +262,7 @@ fn chain_detects_edits_gaps_and_swaps() {
 
 #[test]
 fn canonical_encoding_sorts_keys_at_every_depth() {
-    let meta = Metadata { tenant: Uuid::nil(), actor: "a".into(), correlation_id: "c".into(), recorded_at: now() };
+    let meta = Metadata { client_id: Uuid::nil(), actor: "a".into(), correlation_id: "c".into(), recorded_at: now() };
     let e = &seal(ID, 0, GENESIS_HASH, &[AccountEvent::AccountUpdated(Writable::default())], &meta)[0];
     assert_eq!(
         e.canonical(),

@@ -2,28 +2,32 @@
 //! `cargo lambda watch`). Config and store are built once, at init.
 
 use bytes::Bytes;
-use inbox_api::{App, Endpoint};
+use inbox_api::routing::Route;
+use inbox_api::{routes, App};
 use lambda_http::{service_fn, Body, RequestExt};
 use std::sync::Arc;
 
 pub use lambda_http::Error;
 
-pub async fn run(endpoint: Endpoint) -> Result<(), Error> {
+/// Serves the route of `function` (a `functions/` crate's name) until the
+/// runtime stops.
+pub async fn run(function: &str) -> Result<(), Error> {
     init_tracing();
+    let route = routes::by_function(function).ok_or_else(|| format!("no route is served by {function}"))?;
     let app = Arc::new(App::from_env().await.map_err(|e| {
         tracing::error!(error = %e, "cannot start");
         e
     })?);
-    tracing::info!(function = endpoint.route().function, "ready");
+    tracing::info!(function, "ready");
     lambda_http::run(service_fn(move |req: lambda_http::Request| {
         let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&app, endpoint, req).await) }
+        async move { Ok::<_, std::convert::Infallible>(handle(&app, route, req).await) }
     }))
     .await
 }
 
 /// Converts the Lambda request, lets the app answer, converts back.
-pub async fn handle(app: &App, endpoint: Endpoint, req: lambda_http::Request) -> lambda_http::Response<Body> {
+pub async fn handle(app: &App, route: &'static Route, req: lambda_http::Request) -> lambda_http::Response<Body> {
     let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
     let (mut parts, body) = req.into_parts();
     if let Some(id) = request_id.and_then(|id| http::HeaderValue::from_str(&id).ok()) {
@@ -35,7 +39,7 @@ pub async fn handle(app: &App, endpoint: Endpoint, req: lambda_http::Request) ->
         Body::Binary(b) => Bytes::from(b),
         _ => Bytes::new(),
     };
-    let resp = app.handle(http::Request::from_parts(parts, bytes), Some(endpoint)).await;
+    let resp = app.handle(http::Request::from_parts(parts, bytes), Some(route)).await;
     let (parts, body) = resp.into_parts();
     let body = if body.is_empty() {
         Body::Empty

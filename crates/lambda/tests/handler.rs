@@ -1,8 +1,9 @@
 //! A Lambda function serves its own route only, finding path parameters itself.
 
 use inbox_api::auth::hash_password;
-use inbox_api::{App, Config, Endpoint};
-use inbox_store::{Directory, SqliteStore, Tenant, User};
+use inbox_api::routes::by_function;
+use inbox_api::{App, Config};
+use inbox_store::{Client, Directory, SqliteStore, User};
 use lambda_http::Body;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -10,11 +11,11 @@ use uuid::Uuid;
 async fn app_and_token() -> (App, String) {
     let store = Arc::new(SqliteStore::in_memory().unwrap());
     let now = inbox_domain_now();
-    let tenant = Tenant { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
-    store.create_tenant(&tenant).await.unwrap();
+    let client = Client { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
+    store.create_client(&client).await.unwrap();
     let user = User {
         id: Uuid::new_v4(),
-        tenant_id: tenant.id,
+        client_id: client.id,
         username: "u".into(),
         password_hash: hash_password("password1"),
         roles: vec!["ROLE_OWNER".into()],
@@ -31,6 +32,10 @@ async fn app_and_token() -> (App, String) {
     let app = App::new(config, store);
     let token = app.keys().issue(&user, now.timestamp());
     (app, token)
+}
+
+fn route(function: &str) -> &'static inbox_api::routing::Route {
+    by_function(function).unwrap()
 }
 
 fn inbox_domain_now() -> inbox_domain::Timestamp {
@@ -59,13 +64,13 @@ async fn each_function_serves_only_its_route() {
     let (app, token) = app_and_token().await;
     let body = Body::Text(r#"{"integration":"/api/integrations/telegram"}"#.into());
     let created =
-        inbox_lambda::handle(&app, Endpoint::AccountsCreate, request("POST", "/api/accounts", &token, body)).await;
+        inbox_lambda::handle(&app, route("accounts-create"), request("POST", "/api/accounts", &token, body)).await;
     assert_eq!(created.status(), 201);
     let id = json(&created)["id"].as_str().unwrap().to_string();
 
     let got = inbox_lambda::handle(
         &app,
-        Endpoint::AccountsGet,
+        route("accounts-get"),
         request("GET", &format!("/api/accounts/{id}"), &token, Body::Empty),
     )
     .await;
@@ -75,11 +80,11 @@ async fn each_function_serves_only_its_route() {
 
     // The get function does not answer the list route, nor another method.
     let other =
-        inbox_lambda::handle(&app, Endpoint::AccountsGet, request("GET", "/api/accounts", &token, Body::Empty)).await;
+        inbox_lambda::handle(&app, route("accounts-get"), request("GET", "/api/accounts", &token, Body::Empty)).await;
     assert_eq!(other.status(), 404);
     let del = inbox_lambda::handle(
         &app,
-        Endpoint::AccountsGet,
+        route("accounts-get"),
         request("DELETE", &format!("/api/accounts/{id}"), &token, Body::Empty),
     )
     .await;
@@ -87,7 +92,7 @@ async fn each_function_serves_only_its_route() {
 
     let deleted = inbox_lambda::handle(
         &app,
-        Endpoint::AccountsDelete,
+        route("accounts-delete"),
         request("DELETE", &format!("/api/accounts/{id}"), &token, Body::Empty),
     )
     .await;

@@ -1,8 +1,11 @@
 //! Storage behind narrow traits: the event store (append with optimistic
 //! concurrency, updating the read model in the same transaction), account reads,
-//! and the directory of clients and users. One implementation per backend; every
-//! implementation passes the [`contract`] suite.
+//! and the directory of clients and users; and the one command path over them.
+//! One implementation per backend; every implementation passes the contract
+//! suite (`contract`, behind the `test-util` feature).
 
+pub mod commands;
+#[cfg(feature = "test-util")]
 pub mod contract;
 pub mod dynamodb;
 pub mod sqlite;
@@ -53,9 +56,9 @@ pub trait EventStore: Send + Sync {
     async fn commit(&self, commit: Commit) -> Result<()>;
     /// Every event of one stream, in version order.
     async fn load_stream(&self, stream_id: Uuid) -> Result<Vec<StoredEvent>>;
-    /// Every event of every stream (of one tenant, if given), ordered by stream
+    /// Every event of every stream (of one client, if given), ordered by stream
     /// then version: the input of replay and audit.
-    async fn all_events(&self, tenant: Option<Uuid>) -> Result<Vec<StoredEvent>>;
+    async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>>;
 }
 
 /// Filters and page of an account listing.
@@ -86,7 +89,7 @@ pub trait AccountReads: Send + Sync {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Tenant {
+pub struct Client {
     pub id: Uuid,
     pub name: String,
     pub plan: String,
@@ -98,8 +101,8 @@ pub struct Tenant {
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub id: Uuid,
-    pub tenant_id: Uuid,
-    /// Unique across all tenants: the login name.
+    pub client_id: Uuid,
+    /// Unique across all clients: the login name.
     pub username: String,
     /// PHC string (argon2id).
     pub password_hash: String,
@@ -114,7 +117,7 @@ pub struct User {
 #[serde(rename_all = "camelCase")]
 pub struct ApiToken {
     pub id: Uuid,
-    pub tenant_id: Uuid,
+    pub client_id: Uuid,
     pub name: String,
     /// The first characters of the secret, to tell tokens apart in lists.
     pub hint: String,
@@ -129,25 +132,25 @@ pub struct ApiToken {
 
 #[async_trait]
 pub trait Directory: Send + Sync {
-    async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
-    async fn get_tenant(&self, id: Uuid) -> Result<Option<Tenant>>;
-    async fn has_tenants(&self) -> Result<bool>;
+    async fn create_client(&self, client: &Client) -> Result<()>;
+    async fn get_client(&self, id: Uuid) -> Result<Option<Client>>;
+    async fn has_clients(&self) -> Result<bool>;
     /// [`StoreError::Duplicate`] if the username is taken.
     async fn create_user(&self, user: &User) -> Result<()>;
     async fn find_user(&self, username: &str) -> Result<Option<User>>;
     async fn create_api_token(&self, token: &ApiToken) -> Result<()>;
-    /// The tenant's tokens, revoked ones included, oldest first.
-    async fn list_api_tokens(&self, tenant: Uuid) -> Result<Vec<ApiToken>>;
+    /// The client's tokens, revoked ones included, oldest first.
+    async fn list_api_tokens(&self, client_id: Uuid) -> Result<Vec<ApiToken>>;
     async fn find_api_token(&self, secret_hash: &str) -> Result<Option<ApiToken>>;
-    /// Marks the token revoked; `false` if the tenant has no such token.
-    async fn revoke_api_token(&self, tenant: Uuid, id: Uuid, at: Timestamp) -> Result<bool>;
+    /// Marks the token revoked; `false` if the client has no such token.
+    async fn revoke_api_token(&self, client_id: Uuid, id: Uuid, at: Timestamp) -> Result<bool>;
 }
 
 /// Whole-store read-model access for audit and rebuild (never on a request path).
 #[async_trait]
 pub trait ReadModelAdmin: Send + Sync {
-    /// Every stored read model, of one tenant if given.
-    async fn all_accounts(&self, tenant: Option<Uuid>) -> Result<Vec<Account>>;
+    /// Every stored read model, of one client if given.
+    async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<Account>>;
     /// Writes a read model unconditionally (`None` deletes it): rebuild from events.
     async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()>;
 }

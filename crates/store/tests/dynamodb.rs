@@ -63,7 +63,7 @@ async fn a_stream_over_one_megabyte_loads_whole() {
     let id = Uuid::new_v4();
     let connect = contract::connect(id, "x");
     let mut state = contract::run(&store, id, &connect, &c).await.unwrap();
-    let meta = Metadata { tenant: c.client_id, actor: "u".into(), correlation_id: "big".into(), recorded_at: c.now };
+    let meta = Metadata { client_id: c.client_id, actor: "u".into(), correlation_id: "big".into(), recorded_at: c.now };
     let mut bytes = 0;
     for round in 0..12 {
         let head = state.clone().unwrap();

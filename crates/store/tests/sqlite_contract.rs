@@ -23,6 +23,7 @@ async fn two_handles_share_one_file() {
     let cmd = contract::connect(id, "x");
     contract::run(&a, id, &cmd, &c).await.unwrap();
     assert!(b.get_account(c.client_id, id).await.unwrap().is_some());
+    // A second handle deciding on the empty stream it saw before: the store refuses.
     let (events, state) = inbox_domain::execute(&None, id, &cmd, &c, "dup").unwrap();
     let err = b.commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 0, events, state }).await;
     assert!(matches!(err, Err(StoreError::Conflict { .. })));

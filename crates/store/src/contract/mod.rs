@@ -1,8 +1,10 @@
-//! The store contract: behaviour every implementation must show. Each check is a
-//! plain async function over a fresh, empty store; [`store_contract_tests!`]
-//! turns them into one `#[tokio::test]` each for a given implementation.
+//! Test support (feature `test-util`): the store contract, behaviour every
+//! implementation must show. Each check is a plain async function over a fresh,
+//! empty store; [`store_contract_tests!`] turns them into one `#[tokio::test]`
+//! each for a given implementation.
 
-use crate::{ApiToken, Commit, ListQuery, Store, StoreError, Tenant, User};
+use crate::commands::{self, CommandError, Envelope};
+use crate::{ApiToken, Client, Commit, ListQuery, Store, StoreError, User};
 use inbox_domain::{execute, project, time, Changes, Command, Context, Profile, State, StoredEvent};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -15,7 +17,7 @@ macro_rules! store_contract_tests {
         $crate::store_contract_tests!(@each $make;
             commit_then_load, stale_version_conflicts_and_writes_nothing, racing_commits_have_one_winner,
             empty_commit_writes_nothing, removal_hides_account_keeps_events, clients_are_isolated,
-            list_filters_orders_and_pages, all_events_by_tenant_in_order, directory_users_and_tenants,
+            list_filters_orders_and_pages, all_events_by_client_in_order, directory_users_and_clients,
             read_models_can_be_listed_and_replaced, api_tokens_are_found_listed_and_revoked);
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -48,6 +50,11 @@ pub fn ctx(client: Uuid, actor: &str) -> Context {
     Context { client_id: client, actor: actor.into(), now: time::truncate(chrono::Utc::now()) }
 }
 
+/// The envelope of a command sent as `actor` of `ctx`'s client.
+pub fn envelope(ctx: &Context) -> Envelope {
+    Envelope { client_id: ctx.client_id, actor: ctx.actor.clone(), correlation_id: "contract".into(), at: None }
+}
+
 /// The command that creates account `account_id`.
 pub fn connect(account_id: Uuid, integration: &str) -> Command {
     Command::Connect {
@@ -58,15 +65,10 @@ pub fn connect(account_id: Uuid, integration: &str) -> Command {
     }
 }
 
-/// Runs a command against the store the way the API does (read model → decide → commit).
-pub async fn run(store: &dyn Store, id: Uuid, cmd: &Command, ctx: &Context) -> Result<State, StoreError> {
-    let state = store.get_account(ctx.client_id, id).await?;
-    let (events, next) = execute(&state, id, cmd, ctx, "contract").expect("command accepted");
-    let expected_version = state.as_ref().map_or(0, |a| a.version);
-    store
-        .commit(Commit { stream_id: id, client_id: ctx.client_id, expected_version, events, state: next.clone() })
-        .await?;
-    Ok(next)
+/// Runs a command through the one command path, as the API does.
+pub async fn run(store: &dyn Store, id: Uuid, cmd: &Command, ctx: &Context) -> Result<State, CommandError> {
+    let done = commands::execute(store, &envelope(ctx), id, |_| Ok::<_, CommandError>(cmd.clone())).await?;
+    Ok(done.state)
 }
 
 async fn create(store: &dyn Store, ctx: &Context, integration: &str) -> Uuid {
@@ -222,7 +224,7 @@ pub async fn list_filters_orders_and_pages(store: Arc<impl Store>) {
     assert_eq!((past.total, past.items.len()), (7, 0));
 }
 
-pub async fn all_events_by_tenant_in_order(store: Arc<impl Store>) {
+pub async fn all_events_by_client_in_order(store: Arc<impl Store>) {
     let a = ctx(Uuid::new_v4(), "ua");
     let b = ctx(Uuid::new_v4(), "ub");
     for _ in 0..3 {
@@ -232,27 +234,27 @@ pub async fn all_events_by_tenant_in_order(store: Arc<impl Store>) {
     create(&*store, &b, "x").await;
     let of_a = store.all_events(Some(a.client_id)).await.unwrap();
     assert_eq!(of_a.len(), 6);
-    assert!(of_a.iter().all(|e| e.tenant == a.client_id));
+    assert!(of_a.iter().all(|e| e.client_id == a.client_id));
     let keys: Vec<_> = of_a.iter().map(|e| (e.stream_id, e.version)).collect();
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
     let every: Vec<StoredEvent> = store.all_events(None).await.unwrap();
     assert!(every.len() >= 7);
-    assert!(every.iter().any(|e| e.tenant == b.client_id));
+    assert!(every.iter().any(|e| e.client_id == b.client_id));
 }
 
-pub async fn directory_users_and_tenants(store: Arc<impl Store>) {
+pub async fn directory_users_and_clients(store: Arc<impl Store>) {
     let now = time::truncate(chrono::Utc::now());
-    let t = Tenant { id: Uuid::new_v4(), name: "Acme".into(), plan: "enterprise".into(), created_at: now };
-    store.create_tenant(&t).await.unwrap();
-    assert!(store.has_tenants().await.unwrap());
-    assert_eq!(store.get_tenant(t.id).await.unwrap(), Some(t.clone()));
-    assert_eq!(store.get_tenant(Uuid::new_v4()).await.unwrap(), None);
+    let t = Client { id: Uuid::new_v4(), name: "Acme".into(), plan: "enterprise".into(), created_at: now };
+    store.create_client(&t).await.unwrap();
+    assert!(store.has_clients().await.unwrap());
+    assert_eq!(store.get_client(t.id).await.unwrap(), Some(t.clone()));
+    assert_eq!(store.get_client(Uuid::new_v4()).await.unwrap(), None);
     let name = format!("ann-{}", Uuid::new_v4());
     let u = User {
         id: Uuid::new_v4(),
-        tenant_id: t.id,
+        client_id: t.id,
         username: name.clone(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         roles: vec!["ROLE_OWNER".into()],
@@ -284,11 +286,11 @@ pub async fn read_models_can_be_listed_and_replaced(store: Arc<impl Store>) {
 
 pub async fn api_tokens_are_found_listed_and_revoked(store: Arc<impl Store>) {
     let now = time::truncate(chrono::Utc::now());
-    let tenant = Tenant { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
-    store.create_tenant(&tenant).await.unwrap();
+    let client = Client { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
+    store.create_client(&client).await.unwrap();
     let token = |name: &str| ApiToken {
         id: Uuid::new_v4(),
-        tenant_id: tenant.id,
+        client_id: client.id,
         name: name.into(),
         hint: "inbx_abc".into(),
         secret_hash: format!("{:064x}", Uuid::new_v4().as_u128()),
@@ -301,15 +303,15 @@ pub async fn api_tokens_are_found_listed_and_revoked(store: Arc<impl Store>) {
     store.create_api_token(&b).await.unwrap();
     assert_eq!(store.find_api_token(&a.secret_hash).await.unwrap(), Some(a.clone()));
     assert_eq!(store.find_api_token("nope").await.unwrap(), None);
-    let mut listed = store.list_api_tokens(tenant.id).await.unwrap();
+    let mut listed = store.list_api_tokens(client.id).await.unwrap();
     listed.sort_by_key(|t| t.name.clone());
     assert_eq!(listed, vec![a.clone(), b.clone()]);
     assert!(store.list_api_tokens(Uuid::new_v4()).await.unwrap().is_empty());
 
-    assert!(!store.revoke_api_token(Uuid::new_v4(), a.id, now).await.unwrap(), "another tenant's token");
-    assert!(store.revoke_api_token(tenant.id, a.id, now).await.unwrap());
+    assert!(!store.revoke_api_token(Uuid::new_v4(), a.id, now).await.unwrap(), "another client's token");
+    assert!(store.revoke_api_token(client.id, a.id, now).await.unwrap());
     let revoked = store.find_api_token(&a.secret_hash).await.unwrap().unwrap();
     assert_eq!(revoked.revoked_at, Some(now));
-    assert!(store.list_api_tokens(tenant.id).await.unwrap().iter().any(|t| t.id == a.id && t.revoked_at == Some(now)));
+    assert!(store.list_api_tokens(client.id).await.unwrap().iter().any(|t| t.id == a.id && t.revoked_at == Some(now)));
     assert_eq!(store.find_api_token(&b.secret_hash).await.unwrap().unwrap().revoked_at, None);
 }

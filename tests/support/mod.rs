@@ -1,5 +1,6 @@
 //! Test support: starts the real `inbox` binary on a fresh data folder and talks
-//! to it over HTTP, as a client would.
+//! to it over HTTP, as a client would. Each test file includes it as a module.
+#![allow(dead_code)]
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

@@ -3,14 +3,16 @@
 //! them in a deployment.
 
 use inbox_api::auth::{hash_password, Claims, Keys};
-use inbox_api::routes::{Endpoint, Route, ROUTES};
-use inbox_domain::{execute, time, Command, Context};
-use inbox_store::{ApiToken, Commit, Store, Tenant, User};
+use inbox_api::routing::{Access, Handler, Route};
+use inbox_api::ROUTES;
+use inbox_domain::{time, Command};
+use inbox_store::commands::{self, CommandError, Envelope};
+use inbox_store::{ApiToken, Client, Store, User};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub const JWT_SECRET: &str = "example-events-secret-not-for-production";
-pub const TENANT: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000001);
+pub const CLIENT: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000001);
 pub const USER: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000002);
 pub const ACCOUNT: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000003);
 pub const TOKEN: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000004);
@@ -24,34 +26,34 @@ fn created_at() -> inbox_domain::Timestamp {
 
 /// Creates the example client, owner, account and API token (once).
 pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
-    if store.get_tenant(TENANT).await?.is_some() {
+    if store.get_client(CLIENT).await?.is_some() {
         return Ok(false);
     }
     let at = created_at();
     store
-        .create_tenant(&Tenant { id: TENANT, name: "Example Co".into(), plan: "enterprise".into(), created_at: at })
+        .create_client(&Client { id: CLIENT, name: "Example Co".into(), plan: "enterprise".into(), created_at: at })
         .await?;
     let user = User {
         id: USER,
-        tenant_id: TENANT,
+        client_id: CLIENT,
         username: USERNAME.into(),
         password_hash: hash_password(PASSWORD),
         roles: vec!["ROLE_OWNER".into()],
         created_at: at,
     };
     store.create_user(&user).await?;
-    let ctx = Context { client_id: TENANT, actor: USER.to_string(), now: at };
+    let envelope =
+        Envelope { client_id: CLIENT, actor: USER.to_string(), correlation_id: "fixtures".into(), at: Some(at) };
     let connect = Command::Connect {
         account_id: ACCOUNT,
         integration: "whatsapp".into(),
         reconnect_url: format!("https://connect.example.com/whatsapp/{ACCOUNT}"),
         history_sync_until: None,
     };
-    let (events, state) = execute(&None, ACCOUNT, &connect, &ctx, "fixtures")?;
-    store.commit(Commit { stream_id: ACCOUNT, client_id: TENANT, expected_version: 0, events, state }).await?;
+    commands::create::<_, CommandError>(store, &envelope, ACCOUNT, &connect).await?;
     let token = ApiToken {
         id: TOKEN,
-        tenant_id: TENANT,
+        client_id: CLIENT,
         name: "example".into(),
         hint: API_TOKEN[..11].into(),
         secret_hash: inbox_api::tokens::hash(API_TOKEN),
@@ -68,7 +70,7 @@ pub fn owner_jwt() -> String {
     let claims = Claims {
         sub: USER.to_string(),
         username: USERNAME.into(),
-        client_id: TENANT,
+        client_id: CLIENT,
         roles: vec!["ROLE_OWNER".into()],
         iat: 1_767_225_600,
         exp: 4_102_444_800,
@@ -76,34 +78,16 @@ pub fn owner_jwt() -> String {
     Keys::new(JWT_SECRET.as_bytes(), 3600).sign(&claims)
 }
 
-/// The path, body and expected status of the sample request of a route.
+/// The path, body and expected status of the sample request of a route: its
+/// documented example body and success status, on the example data.
 pub fn sample(r: &Route) -> (String, Option<Value>, u16) {
-    let path = r.path.replace("{id}", &ACCOUNT.to_string());
-    match r.endpoint {
-        Endpoint::AccountsList => ("/api/accounts?accountType=whatsapp".into(), None, 200),
-        Endpoint::AccountsCreate => {
-            (path, Some(json!({"integration": "/api/integrations/whatsapp", "historySyncUntil": null})), 201)
-        }
-        Endpoint::AccountsUpdate => (
-            path,
-            Some(json!({"username": "Support line", "description": "Customer support", "sharePastHistory": true})),
-            200,
-        ),
-        Endpoint::AccountsDelete => (path, None, 204),
-        Endpoint::AccountsAuthorize => (
-            path,
-            Some(
-                json!({"platformId": "15551234567", "platformUsername": "examplecosupport", "username": "Example Co Support"}),
-            ),
-            200,
-        ),
-        Endpoint::AccountsDisconnect => (path, Some(json!({"reason": "logged_out"})), 200),
-        Endpoint::IntegrationsGet => ("/api/integrations/whatsapp".into(), None, 200),
-        Endpoint::TokensCreate => (path, Some(json!({"name": "CRM sync"})), 201),
-        Endpoint::TokensDelete => (r.path.replace("{id}", &TOKEN.to_string()), None, 204),
-        Endpoint::LoginCheck => (path, Some(json!({"username": USERNAME, "password": PASSWORD})), 200),
-        _ => (path, None, 200),
-    }
+    let id = match r.handler {
+        Handler::ByName(_) => "whatsapp".to_string(),
+        _ if r.path.starts_with("/api/tokens/") => TOKEN.to_string(),
+        _ => ACCOUNT.to_string(),
+    };
+    let body = r.doc.body.as_ref().map(|b| serde_json::from_str(b.example).expect("route examples are JSON"));
+    (r.path.replace("{id}", &id), body, r.doc.ok.0)
 }
 
 /// An API Gateway HTTP API (payload 2.0) event for the sample request of a route.
@@ -117,9 +101,9 @@ pub fn event(r: &Route) -> Value {
         "x-request-id": format!("example-{}", r.function),
     });
     match r.access {
-        inbox_api::routes::Access::Roles(_) => headers["authorization"] = json!(format!("Bearer {}", owner_jwt())),
-        inbox_api::routes::Access::ApiToken => headers["authorization"] = json!(format!("Bearer {API_TOKEN}")),
-        inbox_api::routes::Access::Public => {}
+        Access::Roles(_) => headers["authorization"] = json!(format!("Bearer {}", owner_jwt())),
+        Access::ApiToken => headers["authorization"] = json!(format!("Bearer {API_TOKEN}")),
+        Access::Public => {}
     }
     if body.is_some() {
         headers["content-type"] = json!("application/ld+json");
@@ -195,10 +179,10 @@ mod tests {
         committed.sort();
         let mut expected: Vec<String> = events().into_iter().map(|(n, _)| n).collect();
         expected.sort();
-        assert_eq!(committed, expected, "one event per function: run `cargo run -q -p inbox -- infra events`");
+        assert_eq!(committed, expected, "one event per function: run `cargo run -q -p inbox -- infra generate`");
         for (name, content) in events() {
             let on_disk = std::fs::read_to_string(dir.join(&name)).unwrap();
-            assert!(on_disk == content, "events/{name} is stale: run `cargo run -q -p inbox -- infra events`");
+            assert!(on_disk == content, "events/{name} is stale: run `cargo run -q -p inbox -- infra generate`");
         }
     }
 
@@ -217,7 +201,7 @@ mod tests {
             )
             .unwrap();
             let lambda_request: lambda_http::request::LambdaRequest = serde_json::from_str(&file).unwrap();
-            let resp = inbox_lambda::handle(&app, r.endpoint, lambda_http::Request::from(lambda_request)).await;
+            let resp = inbox_lambda::handle(&app, r, lambda_http::Request::from(lambda_request)).await;
             let body = match resp.body() {
                 lambda_http::Body::Text(t) => t.clone(),
                 _ => String::new(),
@@ -226,11 +210,11 @@ mod tests {
         }
     }
 
-    /// Each endpoint, run on DynamoDB, needs only the table actions the SAM
-    /// template grants it (`inbox_api::access`): a read endpoint cannot write.
+    /// Each endpoint, run on DynamoDB, needs only the table actions its route
+    /// declares (and the SAM template grants): a read endpoint cannot write.
     #[tokio::test]
     async fn every_endpoint_stays_within_its_table_access() {
-        use inbox_api::access::{table_access, Table};
+        use inbox_api::access::Table;
         use inbox_store::{DynamoStore, Tables};
         for r in ROUTES {
             let tables = Tables::prefixed(&format!("iam{}", Uuid::new_v4().simple()));
@@ -241,19 +225,20 @@ mod tests {
             let config = example_config(inbox_api::config::StoreKind::DynamoDb);
             let app = App::new(config, Arc::new(store.clone()));
             let event: lambda_http::request::LambdaRequest = serde_json::from_value(event(r)).unwrap();
-            let resp = inbox_lambda::handle(&app, r.endpoint, lambda_http::Request::from(event)).await;
+            let resp = inbox_lambda::handle(&app, r, lambda_http::Request::from(event)).await;
             assert_eq!(resp.status().as_u16(), sample(r).2, "{}", r.function);
             let name = |t: Table| match t {
                 Table::Events => tables.events.clone(),
                 Table::Accounts => tables.accounts.clone(),
                 Table::Directory => tables.directory.clone(),
             };
-            let granted: Vec<(String, String)> = table_access(r.endpoint)
+            let granted: Vec<(String, String)> = r
+                .tables
                 .iter()
                 .flat_map(|(t, actions)| actions.iter().map(move |a| (a.to_string(), name(*t))))
                 .collect();
             for used in store.calls().accesses() {
-                assert!(granted.contains(&used), "{} uses {used:?}, not granted in inbox_api::access", r.function);
+                assert!(granted.contains(&used), "{} uses {used:?}, not granted by its route", r.function);
             }
         }
     }

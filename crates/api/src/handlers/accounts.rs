@@ -1,0 +1,163 @@
+//! `/api/accounts` and the connector's reports on one account.
+
+use super::{envelope, may_see, no_content, with_location};
+use crate::query::{encode, json_body, pairs};
+use crate::resources::*;
+use crate::{jsonld, Answer, ApiError, App, Call};
+use http::{header, StatusCode};
+use inbox_domain::{Account, Changes, Command, Profile, State};
+use inbox_store::commands;
+use inbox_store::ListQuery;
+use uuid::Uuid;
+
+pub async fn list(app: &App, call: Call) -> Answer {
+    let p = call.principal();
+    let mut page = 1u64;
+    let mut query = ListQuery { limit: PAGE_SIZE, ..ListQuery::default() };
+    for (key, value) in pairs(call.req.uri().query()) {
+        match key.as_str() {
+            "page" => page = page_number(&value)?,
+            "accountType" => query.account_type = Some(value),
+            "isAuthorized" => query.is_authorized = Some(boolean("isAuthorized", &value)?),
+            _ => {}
+        }
+    }
+    query.offset = (page - 1) * PAGE_SIZE;
+    if p.only_own_accounts() {
+        query.created_by = Some(p.subject.clone());
+    }
+    let result = app.store.list_accounts(p.client_id, &query).await?;
+    let mut filters = vec![];
+    if let Some(t) = &query.account_type {
+        filters.push(format!("accountType={}", encode(t)));
+    }
+    if let Some(b) = query.is_authorized {
+        filters.push(format!("isAuthorized={b}"));
+    }
+    Ok(jsonld(
+        StatusCode::OK,
+        &Collection {
+            context: "/api/contexts/Account",
+            iri: ACCOUNTS.into(),
+            kind: "Collection",
+            total_items: result.total,
+            member: result.items.iter().map(|a| AccountView::of(a, false)).collect(),
+            view: collection_view(ACCOUNTS, &filters.join("&"), page, result.total),
+            search: Some(account_search()),
+        },
+    ))
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::bad_request(format!("{name} should be true or false, not \"{value}\"."))),
+    }
+}
+
+pub(super) fn page_number(value: &str) -> Result<u64, ApiError> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| ApiError::bad_request(format!("Page should be an integer from 1 to 1000000, not \"{value}\".")))
+}
+
+pub async fn create(app: &App, call: Call) -> Answer {
+    let body: AccountCreate = json_body(&call.req)?;
+    let iri = body.integration.ok_or_else(|| ApiError::violation("integration", "This value should not be blank."))?;
+    let integration = parse_integration_iri(&iri).ok_or_else(|| {
+        ApiError::violation("integration", "This value should be an IRI such as \"/api/integrations/whatsapp\".")
+    })?;
+    let id = Uuid::new_v4();
+    let cmd = Command::Connect {
+        account_id: id,
+        integration: integration.to_string(),
+        reconnect_url: connect_url(app, integration, id),
+        history_sync_until: body.history_sync_until,
+    };
+    let done = commands::create::<_, ApiError>(&*app.store, &envelope(&call), id, &cmd).await?;
+    let mut resp = with_location(account_response(StatusCode::CREATED, &done.state), &account_iri(id));
+    let location = resp.headers()[header::LOCATION].clone();
+    resp.headers_mut().insert(header::CONTENT_LOCATION, location);
+    Ok(resp)
+}
+
+pub async fn get(app: &App, call: Call, id: Uuid) -> Answer {
+    let p = call.principal();
+    match app.store.get_account(p.client_id, id).await? {
+        Some(a) if may_see(p, &a) => Ok(jsonld(StatusCode::OK, &AccountView::of(&a, true))),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+pub async fn update(app: &App, call: Call, id: Uuid) -> Answer {
+    let body: AccountUpdate = json_body(&call.req)?;
+    let changes = Changes {
+        username: body.username,
+        description: body.description,
+        avatar_url: body.avatar_url,
+        share_past_history: body.share_past_history,
+        history_sync_until: body.history_sync_until,
+    };
+    let state = change(app, &call, id, |_| Command::Update(changes.clone())).await?;
+    Ok(account_response(StatusCode::OK, &state))
+}
+
+pub async fn delete(app: &App, call: Call, id: Uuid) -> Answer {
+    change(app, &call, id, |_| Command::Remove).await?;
+    Ok(no_content())
+}
+
+pub async fn authorize(app: &App, call: Call, id: Uuid) -> Answer {
+    let body: AuthorizeInput = json_body(&call.req)?;
+    let Some(platform_id) = body.platform_id else {
+        return Err(ApiError::violation("platformId", "This value should not be null."));
+    };
+    let profile = Profile {
+        username: body.username,
+        description: body.description,
+        avatar_url: body.avatar_url,
+        platform_id,
+        platform_username: body.platform_username,
+    };
+    let state = change(app, &call, id, |_| Command::Authorize(profile.clone())).await?;
+    Ok(account_response(StatusCode::OK, &state))
+}
+
+pub async fn disconnect(app: &App, call: Call, id: Uuid) -> Answer {
+    // The connector may report a lost session with no body at all.
+    let body: DisconnectInput =
+        if call.req.body().is_empty() { DisconnectInput::default() } else { json_body(&call.req)? };
+    let state = change(app, &call, id, |a| Command::Disconnect {
+        reason: body.reason.clone(),
+        reconnect_url: body.reconnect_url.clone().unwrap_or_else(|| connect_url(app, &a.integration, a.id)),
+    })
+    .await?;
+    Ok(account_response(StatusCode::OK, &state))
+}
+
+/// Runs a command on an account the caller may see (else 404), through the
+/// command path (which decides again on a newer state after a conflict).
+async fn change(app: &App, call: &Call, id: Uuid, make: impl Fn(&Account) -> Command) -> Result<State, ApiError> {
+    let p = call.principal();
+    let done = commands::execute(&*app.store, &envelope(call), id, |state| match state {
+        Some(a) if may_see(p, a) => Ok(make(a)),
+        _ => Err(ApiError::not_found()),
+    })
+    .await?;
+    Ok(done.state)
+}
+
+/// Where the user completes the channel's sign-in.
+fn connect_url(app: &App, integration: &str, id: Uuid) -> String {
+    format!("{}/{}/{id}", app.config.connect_base_url, encode(integration))
+}
+
+fn account_response(status: StatusCode, state: &State) -> crate::Response {
+    match state {
+        Some(a) => jsonld(status, &AccountView::of(a, true)),
+        None => no_content(),
+    }
+}

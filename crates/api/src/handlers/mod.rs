@@ -1,0 +1,39 @@
+//! One module per resource, one async function per endpoint. Reads come from the
+//! read model only; every account change goes through the store's one command
+//! path ([`inbox_store::commands`]).
+
+pub mod accounts;
+pub mod docs;
+pub mod enterprise;
+pub mod history;
+pub mod integrations;
+pub mod login;
+pub mod tokens;
+
+use crate::auth::Principal;
+use crate::{Call, Response};
+use http::{header, HeaderValue, StatusCode};
+use inbox_domain::Account;
+use inbox_store::commands::Envelope;
+
+/// The caller, its client and the request id, as recorded with every event.
+fn envelope(call: &Call) -> Envelope {
+    let p = call.principal();
+    Envelope { client_id: p.client_id, actor: p.subject.clone(), correlation_id: call.request_id.clone(), at: None }
+}
+
+/// Whether the caller may see this account of its client: customers see only
+/// their own. Anything else answers 404, so other ids are never confirmed.
+fn may_see(p: &Principal, a: &Account) -> bool {
+    !p.only_own_accounts() || a.created_by == p.subject
+}
+
+fn with_location(mut resp: Response, iri: &str) -> Response {
+    let value = HeaderValue::from_str(iri).expect("IRIs are valid header values");
+    resp.headers_mut().insert(header::LOCATION, value);
+    resp
+}
+
+fn no_content() -> Response {
+    crate::error::empty(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,32 @@
+//! Deployment files derived from the route table, so that adding an endpoint
+//! is one route entry, one handler and one `functions/` crate: `inbox infra
+//! generate` rewrites the SAM template, the sample events and the watch router.
+
+pub mod fixtures;
+pub mod sam;
+pub mod watch;
+
+use std::path::Path;
+
+/// Rewrites every derived file under the workspace root; returns the paths written.
+pub fn generate(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut written = vec![];
+    std::fs::write(root.join("infra/template.yaml"), sam::template())?;
+    written.push("infra/template.yaml".to_string());
+    let events = root.join("events");
+    std::fs::create_dir_all(&events)?;
+    for entry in std::fs::read_dir(&events)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            std::fs::remove_file(path)?;
+        }
+    }
+    for (name, content) in fixtures::events() {
+        std::fs::write(events.join(&name), content)?;
+        written.push(format!("events/{name}"));
+    }
+    let manifest = root.join("Cargo.toml");
+    std::fs::write(&manifest, watch::with_router(&std::fs::read_to_string(&manifest)?)?)?;
+    written.push("Cargo.toml (watch router)".to_string());
+    Ok(written)
+}

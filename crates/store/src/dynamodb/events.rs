@@ -1,0 +1,70 @@
+//! The event log on DynamoDB: a command is one `TransactWriteItems` (conditional
+//! event puts, plus the read model conditioned on the stream head), and streams
+//! are read back whole, past 1 MB.
+
+use super::errors::cancelled_by_condition;
+use super::items::{account_item, event_from, event_item, n, put, s};
+use super::DynamoStore;
+use crate::{Commit, EventStore, Result, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+use inbox_domain::StoredEvent;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[async_trait]
+impl EventStore for DynamoStore {
+    async fn commit(&self, c: Commit) -> Result<()> {
+        if c.events.is_empty() {
+            return Ok(());
+        }
+        let events = &self.tables.events;
+        let mut items: Vec<_> =
+            c.events.iter().map(|e| put(events, event_item(e), Some("attribute_not_exists(version)"), None)).collect();
+        // The read model carries the stream head: its version is the optimistic lock.
+        let (condition, values) = if c.expected_version == 0 {
+            ("attribute_not_exists(id)", None)
+        } else {
+            ("version = :expected", Some(HashMap::from([(":expected".to_string(), n(c.expected_version))])))
+        };
+        items.push(match &c.state {
+            Some(a) => put(&self.tables.accounts, account_item(a)?, Some(condition), values),
+            None => TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.tables.accounts)
+                        .key("clientId", s(c.client_id.to_string()))
+                        .key("id", s(c.stream_id.to_string()))
+                        .condition_expression(condition)
+                        .set_expression_attribute_values(values)
+                        .build()
+                        .expect("table and key set"),
+                )
+                .build(),
+        });
+        match self.transact(items).await {
+            Ok(_) => Ok(()),
+            Err(e) if cancelled_by_condition(&e) => {
+                Err(StoreError::Conflict { stream_id: c.stream_id, expected: c.expected_version })
+            }
+            Err(e) => Err(self.error(&self.tables.events, e)),
+        }
+    }
+
+    async fn load_stream(&self, stream_id: Uuid) -> Result<Vec<StoredEvent>> {
+        let req = self
+            .client
+            .query()
+            .table_name(&self.tables.events)
+            .key_condition_expression("streamId = :s")
+            .expression_attribute_values(":s", s(stream_id.to_string()));
+        self.query_all(&self.tables.events, req).await?.iter().map(event_from).collect()
+    }
+
+    async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>> {
+        let items = self.scan_all(&self.tables.events, "tenant", client_id).await?;
+        let mut events = items.iter().map(event_from).collect::<Result<Vec<_>>>()?;
+        events.sort_by_key(|e| (e.stream_id, e.version));
+        Ok(events)
+    }
+}

@@ -1,0 +1,214 @@
+//! Item mapping, in one place: every stored type to its DynamoDB item and back.
+//! Attribute names are storage formats (clients live under `TENANT#` keys).
+
+use crate::{ApiToken, Client, Result, StoreError, User};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use inbox_domain::{time, Account, StoredEvent, Timestamp};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(super) fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// Reads typed attributes of a stored item; a missing or mistyped one is corrupt data.
+pub(super) struct Read<'a>(pub &'a Item);
+
+impl Read<'_> {
+    pub fn s(&self, key: &str) -> Result<String> {
+        match self.0.get(key) {
+            Some(AttributeValue::S(v)) => Ok(v.clone()),
+            _ => Err(StoreError::Internal(format!("stored item lacks string attribute {key}"))),
+        }
+    }
+
+    pub fn n(&self, key: &str) -> Result<u64> {
+        match self.0.get(key) {
+            Some(AttributeValue::N(v)) => v.parse().map_err(|_| StoreError::Internal(format!("bad number in {key}"))),
+            _ => Err(StoreError::Internal(format!("stored item lacks number attribute {key}"))),
+        }
+    }
+
+    pub fn uuid(&self, key: &str) -> Result<Uuid> {
+        Uuid::parse_str(&self.s(key)?).map_err(|e| StoreError::Internal(format!("bad uuid in {key}: {e}")))
+    }
+
+    pub fn time(&self, key: &str) -> Result<Timestamp> {
+        let v = self.s(key)?;
+        time::parse(&v).ok_or_else(|| StoreError::Internal(format!("bad time in {key}: {v}")))
+    }
+
+    pub fn opt_time(&self, key: &str) -> Result<Option<Timestamp>> {
+        self.0.contains_key(key).then(|| self.time(key)).transpose()
+    }
+
+    pub fn strings(&self, key: &str) -> Vec<String> {
+        match self.0.get(key) {
+            Some(AttributeValue::L(l)) => {
+                l.iter().filter_map(|v| if let AttributeValue::S(r) = v { Some(r.clone()) } else { None }).collect()
+            }
+            _ => vec![],
+        }
+    }
+}
+
+fn item<const N: usize>(pairs: [(&str, AttributeValue); N]) -> Item {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// A conditional `Put` inside a transaction.
+pub(super) fn put(table: &str, item: Item, condition: Option<&str>, values: Option<Item>) -> TransactWriteItem {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(str::to_string))
+        .set_expression_attribute_values(values)
+        .build()
+        .expect("table and item set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+pub(super) fn event_item(e: &StoredEvent) -> Item {
+    item([
+        ("streamId", s(e.stream_id.to_string())),
+        ("version", n(e.version)),
+        ("tenant", s(e.client_id.to_string())),
+        ("type", s(&e.event_type)),
+        ("schemaVersion", n(e.schema_version.into())),
+        ("payload", s(e.payload.to_string())),
+        ("actor", s(&e.actor)),
+        ("correlationId", s(&e.correlation_id)),
+        ("recordedAt", s(time::format(&e.recorded_at))),
+        ("prevHash", s(&e.prev_hash)),
+        ("hash", s(&e.hash)),
+    ])
+}
+
+pub(super) fn event_from(i: &Item) -> Result<StoredEvent> {
+    let r = Read(i);
+    Ok(StoredEvent {
+        stream_id: r.uuid("streamId")?,
+        version: r.n("version")?,
+        event_type: r.s("type")?,
+        schema_version: u32::try_from(r.n("schemaVersion")?)
+            .map_err(|e| StoreError::Internal(format!("bad schemaVersion: {e}")))?,
+        payload: serde_json::from_str(&r.s("payload")?)
+            .map_err(|e| StoreError::Internal(format!("bad event payload: {e}")))?,
+        client_id: r.uuid("tenant")?,
+        actor: r.s("actor")?,
+        correlation_id: r.s("correlationId")?,
+        recorded_at: r.time("recordedAt")?,
+        prev_hash: r.s("prevHash")?,
+        hash: r.s("hash")?,
+    })
+}
+
+pub(super) fn account_item(a: &Account) -> Result<Item> {
+    let body = serde_json::to_string(a).map_err(|e| StoreError::Internal(e.to_string()))?;
+    Ok(item([
+        ("clientId", s(a.client_id.to_string())),
+        ("id", s(a.id.to_string())),
+        ("version", n(a.version)),
+        ("accountType", s(&a.integration)),
+        ("isAuthorized", AttributeValue::Bool(a.is_authorized)),
+        ("createdBy", s(&a.created_by)),
+        ("createdAt", s(time::format(&a.created_at))),
+        ("body", s(body)),
+    ]))
+}
+
+pub(super) fn account_from(i: &Item) -> Result<Account> {
+    serde_json::from_str(&Read(i).s("body")?).map_err(|e| StoreError::Internal(format!("bad account body: {e}")))
+}
+
+pub(super) fn client_key(id: Uuid) -> String {
+    format!("TENANT#{id}")
+}
+
+pub(super) fn client_item(c: &Client) -> Item {
+    item([
+        ("pk", s(client_key(c.id))),
+        ("sk", s("TENANT")),
+        ("name", s(&c.name)),
+        ("plan", s(&c.plan)),
+        ("createdAt", s(time::format(&c.created_at))),
+    ])
+}
+
+pub(super) fn client_from(id: Uuid, i: &Item) -> Result<Client> {
+    let r = Read(i);
+    Ok(Client { id, name: r.s("name")?, plan: r.s("plan")?, created_at: r.time("createdAt")? })
+}
+
+pub(super) fn user_key(username: &str) -> String {
+    format!("USER#{username}")
+}
+
+pub(super) fn user_item(u: &User) -> Item {
+    item([
+        ("pk", s(user_key(&u.username))),
+        ("sk", s("USER")),
+        ("id", s(u.id.to_string())),
+        ("tenantId", s(u.client_id.to_string())),
+        ("username", s(&u.username)),
+        ("passwordHash", s(&u.password_hash)),
+        ("roles", AttributeValue::L(u.roles.iter().map(s).collect())),
+        ("createdAt", s(time::format(&u.created_at))),
+    ])
+}
+
+pub(super) fn user_from(i: &Item) -> Result<User> {
+    let r = Read(i);
+    Ok(User {
+        id: r.uuid("id")?,
+        client_id: r.uuid("tenantId")?,
+        username: r.s("username")?,
+        password_hash: r.s("passwordHash")?,
+        roles: r.strings("roles"),
+        created_at: r.time("createdAt")?,
+    })
+}
+
+/// A token is stored twice, under the same attributes: by secret hash
+/// (authentication) and under its client (listing, revoking).
+pub(super) fn token_keys(t: &ApiToken) -> [(String, String); 2] {
+    [(format!("TOKEN#{}", t.secret_hash), "TOKEN".into()), (client_key(t.client_id), format!("TOKEN#{}", t.id))]
+}
+
+pub(super) fn token_item((pk, sk): (String, String), t: &ApiToken) -> Item {
+    let mut i = item([
+        ("pk", s(pk)),
+        ("sk", s(sk)),
+        ("id", s(t.id.to_string())),
+        ("tenantId", s(t.client_id.to_string())),
+        ("name", s(&t.name)),
+        ("hint", s(&t.hint)),
+        ("secretHash", s(&t.secret_hash)),
+        ("createdBy", s(&t.created_by)),
+        ("createdAt", s(time::format(&t.created_at))),
+    ]);
+    if let Some(at) = &t.revoked_at {
+        i.insert("revokedAt".into(), s(time::format(at)));
+    }
+    i
+}
+
+pub(super) fn token_from(i: &Item) -> Result<ApiToken> {
+    let r = Read(i);
+    Ok(ApiToken {
+        id: r.uuid("id")?,
+        client_id: r.uuid("tenantId")?,
+        name: r.s("name")?,
+        hint: r.s("hint")?,
+        secret_hash: r.s("secretHash")?,
+        created_by: r.s("createdBy")?,
+        created_at: r.time("createdAt")?,
+        revoked_at: r.opt_time("revokedAt")?,
+    })
+}

@@ -1,0 +1,199 @@
+//! The directory on SQLite: clients, users, API tokens.
+
+use super::{db, is_constraint, time_col, uuid_col, SqliteStore};
+use crate::{ApiToken, Client, Directory, Result, StoreError, User};
+use async_trait::async_trait;
+use inbox_domain::{time, Timestamp};
+use rusqlite::{params, OptionalExtension};
+use uuid::Uuid;
+
+const TOKEN_COLUMNS: &str = "id, tenant_id, name, hint, secret_hash, created_by, created_at, revoked_at";
+const USER_COLUMNS: &str = "id, tenant_id, username, password_hash, roles, created_at";
+
+type TokenRow = (String, String, String, String, String, String, String, Option<String>);
+
+fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+fn decode_token(row: TokenRow) -> Result<ApiToken> {
+    let (id, client_id, name, hint, secret_hash, created_by, created_at, revoked_at) = row;
+    Ok(ApiToken {
+        id: uuid_col(id)?,
+        client_id: uuid_col(client_id)?,
+        name,
+        hint,
+        secret_hash,
+        created_by,
+        created_at: time_col("token created_at", created_at)?,
+        revoked_at: revoked_at.map(|t| time_col("token revoked_at", t)).transpose()?,
+    })
+}
+
+type UserRow = (String, String, String, String, String, String);
+
+fn decode_user(row: UserRow) -> Result<User> {
+    let (id, client_id, username, password_hash, roles, created_at) = row;
+    Ok(User {
+        id: uuid_col(id)?,
+        client_id: uuid_col(client_id)?,
+        username,
+        password_hash,
+        roles: roles.split(',').filter(|r| !r.is_empty()).map(str::to_string).collect(),
+        created_at: time_col("user created_at", created_at)?,
+    })
+}
+
+#[async_trait]
+impl Directory for SqliteStore {
+    async fn create_client(&self, c: &Client) -> Result<()> {
+        let c = c.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO tenants (id, name, plan, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![c.id.to_string(), c.name, c.plan, time::format(&c.created_at)],
+            )
+            .map_err(|e| {
+                if is_constraint(&e) {
+                    StoreError::Duplicate(format!("client {}", c.id))
+                } else {
+                    db(e)
+                }
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_client(&self, id: Uuid) -> Result<Option<Client>> {
+        self.with(move |conn| {
+            let row = conn
+                .query_row("SELECT id, name, plan, created_at FROM tenants WHERE id = ?1", [id.to_string()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+                })
+                .optional()
+                .map_err(db)?;
+            row.map(|(id, name, plan, created_at)| {
+                Ok(Client { id: uuid_col(id)?, name, plan, created_at: time_col("client created_at", created_at)? })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn has_clients(&self) -> Result<bool> {
+        self.with(|conn| conn.query_row("SELECT EXISTS (SELECT 1 FROM tenants)", [], |r| r.get(0)).map_err(db)).await
+    }
+
+    async fn create_user(&self, u: &User) -> Result<()> {
+        let u = u.clone();
+        self.with(move |conn| {
+            // A taken username inserts nothing; any other constraint is a missing client.
+            let inserted = conn
+                .execute(
+                    &format!(
+                        "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                         ON CONFLICT (username) DO NOTHING"
+                    ),
+                    params![
+                        u.id.to_string(),
+                        u.client_id.to_string(),
+                        u.username,
+                        u.password_hash,
+                        u.roles.join(","),
+                        time::format(&u.created_at)
+                    ],
+                )
+                .map_err(|e| {
+                    if is_constraint(&e) {
+                        StoreError::Internal(format!("no client {}", u.client_id))
+                    } else {
+                        db(e)
+                    }
+                })?;
+            if inserted == 0 {
+                return Err(StoreError::Duplicate(format!("user {:?}", u.username)));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<User>> {
+        let username = username.to_string();
+        self.with(move |conn| {
+            conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1"), [&username], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            })
+            .optional()
+            .map_err(db)?
+            .map(decode_user)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn create_api_token(&self, t: &ApiToken) -> Result<()> {
+        let t = t.clone();
+        self.with(move |conn| {
+            conn.execute(
+                &format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    t.id.to_string(),
+                    t.client_id.to_string(),
+                    t.name,
+                    t.hint,
+                    t.secret_hash,
+                    t.created_by,
+                    time::format(&t.created_at),
+                    t.revoked_at.as_ref().map(time::format)
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_api_tokens(&self, client_id: Uuid) -> Result<Vec<ApiToken>> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = ?1 ORDER BY created_at, id"
+                ))
+                .map_err(db)?;
+            let rows = stmt.query_map([client_id.to_string()], token_from_row).map_err(db)?;
+            rows.map(|r| r.map_err(db).and_then(decode_token)).collect()
+        })
+        .await
+    }
+
+    async fn find_api_token(&self, secret_hash: &str) -> Result<Option<ApiToken>> {
+        let hash = secret_hash.to_string();
+        self.with(move |conn| {
+            conn.query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = ?1"),
+                [hash],
+                token_from_row,
+            )
+            .optional()
+            .map_err(db)?
+            .map(decode_token)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn revoke_api_token(&self, client_id: Uuid, id: Uuid, at: Timestamp) -> Result<bool> {
+        self.with(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?3) WHERE tenant_id = ?1 AND id = ?2",
+                    params![client_id.to_string(), id.to_string(), time::format(&at)],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+}

@@ -1,0 +1,120 @@
+//! The event log on SQLite: append with the version check, read streams back.
+
+use super::{corrupt, db, is_constraint, time_col, uuid_col, SqliteStore};
+use crate::{Commit, EventStore, Result, StoreError};
+use async_trait::async_trait;
+use inbox_domain::{time, StoredEvent};
+use rusqlite::{params, Connection, TransactionBehavior};
+use uuid::Uuid;
+
+const EVENT_COLUMNS: &str = "stream_id, version, tenant, event_type, schema_version, payload, actor, \
+                             correlation_id, recorded_at, prev_hash, hash";
+
+type Row = (String, i64, String, String, u32, String, String, String, String, String, String);
+
+fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+    ))
+}
+
+fn decode_event(row: Row) -> Result<StoredEvent> {
+    let (stream_id, version, client_id, event_type, schema_version, payload, actor, correlation_id, at, prev, hash) =
+        row;
+    Ok(StoredEvent {
+        stream_id: uuid_col(stream_id)?,
+        version: u64::try_from(version).map_err(|e| corrupt("version", e))?,
+        event_type,
+        schema_version,
+        payload: serde_json::from_str(&payload).map_err(|e| corrupt("payload", e))?,
+        client_id: uuid_col(client_id)?,
+        actor,
+        correlation_id,
+        recorded_at: time_col("recorded_at", at)?,
+        prev_hash: prev,
+        hash,
+    })
+}
+
+fn query_events(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<StoredEvent>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    let rows = stmt.query_map(args, event_from_row).map_err(db)?;
+    rows.map(|r| r.map_err(db).and_then(decode_event)).collect()
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn commit(&self, c: Commit) -> Result<()> {
+        if c.events.is_empty() {
+            return Ok(());
+        }
+        self.with(move |conn| {
+            // IMMEDIATE takes the write lock up front, so the version check and the
+            // inserts see the same stream head even across processes.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let stream = c.stream_id.to_string();
+            let head: i64 = tx
+                .query_row("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?1", [&stream], |r| r.get(0))
+                .map_err(db)?;
+            let conflict = || StoreError::Conflict { stream_id: c.stream_id, expected: c.expected_version };
+            if head as u64 != c.expected_version {
+                return Err(conflict());
+            }
+            {
+                let mut insert = tx
+                    .prepare_cached(&format!(
+                        "INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                    ))
+                    .map_err(db)?;
+                for e in &c.events {
+                    insert
+                        .execute(params![
+                            stream,
+                            e.version as i64,
+                            e.client_id.to_string(),
+                            e.event_type,
+                            e.schema_version,
+                            e.payload.to_string(),
+                            e.actor,
+                            e.correlation_id,
+                            time::format(&e.recorded_at),
+                            e.prev_hash,
+                            e.hash,
+                        ])
+                        .map_err(|err| if is_constraint(&err) { conflict() } else { db(err) })?;
+                }
+            }
+            super::accounts::write_read_model(&tx, c.client_id, c.stream_id, c.state.as_ref())?;
+            tx.commit().map_err(db)
+        })
+        .await
+    }
+
+    async fn load_stream(&self, stream_id: Uuid) -> Result<Vec<StoredEvent>> {
+        self.with(move |conn| {
+            let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 ORDER BY version");
+            query_events(conn, &sql, &[&stream_id.to_string()])
+        })
+        .await
+    }
+
+    async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>> {
+        self.with(move |conn| {
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE ?1 IS NULL OR tenant = ?1 ORDER BY stream_id, version"
+            );
+            query_events(conn, &sql, &[&client_id.map(|c| c.to_string())])
+        })
+        .await
+    }
+}

@@ -1,0 +1,156 @@
+//! The embedded store: one SQLite file (WAL), shared safely by several processes
+//! (each Lambda runs in its own process under `cargo lambda watch`). This file
+//! holds the schema, opening, and the error mapping; the trait implementations
+//! live beside it, one file each.
+
+mod accounts;
+mod directory;
+mod events;
+
+use crate::{Result, StoreError};
+use inbox_domain::{time, Timestamp};
+use rusqlite::{Connection, ErrorCode};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Table and column names are storage formats: renaming one needs a migration
+/// (the `tenants` table and `tenant` columns hold clients).
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS events (
+    stream_id      TEXT    NOT NULL,
+    version        INTEGER NOT NULL,
+    tenant         TEXT    NOT NULL,
+    event_type     TEXT    NOT NULL,
+    schema_version INTEGER NOT NULL,
+    payload        TEXT    NOT NULL,
+    actor          TEXT    NOT NULL,
+    correlation_id TEXT    NOT NULL,
+    recorded_at    TEXT    NOT NULL,
+    prev_hash      TEXT    NOT NULL,
+    hash           TEXT    NOT NULL,
+    PRIMARY KEY (stream_id, version)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant, stream_id, version);
+
+CREATE TABLE IF NOT EXISTS accounts (
+    client_id     TEXT    NOT NULL,
+    id            TEXT    NOT NULL,
+    created_at    TEXT    NOT NULL,
+    account_type  TEXT    NOT NULL,
+    is_authorized INTEGER NOT NULL,
+    created_by    TEXT    NOT NULL,
+    version       INTEGER NOT NULL,
+    body          TEXT    NOT NULL,
+    PRIMARY KEY (client_id, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS accounts_by_creation ON accounts (client_id, created_at, id);
+
+CREATE TABLE IF NOT EXISTS tenants (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    plan       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS users (
+    id            TEXT PRIMARY KEY,
+    tenant_id     TEXT NOT NULL REFERENCES tenants (id),
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    roles         TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants (id),
+    name        TEXT NOT NULL,
+    hint        TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT
+);
+CREATE INDEX IF NOT EXISTS api_tokens_by_tenant ON api_tokens (tenant_id, created_at);
+"#;
+
+/// The SQLite store. Cheap to clone; one connection per process, used from a
+/// blocking thread so the async runtime never waits on the file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory().map_err(db)?)
+    }
+
+    fn init(conn: Connection) -> Result<Self> {
+        // Other processes may hold the write lock briefly: wait rather than fail.
+        conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    async fn with<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("store task failed: {e}")))?
+    }
+}
+
+/// The one mapping of SQLite errors: busy and I/O trouble is worth retrying later.
+fn db(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::CannotOpen
+            | ErrorCode::ReadOnly
+            | ErrorCode::DiskFull
+            | ErrorCode::SystemIoFailure,
+        ) => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("cannot read stored {what}: {e}"))
+}
+
+fn uuid_col(s: String) -> Result<Uuid> {
+    Uuid::parse_str(&s).map_err(|e| corrupt("id", e))
+}
+
+fn time_col(what: &str, s: String) -> Result<Timestamp> {
+    time::parse(&s).ok_or_else(|| corrupt(what, &s))
+}
