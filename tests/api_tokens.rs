@@ -145,3 +145,125 @@ fn an_axios_client_lists_account_links() {
     assert!(!ok);
     assert_eq!(body, json!({"status": 401, "body": unauthorized()}));
 }
+
+/// Polls `f` until it holds (follow-up writes run after the answer), for at most 5 s.
+fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn token_use_is_shown_and_every_request_logged() {
+    let srv = Server::start();
+    let owner = srv.client("owner");
+    let created = srv.post_json("/api/tokens", Some(&owner.token), &json!({"name": "crm"}));
+    let secret = created.json["token"].as_str().unwrap().to_string();
+    let id = created.json["id"].as_str().unwrap().to_string();
+    let token_path = format!("/api/tokens/{id}");
+    let log_path = format!("{token_path}/requests");
+    let fresh = srv.get(&token_path, &owner);
+    assert_eq!(fresh.status, 200, "{}", fresh.text);
+    assert_eq!((fresh.json["@type"].as_str(), fresh.json["lastUsedAt"].clone()), (Some("ApiToken"), Value::Null));
+    assert_eq!(srv.get(&log_path, &owner).json["member"], json!([]));
+
+    let missing = uuid::Uuid::new_v4();
+    let requests = [
+        ("/api/v1/team?secret=inbx_in_a_query_string", "r-1", 200),
+        ("/api/v1/account-links", "r-2", 200),
+        (&*format!("/api/v1/account-links/{missing}"), "r-3", 404),
+    ];
+    for (path, request_id, status) in requests {
+        let headers = [("X-Request-Id", request_id), ("User-Agent", "crm-sync/1.0")];
+        assert_eq!(call("GET", &srv.url(path), Some(&secret), None, &headers).status, status);
+    }
+    assert!(eventually(|| srv.get(&log_path, &owner).json["member"].as_array().is_some_and(|m| m.len() == 3)));
+    let log = srv.get(&log_path, &owner);
+    assert_eq!(log.json["@type"], "Collection");
+    assert!(log.json.get("totalItems").is_none(), "a log paged by time is not counted");
+    let seen: Vec<_> = log.json["member"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["method"].clone(), m["path"].clone(), m["status"].clone(), m["requestId"].clone()))
+        .collect();
+    let expected: Vec<_> = requests
+        .iter()
+        .rev()
+        .map(|(path, rid, status)| (json!("GET"), json!(path.split('?').next().unwrap()), json!(status), json!(rid)))
+        .collect();
+    assert_eq!(seen, expected, "newest first, with method, path (no query), status and request id");
+    for m in log.json["member"].as_array().unwrap() {
+        assert_eq!((m["ip"].as_str(), m["userAgent"].as_str()), (Some("127.0.0.1"), Some("crm-sync/1.0")));
+        assert_eq!(m["@type"], "TokenRequest");
+        assert!(m["requestedAt"].as_str().unwrap().ends_with('Z'));
+    }
+    assert!(!log.text.contains("inbx_") && !log.text.contains(&secret[5..]), "never the secret: {}", log.text);
+    assert!(!log.text.contains(&owner.token) && !log.text.contains("eyJ"), "never a JWT");
+
+    let used = srv.get(&token_path, &owner).json;
+    assert!(used["lastUsedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{used}");
+    assert_eq!(
+        (used["lastUsedIp"].as_str(), used["lastUsedUserAgent"].as_str()),
+        (Some("127.0.0.1"), Some("crm-sync/1.0"))
+    );
+    let listed = srv.get("/api/tokens", &owner).json;
+    assert_eq!(listed["member"][0]["lastUsedAt"], used["lastUsedAt"]);
+
+    // Operators read the same on the command line.
+    let out = srv.inbox(&["token", "log", "--tenant", &owner.tenant, "--token", &id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].contains("404") && lines[0].contains("request r-3") && lines[2].contains("/api/v1/team  200"));
+    let out = srv.inbox(&["token", "list", "--tenant", &owner.tenant]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&id) && text.contains("from 127.0.0.1 (crm-sync/1.0)"), "{text}");
+
+    // Revoked: the log stays readable. Other clients: 404; other roles: 403.
+    assert_eq!(srv.delete(&token_path, &owner).status, 204);
+    assert_eq!(srv.get(&log_path, &owner).json["member"].as_array().unwrap().len(), 3);
+    let other = srv.client("owner");
+    assert_problem(&srv.get(&token_path, &other), 404);
+    assert_problem(&srv.get(&log_path, &other), 404);
+    for role in ["auditor", "customer", "connector"] {
+        let u = srv.user(&owner.tenant, role);
+        assert_problem(&srv.get(&log_path, &u), 403);
+        assert_problem(&srv.get(&token_path, &u), 403);
+    }
+    assert_problem(&srv.get(&format!("/api/tokens/{missing}/requests"), &owner), 404);
+}
+
+#[test]
+fn the_request_log_pages_by_time() {
+    let srv = Server::start();
+    let owner = srv.client("owner");
+    let created = srv.post_json("/api/tokens", Some(&owner.token), &json!({"name": "busy"}));
+    let (secret, id) = (created.json["token"].as_str().unwrap(), created.json["id"].as_str().unwrap());
+    for i in 0..31 {
+        let rid = format!("p-{i:02}");
+        assert_eq!(call("GET", &srv.url("/api/v1/team"), Some(secret), None, &[("X-Request-Id", &rid)]).status, 200);
+    }
+    let first_path = format!("/api/tokens/{id}/requests");
+    assert!(eventually(|| {
+        let page = srv.get(&first_path, &owner).json;
+        page["member"].as_array().is_some_and(|m| m.len() == 30) && page["view"]["next"].is_string()
+    }));
+    let first = srv.get(&first_path, &owner).json;
+    assert_eq!(
+        (first["view"]["@id"].as_str(), first["view"]["first"].as_str()),
+        (Some(&*first_path), Some(&*first_path))
+    );
+    let next = first["view"]["next"].as_str().unwrap().to_string();
+    assert!(eventually(|| srv.get(&next, &owner).json["member"].as_array().is_some_and(|m| m.len() == 1)));
+    let second = srv.get(&next, &owner).json;
+    assert_eq!(second["member"][0]["requestId"], "p-00", "the oldest comes last");
+    assert_eq!(first["member"][0]["requestId"], "p-30");
+    assert!(second["view"].get("next").is_none());
+    assert_problem(&srv.get(&format!("{first_path}?before="), &owner), 400);
+}

@@ -16,6 +16,7 @@ pub enum StoreKind {
 pub const DEFAULT_DATA_DIR: &str = ".inbox";
 pub const DEFAULT_TOKEN_TTL: i64 = 3600;
 pub const DEFAULT_CONNECT_BASE_URL: &str = "http://localhost:3000/connect";
+pub const DEFAULT_TOKEN_LOG_DAYS: i64 = 30;
 const SECRET_FILE: &str = "jwt-secret";
 const MIN_SECRET_LEN: usize = 32;
 
@@ -28,6 +29,8 @@ pub struct Config {
     pub token_ttl_seconds: i64,
     /// `reconnectUrl` of an account is `{base}/{integration}/{account id}`.
     pub connect_base_url: String,
+    /// How long an API token's request log keeps an entry.
+    pub token_log_days: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,13 +49,14 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &"<redacted>")
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("connect_base_url", &self.connect_base_url)
+            .field("token_log_days", &self.token_log_days)
             .finish()
     }
 }
 
 impl Config {
     /// Reads `INBOX_STORE`, `INBOX_DATA_DIR`, `INBOX_JWT_SECRET`, `INBOX_JWT_TTL`,
-    /// `INBOX_CONNECT_BASE_URL`.
+    /// `INBOX_CONNECT_BASE_URL`, `INBOX_TOKEN_LOG_DAYS`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
         let store = match var("INBOX_STORE").as_deref() {
@@ -76,13 +80,15 @@ impl Config {
             Some(s) => s.into_bytes(),
             None => local_secret(&data_dir)?,
         };
-        let token_ttl_seconds = match var("INBOX_JWT_TTL") {
-            None => DEFAULT_TOKEN_TTL,
-            Some(v) => v.parse().ok().filter(|s| *s > 0).ok_or_else(|| ConfigError::Invalid {
-                name: "INBOX_JWT_TTL",
-                problem: format!("must be a positive number of seconds, not {v:?}"),
-            })?,
+        let positive = |name: &'static str, default: i64, unit: &str| match var(name) {
+            None => Ok(default),
+            Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
+                name,
+                problem: format!("must be a positive number of {unit}, not {v:?}"),
+            }),
         };
+        let token_ttl_seconds = positive("INBOX_JWT_TTL", DEFAULT_TOKEN_TTL, "seconds")?;
+        let token_log_days = positive("INBOX_TOKEN_LOG_DAYS", DEFAULT_TOKEN_LOG_DAYS, "days")?;
         let connect_base_url = var("INBOX_CONNECT_BASE_URL").unwrap_or_else(|| DEFAULT_CONNECT_BASE_URL.into());
         if !inbox_domain::commands::is_http_url(&connect_base_url) {
             return Err(ConfigError::Invalid {
@@ -96,6 +102,7 @@ impl Config {
             jwt_secret,
             token_ttl_seconds,
             connect_base_url: connect_base_url.trim_end_matches('/').to_string(),
+            token_log_days,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod resources;
 pub mod routes;
 pub mod routing;
 pub mod tokens;
+pub mod usage;
 
 use auth::{Keys, Principal};
 use bytes::Bytes;
@@ -34,12 +35,20 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub config: Config,
     keys: Keys,
+    background: usage::Background,
 }
 
 impl App {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
         let keys = Keys::new(&config.jwt_secret, config.token_ttl_seconds);
-        App { store, config, keys }
+        App { store, config, keys, background: usage::Background::Spawn }
+    }
+
+    /// Awaits follow-up writes before answering (a Lambda sandbox may freeze
+    /// once it has answered); by default they run on their own.
+    pub fn awaiting_follow_ups(mut self) -> Self {
+        self.background = usage::Background::Await;
+        self
     }
 
     /// Configuration and store from the environment (see [`Config::from_env`]).
@@ -80,7 +89,8 @@ impl App {
         resp
     }
 
-    /// Authenticates the caller, parses the path parameter, runs the handler.
+    /// Authenticates the caller, parses the path parameter, runs the handler;
+    /// a request made with an API token is then recorded in the token's log.
     async fn dispatch(&self, route: &Route, param: Option<String>, req: Request, request_id: &str) -> Answer {
         let principal = match route.access {
             Access::Public => None,
@@ -91,9 +101,22 @@ impl App {
                 }
                 Some(p)
             }
-            Access::ApiToken => Some(self.api_token(req.headers()).await?),
+            Access::ApiToken => {
+                let token = self.api_token(req.headers()).await?;
+                let used = usage::Use::of(&req, request_id);
+                let principal =
+                    Principal { subject: format!("token:{}", token.id), client_id: token.client_id, roles: vec![] };
+                let call = Call { principal: Some(principal), request_id: request_id.to_string(), req };
+                let resp = self.run(route, param, call).await.unwrap_or_else(ApiError::into_response);
+                self.record_use(token, used, resp.status().as_u16()).await;
+                return Ok(resp);
+            }
         };
         let call = Call { principal, request_id: request_id.to_string(), req };
+        self.run(route, param, call).await
+    }
+
+    async fn run(&self, route: &Route, param: Option<String>, call: Call) -> Answer {
         match (route.handler, param) {
             (Handler::Plain(h), None) => h(self, call).await,
             (Handler::ById(h), Some(p)) => match uuid::Uuid::parse_str(&p) {
@@ -106,18 +129,16 @@ impl App {
         }
     }
 
-    /// The principal of an API token: its client, no roles. Missing, unknown and
-    /// revoked tokens all get the same 401.
-    async fn api_token(&self, headers: &http::HeaderMap) -> Result<Principal, ApiError> {
+    /// The API token of a request. Missing, unknown and revoked tokens all get
+    /// the same 401.
+    async fn api_token(&self, headers: &http::HeaderMap) -> Result<inbox_store::ApiToken, ApiError> {
         let unauthorized = || ApiError::Enterprise(error::Enterprise::Unauthorized);
         let secret = auth::bearer(headers).map_err(|_| unauthorized())?;
         if !secret.starts_with(tokens::PREFIX) {
             return Err(unauthorized());
         }
         match self.store.find_api_token(&tokens::hash(secret)).await? {
-            Some(t) if t.revoked_at.is_none() => {
-                Ok(Principal { subject: format!("token:{}", t.id), client_id: t.client_id, roles: vec![] })
-            }
+            Some(t) if t.revoked_at.is_none() => Ok(t),
             _ => Err(unauthorized()),
         }
     }

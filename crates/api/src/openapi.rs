@@ -51,6 +51,8 @@ pub fn document() -> OpenApi {
         .schema_from::<AuthFailure>()
         .schema_from::<TokenView>()
         .schema("ApiTokenCollection", Collection::<TokenView>::schema())
+        .schema_from::<TokenRequestView>()
+        .schema("TokenRequestCollection", Collection::<TokenRequestView>::schema())
         .schema_from::<TokenCreate>()
         .schema_from::<Team>()
         .schema_from::<AccountLink>()

@@ -27,6 +27,21 @@ pub struct Route {
     pub tables: &'static [(Table, &'static [&'static str])],
 }
 
+impl Route {
+    /// Every DynamoDB action the route's function needs: its own, plus what its
+    /// kind of authentication needs (an API token is read, its last use and its
+    /// request log written).
+    pub fn grants(&self) -> Vec<(Table, &'static [&'static str])> {
+        let mut grants = self.tables.to_vec();
+        if self.access == Access::ApiToken {
+            grants.push((Table::Directory, API_TOKEN_GRANTS));
+        }
+        grants
+    }
+}
+
+const API_TOKEN_GRANTS: &[&str] = &["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"];
+
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {

@@ -3,13 +3,14 @@
 
 mod audit;
 mod serve;
+mod tokens;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
 use inbox_api::auth::{hash_password, Role};
 use inbox_api::{config, Config};
 use inbox_infra::{fixtures, sam};
-use inbox_store::{ApiToken, Client, DynamoStore, Store, StoreError, Tables, User};
+use inbox_store::{Client, DynamoStore, Store, StoreError, Tables, User};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -90,6 +91,23 @@ enum TokenCmd {
         client: Uuid,
         #[arg(long)]
         name: String,
+    },
+    /// List a client's tokens (or one): hint, creation, revocation, last use.
+    List {
+        #[arg(long = "tenant", alias = "client")]
+        client: Uuid,
+        #[arg(long)]
+        token: Option<Uuid>,
+    },
+    /// A token's request log, newest first (kept INBOX_TOKEN_LOG_DAYS days).
+    Log {
+        #[arg(long = "tenant", alias = "client")]
+        client: Uuid,
+        #[arg(long)]
+        token: Uuid,
+        /// How many entries at most.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
     },
 }
 
@@ -238,8 +256,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Token { command: TokenCmd::Create { client, name } } => {
-            println!("{}", create_token(&*store, client, &name).await?);
+            existing_client(&*store, client).await?;
+            println!("{}", tokens::create(&*store, client, &name).await?);
             Ok(())
+        }
+        Cmd::Token { command: TokenCmd::List { client, token } } => {
+            existing_client(&*store, client).await?;
+            tokens::list(&*store, client, token, &mut std::io::stdout().lock()).await
+        }
+        Cmd::Token { command: TokenCmd::Log { client, token, limit } } => {
+            tokens::log(&*store, client, token, limit, &mut std::io::stdout().lock()).await
         }
         Cmd::Audit { command } => match command {
             AuditCmd::History { account } => audit::history(&*store, account, &mut std::io::stdout().lock()).await,
@@ -340,27 +366,6 @@ pub async fn create_user(
 
 fn now() -> inbox_domain::Timestamp {
     inbox_domain::time::truncate(std::time::SystemTime::now().into())
-}
-
-pub async fn create_token(store: &dyn Store, client: Uuid, name: &str) -> anyhow::Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        bail!("the token name must have 1 to 100 characters");
-    }
-    existing_client(store, client).await?;
-    let (secret, hint, secret_hash) = inbox_api::tokens::generate();
-    let token = ApiToken {
-        id: Uuid::new_v4(),
-        client_id: client,
-        name: name.into(),
-        hint,
-        secret_hash,
-        created_by: "cli".into(),
-        created_at: now(),
-        revoked_at: None,
-    };
-    store.create_api_token(&token).await?;
-    Ok(secret)
 }
 
 /// Logs on stderr (stdout carries only command results); `INBOX_LOG_FORMAT=json`

@@ -1,7 +1,8 @@
 //! `inbox serve`: every route in one process, on the same handlers as Lambda.
 
 use crate::{ensure_demo, DEMO_PASSWORD, DEMO_USERNAME};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
+use inbox_api::usage::ClientIp;
 use inbox_api::{ApiError, App, Config};
 use inbox_store::Store;
 use std::net::SocketAddr;
@@ -20,12 +21,18 @@ pub async fn serve(config: Config, store: Arc<dyn Store>, listen: SocketAddr, de
     let router = axum::Router::new().fallback(forward).with_state(app);
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("Inbox Accounts API listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }
 
-async fn forward(State(app): State<Arc<App>>, req: axum::extract::Request) -> axum::response::Response {
-    let (parts, body) = req.into_parts();
+async fn forward(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(ClientIp(peer.ip().to_string()));
     let too_large =
         || ApiError::new(http::StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB.").into_response();
     let declared = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());

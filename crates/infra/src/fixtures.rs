@@ -60,6 +60,7 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
         created_by: "fixtures".into(),
         created_at: at,
         revoked_at: None,
+        last_used: None,
     };
     store.create_api_token(&token).await?;
     Ok(true)
@@ -167,6 +168,7 @@ mod tests {
             jwt_secret: JWT_SECRET.as_bytes().to_vec(),
             token_ttl_seconds: 3600,
             connect_base_url: "https://connect.example.com".into(),
+            token_log_days: 30,
         }
     }
 
@@ -223,7 +225,7 @@ mod tests {
             load(&store).await.unwrap();
             store.calls().reset();
             let config = example_config(inbox_api::config::StoreKind::DynamoDb);
-            let app = App::new(config, Arc::new(store.clone()));
+            let app = App::new(config, Arc::new(store.clone())).awaiting_follow_ups();
             let event: lambda_http::request::LambdaRequest = serde_json::from_value(event(r)).unwrap();
             let resp = inbox_lambda::handle(&app, r, lambda_http::Request::from(event)).await;
             assert_eq!(resp.status().as_u16(), sample(r).2, "{}", r.function);
@@ -233,9 +235,9 @@ mod tests {
                 Table::Directory => tables.directory.clone(),
             };
             let granted: Vec<(String, String)> = r
-                .tables
-                .iter()
-                .flat_map(|(t, actions)| actions.iter().map(move |a| (a.to_string(), name(*t))))
+                .grants()
+                .into_iter()
+                .flat_map(|(t, actions)| actions.iter().map(move |a| (a.to_string(), name(t))))
                 .collect();
             for used in store.calls().accesses() {
                 assert!(granted.contains(&used), "{} uses {used:?}, not granted by its route", r.function);

@@ -76,6 +76,10 @@ pub fn template() -> String {
         if def.stream {
             out.push_str("      StreamSpecification:\n        StreamViewType: NEW_IMAGE\n");
         }
+        if let Some(attribute) = def.ttl {
+            write!(out, "      TimeToLiveSpecification:\n        AttributeName: {attribute}\n        Enabled: true\n")
+                .unwrap();
+        }
     }
     for r in ROUTES {
         let name = pascal(r.function);
@@ -87,10 +91,10 @@ pub fn template() -> String {
             path = r.path,
         )
         .unwrap();
-        let access = r.tables;
+        let access = r.grants();
         if !access.is_empty() {
             out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
-            for (table, actions) in access {
+            for (table, actions) in &access {
                 write!(
                     out,
                     "            - Effect: Allow\n              Action: [{}]\n              Resource: !GetAtt {}.Arn\n",
@@ -154,6 +158,9 @@ mod tests {
             assert!(section.contains(&format!("AttributeName: {}\n            KeyType: HASH", def.key[0].0)));
             assert!(section.contains(&format!("AttributeName: {}\n            KeyType: RANGE", def.key[1].0)));
             assert_eq!(section.contains("StreamViewType: NEW_IMAGE"), def.stream, "{section}");
+            let ttl =
+                def.ttl.map(|a| format!("TimeToLiveSpecification:\n        AttributeName: {a}\n        Enabled: true"));
+            assert_eq!(ttl.is_some_and(|t| section.contains(&t)), def.ttl.is_some(), "{section}");
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use bytes::Bytes;
 use inbox_api::routing::Route;
+use inbox_api::usage::ClientIp;
 use inbox_api::{routes, App};
+use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, RequestExt};
 use std::sync::Arc;
 
@@ -14,10 +16,11 @@ pub use lambda_http::Error;
 pub async fn run(function: &str) -> Result<(), Error> {
     init_tracing();
     let route = routes::by_function(function).ok_or_else(|| format!("no route is served by {function}"))?;
-    let app = Arc::new(App::from_env().await.map_err(|e| {
+    let app = App::from_env().await.map_err(|e| {
         tracing::error!(error = %e, "cannot start");
         e
-    })?);
+    })?;
+    let app = Arc::new(app.awaiting_follow_ups());
     tracing::info!(function, "ready");
     lambda_http::run(service_fn(move |req: lambda_http::Request| {
         let app = app.clone();
@@ -29,7 +32,15 @@ pub async fn run(function: &str) -> Result<(), Error> {
 /// Converts the Lambda request, lets the app answer, converts back.
 pub async fn handle(app: &App, route: &'static Route, req: lambda_http::Request) -> lambda_http::Response<Body> {
     let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
+    let source_ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV1(c)) => c.identity.source_ip.clone(),
+        _ => None,
+    };
     let (mut parts, body) = req.into_parts();
+    if let Some(ip) = source_ip {
+        parts.extensions.insert(ClientIp(ip));
+    }
     if let Some(id) = request_id.and_then(|id| http::HeaderValue::from_str(&id).ok()) {
         parts.headers.entry("lambda-runtime-aws-request-id").or_insert(id);
     }

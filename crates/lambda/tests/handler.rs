@@ -28,6 +28,7 @@ async fn app_and_token() -> (App, String) {
         jwt_secret: b"lambda-test-secret-lambda-test-secret".to_vec(),
         token_ttl_seconds: 600,
         connect_base_url: "https://connect.example.test".into(),
+        token_log_days: 30,
     };
     let app = App::new(config, store);
     let token = app.keys().issue(&user, now.timestamp());

@@ -128,6 +128,40 @@ pub struct ApiToken {
     pub created_at: Timestamp,
     #[serde(with = "inbox_domain::time::serde_opt_ts")]
     pub revoked_at: Option<Timestamp>,
+    /// The last recorded use (recorded at most once a minute).
+    pub last_used: Option<TokenUse>,
+}
+
+/// One use of an API token: when, and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenUse {
+    #[serde(with = "inbox_domain::time::serde_ts")]
+    pub at: Timestamp,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// One request made with an API token, as its log keeps it (never the secret,
+/// never a query string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub token_id: Uuid,
+    pub request_id: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub used: TokenUse,
+    /// When the entry expires (removed by TTL / cleanup, hidden from reads).
+    pub expires_at: Timestamp,
+}
+
+impl TokenRequest {
+    /// The entry's place in its token's log, newest last: time, then request id.
+    /// Pages of the log are cut at such a key.
+    pub fn key(&self) -> String {
+        format!("{}#{}", inbox_domain::time::format(&self.used.at), self.request_id)
+    }
 }
 
 #[async_trait]
@@ -142,8 +176,28 @@ pub trait Directory: Send + Sync {
     /// The client's tokens, revoked ones included, oldest first.
     async fn list_api_tokens(&self, client_id: Uuid) -> Result<Vec<ApiToken>>;
     async fn find_api_token(&self, secret_hash: &str) -> Result<Option<ApiToken>>;
+    /// One token of a client, revoked or not.
+    async fn get_api_token(&self, client_id: Uuid, id: Uuid) -> Result<Option<ApiToken>>;
     /// Marks the token revoked; `false` if the client has no such token.
     async fn revoke_api_token(&self, client_id: Uuid, id: Uuid, at: Timestamp) -> Result<bool>;
+}
+
+/// What API tokens are used for: the last use, and a log of requests.
+#[async_trait]
+pub trait TokenUsage: Send + Sync {
+    /// Records `used` as the token's last use unless one at or after `not_before`
+    /// is recorded already (a conditional write); returns whether it wrote.
+    async fn touch_api_token(&self, token: &ApiToken, used: &TokenUse, not_before: Timestamp) -> Result<bool>;
+    async fn log_token_request(&self, entry: &TokenRequest) -> Result<()>;
+    /// The token's unexpired log entries, newest first, those before the key
+    /// `before` (see [`TokenRequest::key`]) if given, at most `limit`.
+    async fn token_requests(
+        &self,
+        token_id: Uuid,
+        before: Option<&str>,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<TokenRequest>>;
 }
 
 /// Whole-store read-model access for audit and rebuild (never on a request path).
@@ -156,5 +210,5 @@ pub trait ReadModelAdmin: Send + Sync {
 }
 
 /// Everything the API and the CLI need from one backend.
-pub trait Store: EventStore + AccountReads + Directory + ReadModelAdmin {}
-impl<T: EventStore + AccountReads + Directory + ReadModelAdmin> Store for T {}
+pub trait Store: EventStore + AccountReads + Directory + ReadModelAdmin + TokenUsage {}
+impl<T: EventStore + AccountReads + Directory + ReadModelAdmin + TokenUsage> Store for T {}

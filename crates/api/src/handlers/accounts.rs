@@ -40,7 +40,7 @@ pub async fn list(app: &App, call: Call) -> Answer {
             context: "/api/contexts/Account",
             iri: ACCOUNTS.into(),
             kind: "Collection",
-            total_items: result.total,
+            total_items: Some(result.total),
             member: result.items.iter().map(|a| AccountView::of(a, false)).collect(),
             view: collection_view(ACCOUNTS, &filters.join("&"), page, result.total),
             search: Some(account_search()),

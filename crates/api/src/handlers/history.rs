@@ -29,7 +29,7 @@ pub async fn list(app: &App, call: Call, id: Uuid) -> Answer {
             view: collection_view(&base, "", page, total),
             iri: base,
             kind: "Collection",
-            total_items: total,
+            total_items: Some(total),
             member: member.collect(),
             search: None,
         },

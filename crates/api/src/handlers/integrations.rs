@@ -13,7 +13,7 @@ pub async fn list(_: &App, _: Call) -> Answer {
             context: "/api/contexts/Integration",
             iri: "/api/integrations".into(),
             kind: "Collection",
-            total_items: member.len() as u64,
+            total_items: Some(member.len() as u64),
             member,
             view: None,
             search: None,

@@ -1,7 +1,7 @@
 //! `/api/tokens`: an owner's API tokens for the Enterprise API.
 
 use super::{no_content, with_location};
-use crate::query::json_body;
+use crate::query::{encode, json_body, pairs};
 use crate::resources::*;
 use crate::{jsonld, tokens, Answer, ApiError, App, Call};
 use http::StatusCode;
@@ -26,6 +26,7 @@ pub async fn create(app: &App, call: Call) -> Answer {
         created_by: p.subject.clone(),
         created_at: time::truncate(chrono::Utc::now()),
         revoked_at: None,
+        last_used: None,
     };
     app.store.create_api_token(&token).await?;
     let resp = jsonld(StatusCode::CREATED, &TokenView::of(&token, true, Some(secret)));
@@ -40,9 +41,58 @@ pub async fn list(app: &App, call: Call) -> Answer {
             context: "/api/contexts/ApiToken",
             iri: "/api/tokens".into(),
             kind: "Collection",
-            total_items: tokens.len() as u64,
+            total_items: Some(tokens.len() as u64),
             member: tokens.iter().map(|t| TokenView::of(t, false, None)).collect(),
             view: None,
+            search: None,
+        },
+    ))
+}
+
+pub async fn get(app: &App, call: Call, id: Uuid) -> Answer {
+    let token = app.store.get_api_token(call.principal().client_id, id).await?.ok_or_else(ApiError::not_found)?;
+    Ok(jsonld(StatusCode::OK, &TokenView::of(&token, true, None)))
+}
+
+/// Log entries a page.
+const LOG_PAGE: usize = 30;
+
+/// The token's request log, newest first, paged by time: `before` is the key of
+/// the last entry of the previous page (the `next` link carries it).
+pub async fn requests(app: &App, call: Call, id: Uuid) -> Answer {
+    let client_id = call.principal().client_id;
+    // A revoked token's log stays readable; another client's token is 404.
+    app.store.get_api_token(client_id, id).await?.ok_or_else(ApiError::not_found)?;
+    let mut before = None;
+    for (key, value) in pairs(call.req.uri().query()) {
+        if key == "before" {
+            if value.is_empty() || value.len() > 200 {
+                return Err(ApiError::bad_request("before should be the cursor of a next link."));
+            }
+            before = Some(value);
+        }
+    }
+    let now = time::truncate(chrono::Utc::now());
+    let entries = app.store.token_requests(id, before.as_deref(), now, LOG_PAGE).await?;
+    let base = format!("/api/tokens/{id}/requests");
+    let next = (entries.len() == LOG_PAGE).then(|| format!("{base}?before={}", encode(&entries[LOG_PAGE - 1].key())));
+    let view = (before.is_some() || next.is_some()).then(|| PartialCollectionView {
+        iri: before.as_ref().map_or_else(|| base.clone(), |b| format!("{base}?before={}", encode(b))),
+        kind: "PartialCollectionView",
+        first: base.clone(),
+        last: None,
+        previous: None,
+        next,
+    });
+    Ok(jsonld(
+        StatusCode::OK,
+        &Collection {
+            context: "/api/contexts/TokenRequest",
+            iri: base,
+            kind: "Collection",
+            total_items: None,
+            member: entries.iter().map(TokenRequestView::of).collect(),
+            view,
             search: None,
         },
     ))

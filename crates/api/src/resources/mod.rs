@@ -48,7 +48,9 @@ pub struct Collection<T: ToSchema> {
     #[serde(rename = "@type")]
     #[schema(rename = "@type", example = "Collection")]
     pub kind: &'static str,
-    pub total_items: u64,
+    /// Absent where counting would read the whole collection (logs paged by time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_items: Option<u64>,
     pub member: Vec<T>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub view: Option<PartialCollectionView>,
@@ -65,7 +67,8 @@ pub struct PartialCollectionView {
     #[schema(rename = "@type", example = "PartialCollectionView")]
     pub kind: &'static str,
     pub first: String,
-    pub last: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,7 +117,7 @@ pub fn collection_view(base: &str, filters: &str, page: u64, total: u64) -> Opti
         iri: link(page),
         kind: "PartialCollectionView",
         first: link(1),
-        last: link(last),
+        last: Some(link(last)),
         previous: (page > 1).then(|| link((page - 1).min(last))),
         next: (page < last).then(|| link(page + 1)),
     })
@@ -129,11 +132,11 @@ mod tests {
         assert_eq!(collection_view(ACCOUNTS, "", 1, 30), None);
         let v = collection_view(ACCOUNTS, "", 2, 61).unwrap();
         assert_eq!(v.first, "/api/accounts?page=1");
-        assert_eq!(v.last, "/api/accounts?page=3");
+        assert_eq!(v.last.as_deref(), Some("/api/accounts?page=3"));
         assert_eq!(v.previous.as_deref(), Some("/api/accounts?page=1"));
         assert_eq!(v.next.as_deref(), Some("/api/accounts?page=3"));
         let v = collection_view(ACCOUNTS, "accountType=x", 1, 0).unwrap();
-        assert_eq!((v.last.as_str(), v.previous, v.next), ("/api/accounts?accountType=x&page=1", None, None));
+        assert_eq!((v.last.as_deref(), v.previous, v.next), (Some("/api/accounts?accountType=x&page=1"), None, None));
     }
 
     #[test]

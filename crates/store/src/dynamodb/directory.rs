@@ -17,7 +17,7 @@ use uuid::Uuid;
 const CLIENTS_MARKER: &str = "META#TENANTS";
 
 impl DynamoStore {
-    async fn get_directory(&self, pk: &str, sk: &str) -> Result<Option<Item>> {
+    pub(super) async fn get_directory(&self, pk: &str, sk: &str) -> Result<Option<Item>> {
         let out = self
             .client
             .get_item()
@@ -107,11 +107,12 @@ impl Directory for DynamoStore {
         self.get_directory(&format!("TOKEN#{secret_hash}"), "TOKEN").await?.as_ref().map(token_from).transpose()
     }
 
+    async fn get_api_token(&self, client_id: Uuid, id: Uuid) -> Result<Option<ApiToken>> {
+        self.get_directory(&client_key(client_id), &format!("TOKEN#{id}")).await?.as_ref().map(token_from).transpose()
+    }
+
     async fn revoke_api_token(&self, client_id: Uuid, id: Uuid, at: Timestamp) -> Result<bool> {
-        let Some(item) = self.get_directory(&client_key(client_id), &format!("TOKEN#{id}")).await? else {
-            return Ok(false);
-        };
-        let token = token_from(&item)?;
+        let Some(token) = self.get_api_token(client_id, id).await? else { return Ok(false) };
         let update = |(pk, sk): (String, String)| {
             let update = Update::builder()
                 .table_name(&self.tables.directory)

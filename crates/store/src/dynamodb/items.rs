@@ -1,7 +1,7 @@
 //! Item mapping, in one place: every stored type to its DynamoDB item and back.
 //! Attribute names are storage formats (clients live under `TENANT#` keys).
 
-use crate::{ApiToken, Client, Result, StoreError, User};
+use crate::{ApiToken, Client, Result, StoreError, TokenRequest, TokenUse, User};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use inbox_domain::{time, Account, StoredEvent, Timestamp};
 use std::collections::HashMap;
@@ -196,7 +196,25 @@ pub(super) fn token_item((pk, sk): (String, String), t: &ApiToken) -> Item {
     if let Some(at) = &t.revoked_at {
         i.insert("revokedAt".into(), s(time::format(at)));
     }
+    if let Some(used) = &t.last_used {
+        i.extend(last_used(used));
+    }
     i
+}
+
+/// The attributes of a token's last use (an `UpdateItem` sets the same ones).
+pub(super) fn last_used(u: &TokenUse) -> Item {
+    let mut i = item([("lastUsedAt", s(time::format(&u.at)))]);
+    i.extend(u.ip.as_ref().map(|v| ("lastUsedIp".to_string(), s(v))));
+    i.extend(u.user_agent.as_ref().map(|v| ("lastUsedAgent".to_string(), s(v))));
+    i
+}
+
+fn opt_s(i: &Item, key: &str) -> Option<String> {
+    match i.get(key) {
+        Some(AttributeValue::S(v)) => Some(v.clone()),
+        _ => None,
+    }
 }
 
 pub(super) fn token_from(i: &Item) -> Result<ApiToken> {
@@ -210,5 +228,46 @@ pub(super) fn token_from(i: &Item) -> Result<ApiToken> {
         created_by: r.s("createdBy")?,
         created_at: r.time("createdAt")?,
         revoked_at: r.opt_time("revokedAt")?,
+        last_used: r.opt_time("lastUsedAt")?.map(|at| TokenUse {
+            at,
+            ip: opt_s(i, "lastUsedIp"),
+            user_agent: opt_s(i, "lastUsedAgent"),
+        }),
+    })
+}
+
+pub(super) fn token_log_key(token_id: uuid::Uuid) -> String {
+    format!("TOKENLOG#{token_id}")
+}
+
+/// A log entry; `expiresAt` (epoch seconds) is the table's TTL attribute.
+pub(super) fn token_request_item(e: &TokenRequest) -> Item {
+    let mut i = item([
+        ("pk", s(token_log_key(e.token_id))),
+        ("sk", s(e.key())),
+        ("requestId", s(&e.request_id)),
+        ("at", s(time::format(&e.used.at))),
+        ("method", s(&e.method)),
+        ("path", s(&e.path)),
+        ("status", n(e.status.into())),
+        ("expiresAt", n(e.expires_at.timestamp().max(0) as u64)),
+    ]);
+    i.extend(e.used.ip.as_ref().map(|v| ("ip".to_string(), s(v))));
+    i.extend(e.used.user_agent.as_ref().map(|v| ("userAgent".to_string(), s(v))));
+    i
+}
+
+pub(super) fn token_request_from(token_id: uuid::Uuid, i: &Item) -> Result<TokenRequest> {
+    let r = Read(i);
+    let expires = r.n("expiresAt")? as i64;
+    Ok(TokenRequest {
+        token_id,
+        request_id: r.s("requestId")?,
+        method: r.s("method")?,
+        path: r.s("path")?,
+        status: u16::try_from(r.n("status")?).map_err(|e| StoreError::Internal(format!("bad status: {e}")))?,
+        used: TokenUse { at: r.time("at")?, ip: opt_s(i, "ip"), user_agent: opt_s(i, "userAgent") },
+        expires_at: chrono::DateTime::from_timestamp(expires, 0)
+            .ok_or_else(|| StoreError::Internal(format!("bad expiresAt {expires}")))?,
     })
 }

@@ -15,6 +15,7 @@ mod errors;
 mod events;
 mod items;
 mod tables;
+mod token_usage;
 
 #[cfg(feature = "test-util")]
 pub use calls::CallCounter;

@@ -6,7 +6,7 @@ use crate::Result;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification,
-    StreamViewType,
+    StreamViewType, TimeToLiveSpecification,
 };
 
 /// The three table names; defaults, overridden by `INBOX_EVENTS_TABLE`,
@@ -24,12 +24,14 @@ impl Default for Tables {
     }
 }
 
-/// A table's key (partition, sort; type `S` or `N`) and whether it streams new images.
+/// A table's key (partition, sort; type `S` or `N`), whether it streams new
+/// images, and its TTL attribute (epoch seconds), if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableDef {
     pub name: String,
     pub key: [(&'static str, char); 2],
     pub stream: bool,
+    pub ttl: Option<&'static str>,
 }
 
 impl Tables {
@@ -55,9 +57,15 @@ impl Tables {
 
     pub fn definitions(&self) -> [TableDef; 3] {
         [
-            TableDef { name: self.events.clone(), key: [("streamId", 'S'), ("version", 'N')], stream: true },
-            TableDef { name: self.accounts.clone(), key: [("clientId", 'S'), ("id", 'S')], stream: false },
-            TableDef { name: self.directory.clone(), key: [("pk", 'S'), ("sk", 'S')], stream: false },
+            TableDef { name: self.events.clone(), key: [("streamId", 'S'), ("version", 'N')], stream: true, ttl: None },
+            TableDef { name: self.accounts.clone(), key: [("clientId", 'S'), ("id", 'S')], stream: false, ttl: None },
+            // Token request logs expire through `expiresAt`.
+            TableDef {
+                name: self.directory.clone(),
+                key: [("pk", 'S'), ("sk", 'S')],
+                stream: false,
+                ttl: Some("expiresAt"),
+            },
         ]
     }
 }
@@ -96,8 +104,17 @@ impl DynamoStore {
             }
             match req.send().await {
                 Ok(_) => created.push(def.name.clone()),
-                Err(e) if e.code() == Some("ResourceInUseException") => {}
+                Err(e) if e.code() == Some("ResourceInUseException") => continue,
                 Err(e) => return Err(self.error(&def.name, e)),
+            }
+            if let Some(attribute) = def.ttl {
+                let spec = TimeToLiveSpecification::builder()
+                    .attribute_name(attribute)
+                    .enabled(true)
+                    .build()
+                    .expect("name and state set");
+                let ttl = self.client.update_time_to_live().table_name(&def.name).time_to_live_specification(spec);
+                ttl.send().await.map_err(|e| self.error(&def.name, e))?;
             }
         }
         Ok(created)

@@ -1,23 +1,29 @@
 //! The directory on SQLite: clients, users, API tokens.
 
 use super::{db, is_constraint, time_col, uuid_col, SqliteStore};
-use crate::{ApiToken, Client, Directory, Result, StoreError, User};
+use crate::{ApiToken, Client, Directory, Result, StoreError, TokenUse, User};
 use async_trait::async_trait;
 use inbox_domain::{time, Timestamp};
 use rusqlite::{params, OptionalExtension};
 use uuid::Uuid;
 
-const TOKEN_COLUMNS: &str = "id, tenant_id, name, hint, secret_hash, created_by, created_at, revoked_at";
+pub(super) const TOKEN_COLUMNS: &str = "id, tenant_id, name, hint, secret_hash, created_by, created_at, revoked_at, \
+                                         last_used_at, last_used_ip, last_used_agent";
 const USER_COLUMNS: &str = "id, tenant_id, username, password_hash, roles, created_at";
 
-type TokenRow = (String, String, String, String, String, String, String, Option<String>);
+type TokenRow = (String, String, String, String, String, String, String, Option<String>, [Option<String>; 3]);
 
 fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+    let last_used = [r.get(8)?, r.get(9)?, r.get(10)?];
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, last_used))
 }
 
 fn decode_token(row: TokenRow) -> Result<ApiToken> {
-    let (id, client_id, name, hint, secret_hash, created_by, created_at, revoked_at) = row;
+    let (id, client_id, name, hint, secret_hash, created_by, created_at, revoked_at, [used_at, ip, user_agent]) = row;
+    let last_used = match used_at {
+        Some(at) => Some(TokenUse { at: time_col("token last_used_at", at)?, ip, user_agent }),
+        None => None,
+    };
     Ok(ApiToken {
         id: uuid_col(id)?,
         client_id: uuid_col(client_id)?,
@@ -27,6 +33,7 @@ fn decode_token(row: TokenRow) -> Result<ApiToken> {
         created_by,
         created_at: time_col("token created_at", created_at)?,
         revoked_at: revoked_at.map(|t| time_col("token revoked_at", t)).transpose()?,
+        last_used,
     })
 }
 
@@ -136,8 +143,11 @@ impl Directory for SqliteStore {
     async fn create_api_token(&self, t: &ApiToken) -> Result<()> {
         let t = t.clone();
         self.with(move |conn| {
+            let used = t.last_used.as_ref();
             conn.execute(
-                &format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                &format!(
+                    "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                ),
                 params![
                     t.id.to_string(),
                     t.client_id.to_string(),
@@ -146,7 +156,10 @@ impl Directory for SqliteStore {
                     t.secret_hash,
                     t.created_by,
                     time::format(&t.created_at),
-                    t.revoked_at.as_ref().map(time::format)
+                    t.revoked_at.as_ref().map(time::format),
+                    used.map(|u| time::format(&u.at)),
+                    used.and_then(|u| u.ip.clone()),
+                    used.and_then(|u| u.user_agent.clone()),
                 ],
             )
             .map_err(db)?;
@@ -174,6 +187,21 @@ impl Directory for SqliteStore {
             conn.query_row(
                 &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = ?1"),
                 [hash],
+                token_from_row,
+            )
+            .optional()
+            .map_err(db)?
+            .map(decode_token)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn get_api_token(&self, client_id: Uuid, id: Uuid) -> Result<Option<ApiToken>> {
+        self.with(move |conn| {
+            conn.query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = ?1 AND id = ?2"),
+                [client_id.to_string(), id.to_string()],
                 token_from_row,
             )
             .optional()

@@ -6,6 +6,7 @@
 mod accounts;
 mod directory;
 mod events;
+mod token_usage;
 
 use crate::{Result, StoreError};
 use inbox_domain::{time, Timestamp};
@@ -74,7 +75,30 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     revoked_at  TEXT
 );
 CREATE INDEX IF NOT EXISTS api_tokens_by_tenant ON api_tokens (tenant_id, created_at);
+
+CREATE TABLE IF NOT EXISTS token_requests (
+    token_id   TEXT    NOT NULL,
+    sk         TEXT    NOT NULL,
+    request_id TEXT    NOT NULL,
+    at         TEXT    NOT NULL,
+    method     TEXT    NOT NULL,
+    path       TEXT    NOT NULL,
+    status     INTEGER NOT NULL,
+    ip         TEXT,
+    user_agent TEXT,
+    expires_at TEXT    NOT NULL,
+    PRIMARY KEY (token_id, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS token_requests_by_expiry ON token_requests (expires_at);
 "#;
+
+/// Columns added after a table's first release: `CREATE TABLE IF NOT EXISTS`
+/// leaves an older file's table as it was, so they are added when missing.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("api_tokens", "last_used_at", "TEXT"),
+    ("api_tokens", "last_used_ip", "TEXT"),
+    ("api_tokens", "last_used_agent", "TEXT"),
+];
 
 /// The SQLite store. Cheap to clone; one connection per process, used from a
 /// blocking thread so the async runtime never waits on the file.
@@ -106,6 +130,18 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        for (table, column, decl) in ADDED_COLUMNS {
+            let has: bool = conn
+                .query_row(
+                    &format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1)"),
+                    [column],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}")).map_err(db)?;
+            }
+        }
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
