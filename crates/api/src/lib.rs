@@ -3,9 +3,11 @@
 
 pub mod access;
 pub mod auth;
+pub mod classes;
 pub mod config;
 mod error;
 mod handlers;
+pub mod hydra;
 pub mod openapi;
 mod query;
 pub mod resources;
@@ -67,6 +69,7 @@ impl App {
     pub async fn handle(&self, req: Request, only: Option<&'static Route>) -> Response {
         let started = std::time::Instant::now();
         let request_id = request_id(&req);
+        let base = base_url(&req);
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
         let routes = only.map_or(ROUTES, std::slice::from_ref);
         let result = match routing::resolve(routes, &method, &path) {
@@ -82,6 +85,11 @@ impl App {
         let mut resp = result.unwrap_or_else(ApiError::into_response);
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             resp.headers_mut().insert("x-request-id", v);
+        }
+        // Every answer points at the Hydra documentation, as API Platform's do.
+        let link = format!("<{}/api/docs.jsonld>; rel=\"http://www.w3.org/ns/hydra/core#apiDocumentation\"", base);
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            resp.headers_mut().insert(header::LINK, v);
         }
         let status = resp.status().as_u16();
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -142,6 +150,21 @@ impl App {
             _ => Err(unauthorized()),
         }
     }
+}
+
+/// The absolute URL this API is reached at, from the request (`Host`, and
+/// `X-Forwarded-Proto` behind API Gateway): links and `@vocab` must be absolute.
+pub fn base_url(req: &Request) -> String {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let host = header("host").or_else(|| req.uri().authority().map(|a| a.as_str())).unwrap_or("localhost");
+    let host =
+        if host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) { host } else { "localhost" };
+    let scheme = match header("x-forwarded-proto") {
+        Some("https") => "https",
+        Some(_) => "http",
+        None => req.uri().scheme_str().filter(|s| *s == "https").unwrap_or("http"),
+    };
+    format!("{scheme}://{host}")
 }
 
 /// The caller's correlation id if it sent a sensible one, else a new one.

@@ -19,10 +19,26 @@ const JSONLD: &str = "application/ld+json";
 const SECURITY: &str = "JWT";
 const API_TOKEN: &str = "ApiToken";
 
-/// The document, built once per process on first request (not at Lambda init).
-pub fn cached() -> &'static OpenApi {
-    static DOC: std::sync::OnceLock<OpenApi> = std::sync::OnceLock::new();
-    DOC.get_or_init(document)
+pub const DESCRIPTION: &str = "Connect and manage the channel accounts (WhatsApp, LinkedIn, Telegram, Instagram, X, \
+                               Gmail, Outlook) of an embeddable unified inbox. JSON-LD/Hydra as API Platform 4 serves it.";
+
+/// The document as served: [`document`] marked with what the resource classes
+/// say (read-only properties, what creating requires). Built once per process,
+/// on first use (not at Lambda init).
+pub fn cached() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = raw().clone();
+        crate::classes::mark(&mut doc);
+        doc
+    })
+}
+
+/// The document as utoipa builds it from the routes and types, unmarked: what
+/// the resource classes are derived from.
+pub fn raw() -> &'static serde_json::Value {
+    static RAW: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    RAW.get_or_init(|| serde_json::to_value(document()).expect("the OpenAPI document serializes"))
 }
 
 pub fn document() -> OpenApi {
@@ -72,10 +88,7 @@ pub fn document() -> OpenApi {
             InfoBuilder::new()
                 .title("Inbox Accounts")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some(
-                    "Connect and manage the channel accounts (WhatsApp, LinkedIn, Telegram, Instagram, X, Gmail, \
-                     Outlook) of an embeddable unified inbox. JSON-LD/Hydra as API Platform 4 serves it.",
-                ))
+                .description(Some(DESCRIPTION))
                 .build(),
         )
         .paths(paths)
@@ -148,7 +161,12 @@ fn operation(r: &Route) -> utoipa::openapi::path::Operation {
     for (status, description, schema, content_type) in responses(r) {
         let mut resp = ResponseBuilder::new().description(description);
         if let Some(schema) = schema {
-            resp = resp.content(content_type, ContentBuilder::new().schema(Some(schema_ref(schema))).build());
+            let content = ContentBuilder::new().schema(Some(schema_ref(schema))).build();
+            // JSON-LD is JSON: clients that ask for `application/json` get the same body.
+            if content_type == JSONLD {
+                resp = resp.content("application/json", content.clone());
+            }
+            resp = resp.content(content_type, content);
         }
         op = op.response(status.to_string(), resp.build());
     }
@@ -205,7 +223,7 @@ mod tests {
 
     #[test]
     fn every_route_is_documented_and_every_ref_resolves() {
-        let doc = serde_json::to_value(document()).unwrap();
+        let doc = cached().clone();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         for r in ROUTES {
             let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];

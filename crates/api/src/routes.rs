@@ -351,6 +351,51 @@ pub const ROUTES: &[Route] = &[
         },
         tables: &[],
     },
+    Route {
+        method: Method::GET,
+        path: "/api",
+        function: "api-entrypoint",
+        access: Access::Public,
+        handler: handler!(Plain, docs::entrypoint),
+        doc: Doc {
+            summary: "The Hydra entrypoint: a link to every collection.",
+            tag: "Documentation",
+            body: None,
+            ok: (200, "Hydra entrypoint", None, JSONLD),
+            query: &[],
+        },
+        tables: &[],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/contexts/{id}",
+        function: "api-contexts",
+        access: Access::Public,
+        handler: handler!(ByName, docs::context),
+        doc: Doc {
+            summary: "The JSON-LD context of a class (Account, Entrypoint, Error …).",
+            tag: "Documentation",
+            body: None,
+            ok: (200, "JSON-LD context", None, JSONLD),
+            query: &[],
+        },
+        tables: &[],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/docs.jsonld",
+        function: "api-docs-jsonld",
+        access: Access::Public,
+        handler: handler!(Plain, docs::documentation),
+        doc: Doc {
+            summary: "This API's Hydra documentation.",
+            tag: "Documentation",
+            body: None,
+            ok: (200, "Hydra API documentation", None, JSONLD),
+            query: &[],
+        },
+        tables: &[],
+    },
 ];
 
 /// The route a Lambda function serves, by its crate name.

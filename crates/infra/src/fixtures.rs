@@ -83,6 +83,7 @@ pub fn owner_jwt() -> String {
 /// documented example body and success status, on the example data.
 pub fn sample(r: &Route) -> (String, Option<Value>, u16) {
     let id = match r.handler {
+        Handler::ByName(_) if r.path.starts_with("/api/contexts/") => "Account".to_string(),
         Handler::ByName(_) => "whatsapp".to_string(),
         _ if r.path.starts_with("/api/tokens/") => TOKEN.to_string(),
         _ => ACCOUNT.to_string(),

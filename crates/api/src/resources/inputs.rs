@@ -18,7 +18,7 @@ fn patch_ts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Timestamp>>
 #[serde(rename_all = "camelCase")]
 pub struct AccountCreate {
     /// IRI of the integration: `/api/integrations/{id}` (or `/integrations/{id}`).
-    #[schema(example = "/api/integrations/whatsapp")]
+    #[schema(required = true, value_type = String, example = "/api/integrations/whatsapp")]
     pub integration: Option<String>,
     /// Sync the channel's history back to this instant (RFC 3339, or `YYYY-MM-DD`).
     #[serde(default, with = "serde_opt_ts")]
@@ -74,7 +74,7 @@ pub struct DisconnectInput {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenCreate {
     /// What the token is for (shown in lists).
-    #[schema(example = "CRM sync")]
+    #[schema(required = true, value_type = String, example = "CRM sync")]
     pub name: Option<String>,
 }
 
