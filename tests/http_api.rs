@@ -80,6 +80,14 @@ fn tokens_are_validated() {
     assert_401(&srv.call("GET", "/api/accounts", Some(&format!("{head}.{body}.")), None), "Invalid JWT Token");
     let forged = sign(SECRET, &claims(now, now + 600));
     assert_eq!(srv.call("GET", "/api/accounts", Some(&forged), None).status, 200, "a well-signed token works");
+    // Issued in the future, or not valid yet: beyond a few seconds of clock skew, invalid.
+    let from_the_future = sign(SECRET, &claims(now + 3600, now + 7200));
+    assert_401(&srv.call("GET", "/api/accounts", Some(&from_the_future), None), "Invalid JWT Token");
+    let mut not_yet = claims(now, now + 7200);
+    not_yet["nbf"] = json!(now + 3600);
+    assert_401(&srv.call("GET", "/api/accounts", Some(&sign(SECRET, &not_yet)), None), "Invalid JWT Token");
+    not_yet["nbf"] = json!(now - 10);
+    assert_eq!(srv.call("GET", "/api/accounts", Some(&sign(SECRET, &not_yet)), None).status, 200);
     let basic = srv.call("GET", "/api/accounts", None, None);
     assert_401(&basic, "JWT Token not found");
 }
@@ -487,8 +495,8 @@ fn routing_errors_are_problems() {
     let s = srv.client("owner");
     let r = srv.call("PATCH", "/api/accounts/abc", Some(&s.token), Some(("application/merge-patch+json", "{}")));
     assert_problem(&r, 405);
-    assert_eq!(r.header("allow"), Some("GET, PUT, DELETE"));
-    assert_eq!(srv.call("DELETE", "/api/accounts", None, None).header("allow"), Some("GET, POST"));
+    assert_eq!(r.header("allow"), Some("GET, HEAD, PUT, DELETE"));
+    assert_eq!(srv.call("DELETE", "/api/accounts", None, None).header("allow"), Some("GET, HEAD, POST"));
     assert_problem(&srv.call("GET", "/nope", None, None), 404);
     assert_problem(&srv.call("GET", "/api/accounts/", Some(&s.token), None), 404);
     assert_problem(&srv.get("/api/accounts/not-a-uuid", &s), 404);
@@ -568,5 +576,58 @@ fn no_input_makes_a_handler_fail() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn headers_say_nosniff_and_no_store_and_head_answers_like_get() {
+    let srv = Server::start();
+    let s = srv.client("owner");
+    let id = srv.create_account(&s, "x");
+    let login = srv.post_json("/authentication/login_check", None, &json!({"username": "nobody", "password": "x"}));
+    let token = srv.post_json("/api/tokens", Some(&s.token), &json!({"name": "t"}));
+    let private = [
+        srv.get("/api/accounts", &s),
+        srv.get(&format!("/api/accounts/{id}"), &s),
+        srv.call("GET", "/api/accounts", None, None),
+        srv.call("GET", "/nowhere", None, None),
+        login,
+        token,
+    ];
+    for r in &private {
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{} {}", r.status, r.text);
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{} {}", r.status, r.text);
+    }
+    let docs = srv.call("GET", "/api/docs.json", None, None);
+    assert_eq!(docs.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(docs.header("cache-control"), None, "public documentation may be cached");
+
+    for path in ["/api/accounts".to_string(), format!("/api/accounts/{id}"), "/api/integrations/x".into()] {
+        let get = srv.get(&path, &s);
+        let head = srv.call("HEAD", &path, Some(&s.token), None);
+        assert_eq!(head.status, 200, "HEAD {path}");
+        assert!(head.text.is_empty(), "HEAD {path} has no body");
+        assert_eq!(head.header("content-length"), Some(get.text.len().to_string().as_str()), "HEAD {path}");
+        assert_eq!(head.header("content-type"), get.header("content-type"));
+    }
+    assert_eq!(srv.call("HEAD", "/api/docs.json", None, None).status, 200);
+    assert_eq!(srv.call("HEAD", "/api/accounts", None, None).status, 401);
+    let not_here = srv.call("HEAD", "/authentication/login_check", None, None);
+    assert_eq!((not_here.status, not_here.header("allow")), (405, Some("POST")));
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_its_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("private").join("data");
+    let env: Vec<_> = support::env(&dir).into_iter().filter(|(k, _)| k != "INBOX_JWT_SECRET").collect();
+    let srv = Server::start_env(&["--no-demo"], dir.clone(), env);
+    assert_eq!(srv.call("GET", "/api/docs.json", None, None).status, 200);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "the data folder");
+    assert_eq!(mode(&dir.join("jwt-secret")), 0o600, "the JWT secret");
+    if !on_dynamodb() {
+        assert_eq!(mode(&dir.join("inbox.db")), 0o600, "the database");
     }
 }

@@ -46,7 +46,13 @@ pub struct Claims {
     pub roles: Vec<String>,
     pub iat: i64,
     pub exp: i64,
+    /// Not valid before (optional; checked when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
+
+/// How far in the future `iat` and `nbf` may be: clocks of issuers drift a little.
+pub const CLOCK_SKEW_SECONDS: i64 = 5;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +120,7 @@ impl Keys {
             roles: user.roles.clone(),
             iat: now,
             exp: now + self.ttl_seconds,
+            nbf: None,
         };
         self.sign(&claims)
     }
@@ -129,6 +136,11 @@ impl Keys {
                 _ => TokenError::Invalid,
             })?;
         let c = data.claims;
+        // A token issued, or valid only, in the future is not valid now.
+        let now = chrono::Utc::now().timestamp();
+        if c.iat > now + CLOCK_SKEW_SECONDS || c.nbf.is_some_and(|nbf| nbf > now + CLOCK_SKEW_SECONDS) {
+            return Err(TokenError::Invalid);
+        }
         // Unknown roles grant nothing; they are not an error (tokens may outlive a role's rename).
         let roles = c.roles.iter().filter_map(|r| Role::from_claim(r)).collect();
         Ok(Principal { subject: c.sub, client_id: c.client_id, roles })
@@ -189,6 +201,20 @@ mod tests {
         let other = Keys::new(b"another-secret-another-secret-xx", 3600);
         assert_eq!(other.verify(&keys.issue(&u, now)), Err(TokenError::Invalid));
         assert_eq!(keys.verify("not.a.jwt"), Err(TokenError::Invalid));
+        // Issued in the future, or not valid before a future instant: invalid, beyond a few seconds of skew.
+        assert_eq!(keys.verify(&keys.issue(&u, now + 60)), Err(TokenError::Invalid));
+        assert!(keys.verify(&keys.issue(&u, now + CLOCK_SKEW_SECONDS - 1)).is_ok());
+        let claims = |nbf| Claims {
+            sub: "s".into(),
+            username: "u".into(),
+            client_id: u.client_id,
+            roles: vec![],
+            iat: now,
+            exp: now + 600,
+            nbf: Some(nbf),
+        };
+        assert_eq!(keys.verify(&keys.sign(&claims(now + 60))), Err(TokenError::Invalid));
+        assert!(keys.verify(&keys.sign(&claims(now - 60))).is_ok());
     }
 
     #[test]

@@ -115,7 +115,7 @@ impl Config {
 /// may start at once: the first to create the file wins, the others read it.
 fn local_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
     let io = |source| ConfigError::DataDir { path: dir.to_path_buf(), source };
-    std::fs::create_dir_all(dir).map_err(io)?;
+    inbox_store::private_dir(dir).map_err(io)?;
     let path = dir.join(SECRET_FILE);
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("operating system randomness");

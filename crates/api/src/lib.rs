@@ -72,8 +72,10 @@ impl App {
         let base = base_url(&req);
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
         let routes = only.map_or(ROUTES, std::slice::from_ref);
+        let mut documentation = false;
         let result = match routing::resolve(routes, &method, &path) {
             Resolved::Found(route, param) => {
+                documentation = route.access == Access::Public && route.method == http::Method::GET;
                 let param = param.map(str::to_string);
                 self.dispatch(route, param, req, &request_id).await
             }
@@ -85,6 +87,18 @@ impl App {
         let mut resp = result.unwrap_or_else(ApiError::into_response);
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             resp.headers_mut().insert("x-request-id", v);
+        }
+        let headers = resp.headers_mut();
+        headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+        // Only public documentation may be kept by caches; anything else may carry
+        // data or a secret (a login's token, a new API token).
+        if !documentation {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        if method == http::Method::HEAD {
+            let length = resp.body().len();
+            resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+            *resp.body_mut() = Bytes::new();
         }
         // Every answer points at the Hydra documentation, as API Platform's do.
         let link = format!("<{}/api/docs.jsonld>; rel=\"http://www.w3.org/ns/hydra/core#apiDocumentation\"", base);

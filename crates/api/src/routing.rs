@@ -3,7 +3,7 @@
 use crate::access::Table;
 use crate::auth::Role;
 use crate::{ApiError, App, Request, Response};
-use http::Method;
+pub use http::Method;
 use std::future::Future;
 use std::pin::Pin;
 use uuid::Uuid;
@@ -157,14 +157,18 @@ pub enum Resolved<'p> {
     NotFound,
 }
 
+/// `HEAD` is answered wherever `GET` is (with the headers of `GET`, no body).
 pub fn resolve<'p>(routes: &'static [Route], method: &Method, path: &'p str) -> Resolved<'p> {
     let mut allowed = vec![];
     for r in routes {
         if let Some(param) = match_path(r.path, path) {
-            if r.method == method {
+            if r.method == method || (method == Method::HEAD && r.method == Method::GET) {
                 return Resolved::Found(r, param);
             }
             allowed.push(r.method.clone());
+            if r.method == Method::GET {
+                allowed.push(Method::HEAD);
+            }
         }
     }
     if allowed.is_empty() {

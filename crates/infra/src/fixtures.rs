@@ -75,6 +75,7 @@ pub fn owner_jwt() -> String {
         roles: vec!["ROLE_OWNER".into()],
         iat: 1_767_225_600,
         exp: 4_102_444_800,
+        nbf: None,
     };
     Keys::new(JWT_SECRET.as_bytes(), 3600).sign(&claims)
 }

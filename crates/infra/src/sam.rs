@@ -56,6 +56,15 @@ fn pascal(name: &str) -> String {
     name.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
 }
 
+/// The API Gateway events of a route's function: its method, and `HEAD` beside `GET`.
+fn methods(r: &inbox_api::routing::Route) -> Vec<(&'static str, String)> {
+    let mut m = vec![("Http", r.method.to_string())];
+    if r.method == inbox_api::routing::Method::GET {
+        m.push(("Head", "HEAD".to_string()));
+    }
+    m
+}
+
 pub fn template() -> String {
     let mut out = HEADER.to_string();
     let defs = Tables::default().definitions();
@@ -104,10 +113,18 @@ pub fn template() -> String {
                 .unwrap();
             }
         }
+        out.push_str("      Events:\n");
+        for (event, method) in methods(r) {
+            write!(
+                out,
+                "        {event}:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {method}\n            Path: {}\n",
+                r.path
+            )
+            .unwrap();
+        }
         write!(
             out,
-            "      Events:\n        Http:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {}\n            Path: {}\n\n  {name}Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub /aws/lambda/${{{name}Function}}\n      RetentionInDays: !Ref LogRetentionDays\n",
-            r.method, r.path
+            "\n  {name}Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub /aws/lambda/${{{name}Function}}\n      RetentionInDays: !Ref LogRetentionDays\n",
         )
         .unwrap();
     }
@@ -139,7 +156,9 @@ mod tests {
             assert!(t.contains(&format!("  {name}Logs:\n")));
         }
         assert_eq!(t.matches("Type: AWS::Serverless::Function").count(), ROUTES.len());
-        assert_eq!(t.matches("Type: HttpApi").count(), ROUTES.len());
+        let events: usize = ROUTES.iter().map(|r| methods(r).len()).sum();
+        assert_eq!(t.matches("Type: HttpApi").count(), events);
+        assert!(events > ROUTES.len(), "HEAD beside every GET");
     }
 
     #[test]

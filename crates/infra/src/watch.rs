@@ -11,10 +11,11 @@ const END: &str = "# END watch router";
 pub fn router() -> String {
     let mut by_path: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for r in ROUTES {
-        by_path
-            .entry(r.path)
-            .or_default()
-            .push(format!("{{ method = \"{}\", function = \"{}\" }}", r.method, r.function));
+        let entries = by_path.entry(r.path).or_default();
+        entries.push(format!("{{ method = \"{}\", function = \"{}\" }}", r.method, r.function));
+        if r.method == inbox_api::routing::Method::GET {
+            entries.push(format!("{{ method = \"HEAD\", function = \"{}\" }}", r.function));
+        }
     }
     let mut out = format!("{BEGIN}\n[workspace.metadata.lambda.watch.router]\n");
     for (path, entries) in by_path {
@@ -47,6 +48,7 @@ mod tests {
         let doc: toml::Table = manifest.parse().unwrap();
         let router = doc["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("watch router");
         let declared: usize = router.values().map(|v| v.as_array().unwrap().len()).sum();
-        assert_eq!(declared, ROUTES.len());
+        let gets = ROUTES.iter().filter(|r| r.method == inbox_api::routing::Method::GET).count();
+        assert_eq!(declared, ROUTES.len() + gets, "every route, and HEAD beside every GET");
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use dynamodb::{DynamoStore, Tables};
-pub use sqlite::SqliteStore;
+pub use sqlite::{private_dir, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
