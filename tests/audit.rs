@@ -143,7 +143,7 @@ fn cli_history_state_verify_and_rebuild() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let store = rt.block_on(srv.store());
     let all = rt.block_on(store.all_accounts(None)).unwrap();
-    let mut tampered = all[0].clone();
+    let mut tampered = all[0].account.clone().unwrap();
     tampered.is_authorized = !tampered.is_authorized;
     rt.block_on(store.replace_read_model(tampered.client_id, tampered.id, Some(&tampered))).unwrap();
     for a in &all[1..] {

@@ -151,3 +151,24 @@ fn verify_export_reports_every_mutation_of_the_file() {
     assert!(!check(&join(owned()[..lines.len() - 1].to_vec())).0, "no manifest: incomplete");
     std::fs::remove_dir_all(src).ok();
 }
+
+#[test]
+fn verify_reports_an_unreadable_read_model_and_goes_on_and_rebuild_repairs_it() {
+    let (src, id, _) = recorded();
+    let unreadable = format!("UPDATE accounts SET body = '{{\"not\": \"an account\"' WHERE id = '{id}'");
+    let edit_another_stream = format!("UPDATE events SET actor = 'mallory' WHERE stream_id != '{id}' AND version = 1");
+    let report = verify_after(&src, &format!("{unreadable}; {edit_another_stream}"));
+    assert!(report.contains(&format!("MISMATCH account {id}: stored read model cannot be read")), "{report}");
+    assert_eq!(report.matches("MISMATCH").count(), 2, "the other streams are still checked: {report}");
+
+    let dir = temp_dir("unreadable");
+    copy_db(&src, &dir);
+    rusqlite::Connection::open(dir.join("inbox.db")).unwrap().execute_batch(&unreadable).unwrap();
+    assert!(!inbox(&dir, &["audit", "verify"]).status.success());
+    let rebuilt = inbox(&dir, &["audit", "rebuild"]);
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    let again = inbox(&dir, &["audit", "verify"]);
+    assert!(again.status.success(), "rebuild repairs it: {}", String::from_utf8_lossy(&again.stdout));
+    std::fs::remove_dir_all(dir).ok();
+    std::fs::remove_dir_all(src).ok();
+}

@@ -4,8 +4,8 @@
 use anyhow::{bail, Context as _};
 use inbox_api::resources::AccountView;
 use inbox_domain::audit::{compare, replay_checked, state_at, Finding};
-use inbox_domain::{apply, time, Account, State, StoredEvent};
-use inbox_store::Store;
+use inbox_domain::{apply, time, State, StoredEvent};
+use inbox_store::{Store, StoredReadModel};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -84,14 +84,21 @@ pub async fn state(store: &dyn Store, id: Uuid, at: &str) -> anyhow::Result<Stri
 pub async fn verify(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(usize, usize, Vec<Finding>)> {
     let events = store.all_events(client).await?;
     let event_count = events.len();
-    let mut stored: HashMap<Uuid, Account> = store.all_accounts(client).await?.into_iter().map(|a| (a.id, a)).collect();
+    let mut stored: HashMap<Uuid, StoredReadModel> =
+        store.all_accounts(client).await?.into_iter().map(|r| (r.id, r)).collect();
     let streams = by_stream(events);
     let mut findings = vec![];
     for (id, events) in &streams {
-        let read_model = stored.remove(id);
-        match replay_checked(*id, events) {
-            Err(f) => findings.push(f),
-            Ok(replayed) => findings.extend(compare(*id, &replayed, &read_model)),
+        let replayed = replay_checked(*id, events);
+        match (replayed, stored.remove(id).map(|r| r.account).transpose()) {
+            (Err(f), _) => findings.push(f),
+            (Ok(replayed), Ok(read_model)) => findings.extend(compare(*id, &replayed, &read_model)),
+            // An unreadable row is reported, and the other streams are still checked.
+            (Ok(_), Err(reason)) => findings.push(Finding {
+                stream_id: *id,
+                version: None,
+                problem: format!("stored read model cannot be read: {reason}"),
+            }),
         }
     }
     for (id, _) in stored {
@@ -119,7 +126,7 @@ pub async fn rebuild(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<
         }
         bar.inc(1);
     }
-    for orphan in store.all_accounts(client).await?.into_iter().filter(|a| !streams.contains_key(&a.id)) {
+    for orphan in store.all_accounts(client).await?.into_iter().filter(|r| !streams.contains_key(&r.id)) {
         store.replace_read_model(orphan.client_id, orphan.id, None).await?;
     }
     bar.finish_and_clear();

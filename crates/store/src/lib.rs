@@ -200,11 +200,20 @@ pub trait TokenUsage: Send + Sync {
     ) -> Result<Vec<TokenRequest>>;
 }
 
+/// A stored read model as audit reads it: its key, and its body — or why the
+/// body cannot be read (audit reports that and goes on; rebuild repairs it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReadModel {
+    pub client_id: Uuid,
+    pub id: Uuid,
+    pub account: std::result::Result<Account, String>,
+}
+
 /// Whole-store read-model access for audit and rebuild (never on a request path).
 #[async_trait]
 pub trait ReadModelAdmin: Send + Sync {
     /// Every stored read model, of one client if given.
-    async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<Account>>;
+    async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<StoredReadModel>>;
     /// Writes a read model unconditionally (`None` deletes it): rebuild from events.
     async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()>;
 }

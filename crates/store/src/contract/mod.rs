@@ -276,7 +276,8 @@ pub async fn read_models_can_be_listed_and_replaced(store: Arc<impl Store>) {
     assert_eq!(store.all_accounts(None).await.unwrap().len(), 2);
     let of_a = store.all_accounts(Some(a.client_id)).await.unwrap();
     assert_eq!(of_a.len(), 1);
-    let mut edited = of_a[0].clone();
+    assert_eq!((of_a[0].client_id, of_a[0].id), (a.client_id, id));
+    let mut edited = of_a[0].account.clone().unwrap();
     edited.username = Some("tampered".into());
     store.replace_read_model(a.client_id, id, Some(&edited)).await.unwrap();
     assert_eq!(store.get_account(a.client_id, id).await.unwrap(), Some(edited));

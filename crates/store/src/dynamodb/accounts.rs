@@ -1,9 +1,9 @@
 //! Account reads on DynamoDB: one `GetItem` per account, one `Query` of the
 //! client's partition per list page; and whole-table access for audit.
 
-use super::items::{account_from, account_item, s};
+use super::items::{account_from, account_item, s, Read};
 use super::DynamoStore;
-use crate::{AccountReads, ListQuery, Page, ReadModelAdmin, Result};
+use crate::{AccountReads, ListQuery, Page, ReadModelAdmin, Result, StoredReadModel};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use inbox_domain::Account;
@@ -62,11 +62,21 @@ impl AccountReads for DynamoStore {
 
 #[async_trait]
 impl ReadModelAdmin for DynamoStore {
-    async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<Account>> {
+    async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<StoredReadModel>> {
         let items = self.scan_all(&self.tables.accounts, "clientId", client_id).await?;
-        let mut accounts = items.iter().map(account_from).collect::<Result<Vec<_>>>()?;
-        accounts.sort_by_key(|a| (a.client_id, a.created_at, a.id));
-        Ok(accounts)
+        let mut rows = items
+            .iter()
+            .map(|i| {
+                let r = Read(i);
+                Ok(StoredReadModel {
+                    client_id: r.uuid("clientId")?,
+                    id: r.uuid("id")?,
+                    account: account_from(i).map_err(|e| e.to_string()),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        rows.sort_by_key(|r| (r.client_id, r.account.as_ref().map(|a| a.created_at).ok(), r.id));
+        Ok(rows)
     }
 
     async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {

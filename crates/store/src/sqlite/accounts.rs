@@ -1,8 +1,8 @@
 //! The account read model on SQLite: written inside each commit, read by the API,
 //! listed and replaced by audit and rebuild.
 
-use super::{corrupt, db, SqliteStore};
-use crate::{AccountReads, ListQuery, Page, ReadModelAdmin, Result, StoreError};
+use super::{corrupt, db, uuid_col, SqliteStore};
+use crate::{AccountReads, ListQuery, Page, ReadModelAdmin, Result, StoreError, StoredReadModel};
 use async_trait::async_trait;
 use inbox_domain::{time, Account};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -94,15 +94,25 @@ impl AccountReads for SqliteStore {
 
 #[async_trait]
 impl ReadModelAdmin for SqliteStore {
-    async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<Account>> {
+    async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<StoredReadModel>> {
         self.with(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT body FROM accounts WHERE ?1 IS NULL OR client_id = ?1 ORDER BY client_id, created_at, id",
+                    "SELECT client_id, id, body FROM accounts WHERE ?1 IS NULL OR client_id = ?1
+                     ORDER BY client_id, created_at, id",
                 )
                 .map_err(db)?;
-            let rows = stmt.query_map([client_id.map(|t| t.to_string())], |r| r.get::<_, String>(0)).map_err(db)?;
-            rows.map(|r| r.map_err(db).and_then(decode_account)).collect()
+            let rows = stmt
+                .query_map([client_id.map(|t| t.to_string())], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })
+                .map_err(db)?;
+            rows.map(|r| {
+                let (client_id, id, body) = r.map_err(db)?;
+                let account = decode_account(body).map_err(|e| e.to_string());
+                Ok(StoredReadModel { client_id: uuid_col(client_id)?, id: uuid_col(id)?, account })
+            })
+            .collect()
         })
         .await
     }
