@@ -631,3 +631,52 @@ fn the_data_folder_and_its_files_are_private() {
         assert_eq!(mode(&dir.join("inbox.db")), 0o600, "the database");
     }
 }
+
+#[test]
+fn human_text_is_checked_and_normalised_the_same_everywhere() {
+    let srv = Server::start();
+    let s = srv.client("owner");
+    let id = srv.create_account(&s, "x");
+    let path = format!("/api/accounts/{id}");
+    for (field, value) in [
+        ("username", "\u{200b}"),
+        ("username", "\u{feff}\u{2060}"),
+        ("username", "evil\u{202e}gnp.exe"),
+        ("username", "two\nlines"),
+        ("username", "nul\u{0}"),
+        ("description", "\u{200b}"),
+        ("description", "bell\u{7}"),
+    ] {
+        let r = srv.put_json(&path, &s, &json!({ field: value }));
+        assert_problem(&r, 422);
+        assert_eq!(r.json["violations"][0]["propertyPath"], field, "{value:?}");
+    }
+    let reason = srv.post_json(&format!("{path}/disconnect"), Some(&s.token), &json!({"reason": "\u{2066}x"}));
+    assert_problem(&reason, 422);
+    let platform = srv.post_json(&format!("{path}/authorize"), Some(&s.token), &json!({"platformId": "\u{200b}"}));
+    assert_problem(&platform, 422);
+    assert_eq!(srv.get(&path, &s).json["username"], Value::Null, "nothing was written");
+
+    // Kept text is NFC: a decomposed é is stored composed, and lines stay in descriptions.
+    let r = srv.put_json(&path, &s, &json!({"username": "Rene\u{301}", "description": "line 1\nline 2"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.json["username"].as_str(), r.json["description"].as_str()),
+        (Some("Ren\u{e9}"), Some("line 1\nline 2"))
+    );
+    let again = srv.put_json(&path, &s, &json!({"username": "Ren\u{e9}"}));
+    assert_eq!(again.json, r.json);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store = rt.block_on(srv.store());
+    let events = rt.block_on(store.load_stream(id.parse().unwrap())).unwrap();
+    assert_eq!(events.len(), 2, "the same name in another normal form changes nothing");
+
+    for name in ["nul\u{0}in it", "\u{200b}", "rtl\u{202e}"] {
+        let t = srv.post_json("/api/tokens", Some(&s.token), &json!({ "name": name }));
+        assert_problem(&t, 422);
+        assert_eq!(t.json["violations"][0]["propertyPath"], "name");
+    }
+    assert_eq!(srv.get("/api/tokens", &s).json["totalItems"], 0);
+    let cli = srv.inbox(&["token", "create", "--tenant", &s.tenant, "--name", "a\u{7}b"]);
+    assert!(!cli.status.success() && cli.stdout.is_empty());
+}

@@ -187,15 +187,21 @@ fn worded(v: &Violation) -> ViolationBody {
         Field::AvatarUrl => "avatarUrl",
         Field::Reason => "reason",
     };
-    let message = match v.rule {
+    ViolationBody { property_path: path.to_string(), message: message(v.rule) }
+}
+
+/// What the API says of a refused value.
+pub fn message(rule: Rule) -> String {
+    match rule {
         Rule::Blank => "This value should not be blank.".to_string(),
         Rule::TooLong { max } => format!("This value is too long. It should have {max} characters or less."),
         Rule::ControlCharacters => "This value contains control characters.".to_string(),
         Rule::NotAUrl => "This value is not a valid URL.".to_string(),
         Rule::InFuture => "This value should not be in the future.".to_string(),
         Rule::UnknownIntegration => "This integration does not exist.".to_string(),
-    };
-    ViolationBody { property_path: path.to_string(), message }
+        Rule::Invisible => "This value contains only invisible characters.".to_string(),
+        Rule::BidiControl => "This value contains bidirectional control characters.".to_string(),
+    }
 }
 
 impl From<DomainError> for ApiError {

@@ -4,6 +4,8 @@
 use sha2::{Digest, Sha256};
 
 pub const PREFIX: &str = "inbx_";
+/// A token's name (what it is for) has at most this many characters.
+pub const MAX_NAME: usize = 100;
 /// How much of the secret lists show, to tell tokens apart.
 const HINT_LEN: usize = PREFIX.len() + 6;
 

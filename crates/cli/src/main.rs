@@ -316,12 +316,19 @@ fn report(what: &str, findings: &[inbox_domain::audit::Finding]) -> anyhow::Resu
     }
 }
 
+/// A name typed on the command line, checked as the API checks names.
+pub fn human_text(what: &str, value: &str, max: usize) -> anyhow::Result<String> {
+    use inbox_domain::{text, Rule};
+    text::clean(value.trim(), max, text::Lines::Single, true).map_err(|rule| match rule {
+        Rule::Blank => anyhow::anyhow!("the {what} must not be blank"),
+        Rule::TooLong { max } => anyhow::anyhow!("the {what} must have 1 to {max} characters"),
+        _ => anyhow::anyhow!("the {what} must not contain control, bidirectional or only invisible characters"),
+    })
+}
+
 pub async fn create_client(store: &dyn Store, name: &str, plan: &str) -> anyhow::Result<Uuid> {
-    let (name, plan) = (name.trim(), plan.trim());
-    if name.is_empty() || plan.is_empty() {
-        bail!("the tenant name and plan must not be blank");
-    }
-    let client = Client { id: Uuid::new_v4(), name: name.into(), plan: plan.into(), created_at: now() };
+    let (name, plan) = (human_text("tenant name", name, 255)?, human_text("tenant plan", plan, 100)?);
+    let client = Client { id: Uuid::new_v4(), name, plan, created_at: now() };
     store.create_client(&client).await?;
     Ok(client.id)
 }
@@ -341,10 +348,7 @@ pub async fn create_user(
     password: &str,
     role: Role,
 ) -> anyhow::Result<Uuid> {
-    let username = username.trim();
-    if username.is_empty() || username.len() > 180 {
-        bail!("the username must have 1 to 180 characters");
-    }
+    let username = human_text("username", username, 180)?;
     if password.chars().count() < MIN_PASSWORD {
         bail!("the password must have at least {MIN_PASSWORD} characters");
     }
@@ -352,7 +356,7 @@ pub async fn create_user(
     let user = User {
         id: Uuid::new_v4(),
         client_id: client,
-        username: username.into(),
+        username: username.clone(),
         password_hash: hash_password(password),
         roles: vec![role.claim().to_string()],
         created_at: now(),

@@ -8,15 +8,12 @@ use std::io::Write;
 use uuid::Uuid;
 
 pub async fn create(store: &dyn Store, client: Uuid, name: &str) -> anyhow::Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        bail!("the token name must have 1 to 100 characters");
-    }
+    let name = crate::human_text("token name", name, inbox_api::tokens::MAX_NAME)?;
     let (secret, hint, secret_hash) = inbox_api::tokens::generate();
     let token = ApiToken {
         id: Uuid::new_v4(),
         client_id: client,
-        name: name.into(),
+        name,
         hint,
         secret_hash,
         created_by: "cli".into(),

@@ -4,6 +4,7 @@
 use crate::account::{Account, State};
 use crate::events::{AccountEvent, Connected, Disconnected, HistorySync, Profile, Removed, Writable};
 use crate::integrations;
+use crate::text::{self, Lines};
 use crate::time::Timestamp;
 use uuid::Uuid;
 
@@ -59,11 +60,17 @@ pub enum Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     Blank,
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     ControlCharacters,
     NotAUrl,
     InFuture,
     UnknownIntegration,
+    /// Only characters that show nothing (zero-width spaces, fillers …).
+    Invisible,
+    /// Bidirectional overrides or isolates.
+    BidiControl,
 }
 
 /// One refused value of a command.
@@ -110,11 +117,14 @@ pub fn decide(state: &State, cmd: &Command, ctx: &Context) -> Result<Vec<Account
             Ok(events)
         }
         (None, _) => Err(DomainError::NotFound),
-        (Some(a), Command::Authorize(p)) => {
-            v.check_text(Field::PlatformId, Some(&p.platform_id), MAX_NAME, true);
-            v.check_text(Field::PlatformUsername, p.platform_username.as_ref(), MAX_NAME, true);
-            v.check_text(Field::Username, p.username.as_ref(), MAX_NAME, true);
-            v.check_text(Field::Description, p.description.as_ref(), MAX_DESCRIPTION, false);
+        (Some(a), Command::Authorize(reported)) => {
+            let p = Profile {
+                platform_id: v.name(Field::PlatformId, Some(&reported.platform_id)).unwrap_or_default(),
+                platform_username: v.name(Field::PlatformUsername, reported.platform_username.as_ref()),
+                username: v.name(Field::Username, reported.username.as_ref()),
+                description: v.description(reported.description.as_ref()),
+                avatar_url: reported.avatar_url.clone(),
+            };
             v.check_url(Field::AvatarUrl, p.avatar_url.as_ref());
             v.into_result()?;
             let kept = |reported: &Option<String>, current: &Option<String>| reported.is_none() || reported == current;
@@ -127,14 +137,14 @@ pub fn decide(state: &State, cmd: &Command, ctx: &Context) -> Result<Vec<Account
             Ok(if same { vec![] } else { vec![AccountEvent::AccountAuthorized(p.clone())] })
         }
         (Some(a), Command::Disconnect { reason, reconnect_url }) => {
-            v.check_text(Field::Reason, reason.as_ref(), MAX_NAME, true);
+            let reason = v.name(Field::Reason, reason.as_ref());
             v.check_url(Field::ReconnectUrl, Some(reconnect_url));
             v.into_result()?;
             if !a.is_authorized && a.disconnected_at.is_some() {
                 return Ok(vec![]); // already disconnected: the report changes nothing
             }
             Ok(vec![AccountEvent::AccountDisconnected(Disconnected {
-                reason: reason.clone().unwrap_or_else(|| DEFAULT_DISCONNECT_REASON.to_string()),
+                reason: reason.unwrap_or_else(|| DEFAULT_DISCONNECT_REASON.to_string()),
                 reconnect_url: reconnect_url.clone(),
                 disconnected_at: ctx.now,
             })])
@@ -145,23 +155,17 @@ pub fn decide(state: &State, cmd: &Command, ctx: &Context) -> Result<Vec<Account
 }
 
 fn decide_update(a: &Account, c: &Changes, ctx: &Context, mut v: Violations) -> Result<Vec<AccountEvent>, DomainError> {
-    let pick = |patch: &Patch<String>, current: &Option<String>| match patch {
-        Some(new) => new.clone(),
-        None => current.clone(),
-    };
+    // Validate (and normalise) only what the request sets: stored values were
+    // valid when written.
+    let username = c.username.as_ref().map(|u| v.name(Field::Username, u.as_ref()));
+    let description = c.description.as_ref().map(|d| v.description(d.as_ref()));
+    let pick = |patch: Option<Option<String>>, current: &Option<String>| patch.unwrap_or_else(|| current.clone());
     let next = Writable {
-        username: pick(&c.username, &a.username),
-        description: pick(&c.description, &a.description),
-        avatar_url: pick(&c.avatar_url, &a.avatar_url),
+        username: pick(username, &a.username),
+        description: pick(description, &a.description),
+        avatar_url: pick(c.avatar_url.clone(), &a.avatar_url),
         share_past_history: c.share_past_history.unwrap_or(a.share_past_history),
     };
-    // Validate only what the request sets: stored values were valid when written.
-    if let Some(u) = &c.username {
-        v.check_text(Field::Username, u.as_ref(), MAX_NAME, true);
-    }
-    if let Some(d) = &c.description {
-        v.check_text(Field::Description, d.as_ref(), MAX_DESCRIPTION, false);
-    }
     if let Some(url) = &c.avatar_url {
         v.check_url(Field::AvatarUrl, url.as_ref());
     }
@@ -196,14 +200,31 @@ impl Violations {
         self.0.push(Violation { field, rule });
     }
 
-    fn check_text(&mut self, field: Field, value: Option<&String>, max: usize, not_blank: bool) {
-        let Some(s) = value else { return };
-        if not_blank && s.trim().is_empty() {
-            self.add(field, Rule::Blank);
-        } else if s.chars().count() > max {
-            self.add(field, Rule::TooLong { max });
-        } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            self.add(field, Rule::ControlCharacters);
+    /// A one-line name that must not be blank, normalised; a refused one is
+    /// recorded (and returned as given, never used since the command fails).
+    fn name(&mut self, field: Field, value: Option<&String>) -> Option<String> {
+        self.text(field, value, MAX_NAME, Lines::Single, true)
+    }
+
+    fn description(&mut self, value: Option<&String>) -> Option<String> {
+        self.text(Field::Description, value, MAX_DESCRIPTION, Lines::Multi, false)
+    }
+
+    fn text(
+        &mut self,
+        field: Field,
+        value: Option<&String>,
+        max: usize,
+        lines: Lines,
+        required: bool,
+    ) -> Option<String> {
+        let s = value?;
+        match text::clean(s, max, lines, required) {
+            Ok(clean) => Some(clean),
+            Err(rule) => {
+                self.add(field, rule);
+                Some(s.clone())
+            }
         }
     }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod commands;
 pub mod events;
 pub mod integrations;
+pub mod text;
 pub mod time;
 
 pub use account::{advance, apply, project, Account, ReplayError, State};

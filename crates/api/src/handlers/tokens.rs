@@ -5,17 +5,15 @@ use crate::query::{encode, json_body, pairs};
 use crate::resources::*;
 use crate::{jsonld, tokens, Answer, ApiError, App, Call};
 use http::StatusCode;
-use inbox_domain::time;
+use inbox_domain::{text, time};
 use inbox_store::ApiToken;
 use uuid::Uuid;
 
 pub async fn create(app: &App, call: Call) -> Answer {
     let p = call.principal();
     let body: TokenCreate = json_body(&call.req)?;
-    let name = body.name.unwrap_or_default().trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::violation("name", "This value should have 1 to 100 characters."));
-    }
+    let name = text::clean(body.name.unwrap_or_default().trim(), tokens::MAX_NAME, text::Lines::Single, true)
+        .map_err(|rule| ApiError::violation("name", &crate::error::message(rule)))?;
     let (secret, hint, secret_hash) = tokens::generate();
     let token = ApiToken {
         id: Uuid::new_v4(),
