@@ -2,6 +2,7 @@
 //! environment configures (the embedded SQLite file by default).
 
 mod audit;
+mod limits;
 mod serve;
 mod tokens;
 
@@ -31,6 +32,16 @@ enum Cmd {
         /// Do not create the demo client on an empty store.
         #[arg(long)]
         no_demo: bool,
+        /// Open connections at most; past it, a 503 and the connection is closed.
+        #[arg(long, env = "INBOX_MAX_CONNECTIONS", default_value_t = 4096)]
+        max_connections: usize,
+        /// Seconds a client has to send a request's headers; also how long an
+        /// idle keep-alive connection stays open.
+        #[arg(long, env = "INBOX_HEADER_TIMEOUT", default_value_t = 10)]
+        header_timeout: u64,
+        /// Seconds a client has to send a request's body (408 after).
+        #[arg(long, env = "INBOX_BODY_TIMEOUT", default_value_t = 30)]
+        body_timeout: u64,
     },
     /// Manage clients (tenants).
     #[command(name = "tenant", alias = "client")]
@@ -246,7 +257,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let store = config::open_store(&config).await.context("cannot open the store")?;
     match cli.command {
-        Cmd::Serve { listen, no_demo } => serve::serve(config, store, listen, !no_demo).await,
+        Cmd::Serve { listen, no_demo, max_connections, header_timeout, body_timeout } => {
+            let limits = limits::Limits {
+                max_connections: max_connections.max(1),
+                header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+                body_timeout: std::time::Duration::from_secs(body_timeout.max(1)),
+            };
+            serve::serve(config, store, listen, !no_demo, limits).await
+        }
         Cmd::Client { command: ClientCmd::Create { name, plan } } => {
             println!("{}", create_client(&*store, &name, &plan).await?);
             Ok(())

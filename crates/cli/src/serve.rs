@@ -1,50 +1,100 @@
-//! `inbox serve`: every route in one process, on the same handlers as Lambda.
+//! `inbox serve`: every route in one process, on the same handlers as Lambda,
+//! behind a hardened HTTP/1 server: a header read timeout that also closes idle
+//! keep-alive connections, a body read timeout, a cap on open connections with
+//! a clear refusal past it, and size limits answered as problem+json.
 
+use crate::limits::{self, Limits};
 use crate::{ensure_demo, DEMO_PASSWORD, DEMO_USERNAME};
-use axum::extract::{ConnectInfo, State};
-use inbox_api::usage::ClientIp;
-use inbox_api::{ApiError, App, Config};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use inbox_api::{App, Config};
 use inbox_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
 
-/// Larger bodies are refused with 413 (API Gateway's own limit is 10 MB).
-const MAX_BODY: usize = 1024 * 1024;
-
-pub async fn serve(config: Config, store: Arc<dyn Store>, listen: SocketAddr, demo: bool) -> anyhow::Result<()> {
+pub async fn serve(
+    config: Config,
+    store: Arc<dyn Store>,
+    listen: SocketAddr,
+    demo: bool,
+    limits: Limits,
+) -> anyhow::Result<()> {
     if demo {
         if let Some(client) = ensure_demo(&store).await? {
             println!("Created the demo client {client}; log in as {DEMO_USERNAME} / {DEMO_PASSWORD}");
         }
     }
     let app = Arc::new(App::new(config, store));
-    let router = axum::Router::new().fallback(forward).with_state(app);
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("Inbox Accounts API listening on http://{}", listener.local_addr()?);
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(shutdown());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors or the like: keep serving those already open.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tokio::spawn(refuse(stream));
+            continue;
+        };
+        let (app, conn_limits) = (app.clone(), limits.clone());
+        let service = hyper::service::service_fn(move |req| {
+            let (app, limits) = (app.clone(), conn_limits.clone());
+            async move { Ok::<_, std::convert::Infallible>(limits::answer(&app, &limits, peer, req).await) }
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            // Also the idle keep-alive timeout: the timer runs while the next request is awaited.
+            .header_read_timeout(limits.header_timeout)
+            // Room for headers past our own limits, so those are answered as problem+json.
+            .max_buf_size(limits::HYPER_BUFFER)
+            .max_headers(limits::HYPER_HEADERS)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {},
+        _ = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("closing connections still busy after 10 s"),
+    }
     Ok(())
 }
 
-async fn forward(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: axum::extract::Request,
-) -> axum::response::Response {
-    let (mut parts, body) = req.into_parts();
-    parts.extensions.insert(ClientIp(peer.ip().to_string()));
-    let too_large =
-        || ApiError::new(http::StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB.").into_response();
-    let declared = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    let resp = if declared.is_some_and(|n| n > MAX_BODY) {
-        too_large()
-    } else {
-        match axum::body::to_bytes(body, MAX_BODY).await {
-            Ok(bytes) => app.handle(http::Request::from_parts(parts, bytes), None).await,
-            Err(_) => too_large(),
-        }
+/// Past the connection cap: a 503 problem+json, then the connection is closed.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    let body = limits::problem_body(503, "Too many open connections; retry shortly.");
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json; charset=utf-8\r\n\
+         retry-after: 1\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    );
+    let write = async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(&body).await?;
+        stream.shutdown().await
     };
-    resp.map(axum::body::Body::from)
+    let _ = tokio::time::timeout(Duration::from_secs(2), write).await;
 }
 
 async fn shutdown() {
