@@ -88,6 +88,28 @@ fn tokens_are_validated() {
     assert_401(&srv.call("GET", "/api/accounts", Some(&sign(SECRET, &not_yet)), None), "Invalid JWT Token");
     not_yet["nbf"] = json!(now - 10);
     assert_eq!(srv.call("GET", "/api/accounts", Some(&sign(SECRET, &not_yet)), None).status, 200);
+
+    // A well-signed token of a client that does not exist creates nothing, and nothing answers 5xx.
+    let mut ghost = claims(now, now + 600);
+    ghost["client_id"] = json!(uuid::Uuid::new_v4());
+    let ghost = sign(SECRET, &ghost);
+    let create = srv.post_json("/api/accounts", Some(&ghost), &json!({"integration": "/api/integrations/x"}));
+    assert_401(&create, "Invalid JWT Token");
+    assert_401(&srv.post_json("/api/tokens", Some(&ghost), &json!({"name": "x"})), "Invalid JWT Token");
+    let any = uuid::Uuid::new_v4();
+    for (method, path) in [
+        ("GET", "/api/accounts".to_string()),
+        ("GET", format!("/api/accounts/{any}")),
+        ("PUT", format!("/api/accounts/{any}")),
+        ("DELETE", format!("/api/accounts/{any}")),
+        ("GET", format!("/api/accounts/{any}/events")),
+        ("GET", "/api/tokens".into()),
+        ("GET", format!("/api/tokens/{any}/requests")),
+        ("DELETE", format!("/api/tokens/{any}")),
+    ] {
+        let r = srv.call(method, &path, Some(&ghost), Some(("application/json", "{}")));
+        assert!(r.status < 500, "{method} {path}: {} {}", r.status, r.text);
+    }
     let basic = srv.call("GET", "/api/accounts", None, None);
     assert_401(&basic, "JWT Token not found");
 }

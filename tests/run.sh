@@ -12,7 +12,7 @@ trap cleanup EXIT
 step "Python tools (cfn-lint, aws-sam-translator, cargo-lambda, zig) in .tools/venv"
 venv=.tools/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check cfn-lint aws-sam-translator cargo-lambda ziglang
+"$venv/bin/pip" install -q --disable-pip-version-check cfn-lint aws-sam-translator cargo-lambda ziglang schemathesis==4.32.5
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -34,6 +34,9 @@ cargo test --workspace --all-targets --locked 2>&1 | tee -a "$log"
 step "tests: black-box HTTP on DynamoDB Local"
 INBOX_TEST_STORE=dynamodb cargo test -p inbox-tests --locked \
   --test http_api --test concurrency --test audit --test api_tokens --test hydra --test readme 2>&1 | tee -a "$log"
+
+step "schemathesis against inbox serve (all checks, stateful, seed 1)"
+tests/schemathesis/run.sh 2>&1 | tail -n 30 | tee -a "$log"
 
 step "SAM template: cfn-lint as written and after the SAM transform"
 "$venv/bin/python" infra/check.py

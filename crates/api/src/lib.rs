@@ -5,6 +5,7 @@ pub mod access;
 pub mod auth;
 pub mod classes;
 pub mod config;
+mod constraints;
 mod error;
 mod handlers;
 pub mod hydra;

@@ -30,6 +30,7 @@ pub fn cached() -> &'static serde_json::Value {
     DOC.get_or_init(|| {
         let mut doc = raw().clone();
         crate::classes::mark(&mut doc);
+        crate::constraints::apply(&mut doc);
         doc
     })
 }

@@ -66,8 +66,9 @@ pub const ROUTES: &[Route] = &[
             ok: (201, "Account resource created", Some("Account"), JSONLD),
             query: &[],
         },
-        // A new account's read model is put only if absent: no read needed.
-        tables: &[(Events, &[PUT]), (Accounts, &[PUT])],
+        // A new account's read model is put only if absent: no read needed but
+        // that its client exists.
+        tables: &[(Events, &[PUT]), (Accounts, &[PUT]), (Directory, &[GET])],
     },
     Route {
         method: Method::GET,
@@ -210,7 +211,7 @@ pub const ROUTES: &[Route] = &[
             ok: (201, "API token created; `token` is its secret, shown once", Some("ApiToken"), JSONLD),
             query: &[],
         },
-        tables: &[(Directory, &[PUT])],
+        tables: &[(Directory, &[GET, PUT])],
     },
     Route {
         method: Method::GET,

@@ -252,11 +252,75 @@ impl Violations {
     }
 }
 
-/// An absolute `http(s)` URL with a host and no whitespace or control characters.
+/// An absolute `http(s)` URL with a host, written as RFC 3986 allows: ASCII
+/// only, percent-escapes well formed, each part with its own characters (an
+/// international name is written in its punycode form).
 pub fn is_http_url(s: &str) -> bool {
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
-    let Some(rest) = rest else { return false };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit('@').next().unwrap_or("");
-    !host.is_empty() && !host.starts_with(':') && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+    let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) else { return false };
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    let (userinfo, host_port) = authority.rsplit_once('@').unwrap_or(("", authority));
+    let (host, port) = host_port.split_once(':').unwrap_or((host_port, ""));
+    !host.is_empty()
+        && uri_part(host, b"")
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && uri_part(userinfo, b":")
+        && uri_part(path, b":@/")
+        && uri_part(query, b":@/?")
+        && uri_part(fragment, b":@/?")
+}
+
+/// Unreserved and sub-delimiter characters, `extra`, and well-formed `%XX` escapes.
+fn uri_part(part: &str, extra: &[u8]) -> bool {
+    let bytes = part.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            if !bytes.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        if !(b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b) || extra.contains(&b)) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_http_url;
+
+    #[test]
+    fn urls_follow_rfc_3986() {
+        for ok in [
+            "https://example.com",
+            "http://a.b/c/d?e=f&g#h",
+            "https://u:p@host:8080/x",
+            "https://h/%C3%A9",
+            "https://xn--bcher-kva.example/",
+        ] {
+            assert!(is_http_url(ok), "{ok}");
+        }
+        for bad in [
+            "ftp://x",
+            "javascript:alert(1)",
+            "http://",
+            "https://:80",
+            "https://Â",
+            "https://h/é",
+            "http://%zz",
+            "https://a#b#c",
+            "https://a:x",
+            "https://a b",
+            "https://h/\u{7}",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `/api/accounts` and the connector's reports on one account.
 
-use super::{envelope, may_see, no_content, with_location};
+use super::{envelope, existing_client, may_see, no_content, with_location};
 use crate::query::{encode, json_body, pairs};
 use crate::resources::*;
 use crate::{jsonld, Answer, ApiError, App, Call};
@@ -66,6 +66,7 @@ pub(super) fn page_number(value: &str) -> Result<u64, ApiError> {
 
 pub async fn create(app: &App, call: Call) -> Answer {
     let body: AccountCreate = json_body(&call.req)?;
+    existing_client(app, &call).await?;
     let iri = body.integration.ok_or_else(|| ApiError::violation("integration", "This value should not be blank."))?;
     let integration = parse_integration_iri(&iri).ok_or_else(|| {
         ApiError::violation("integration", "This value should be an IRI such as \"/api/integrations/whatsapp\".")

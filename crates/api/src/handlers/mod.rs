@@ -28,6 +28,15 @@ fn may_see(p: &Principal, a: &Account) -> bool {
     !p.only_own_accounts() || a.created_by == p.subject
 }
 
+/// The caller's client must exist before anything is created for it: a
+/// well-signed token of a client that does not exist (any more) creates nothing.
+async fn existing_client(app: &crate::App, call: &Call) -> Result<(), crate::ApiError> {
+    match app.store.get_client(call.principal().client_id).await? {
+        Some(_) => Ok(()),
+        None => Err(crate::auth::TokenError::Invalid.into()),
+    }
+}
+
 fn with_location(mut resp: Response, iri: &str) -> Response {
     let value = HeaderValue::from_str(iri).expect("IRIs are valid header values");
     resp.headers_mut().insert(header::LOCATION, value);

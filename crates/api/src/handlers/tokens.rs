@@ -1,6 +1,6 @@
 //! `/api/tokens`: an owner's API tokens for the Enterprise API.
 
-use super::{no_content, with_location};
+use super::{existing_client, no_content, with_location};
 use crate::query::{encode, json_body, pairs};
 use crate::resources::*;
 use crate::{jsonld, tokens, Answer, ApiError, App, Call};
@@ -12,7 +12,8 @@ use uuid::Uuid;
 pub async fn create(app: &App, call: Call) -> Answer {
     let p = call.principal();
     let body: TokenCreate = json_body(&call.req)?;
-    let name = text::clean(body.name.unwrap_or_default().trim(), tokens::MAX_NAME, text::Lines::Single, true)
+    existing_client(app, &call).await?;
+    let name = text::clean(&body.name.unwrap_or_default(), tokens::MAX_NAME, text::Lines::Single, true)
         .map_err(|rule| ApiError::violation("name", &crate::error::message(rule)))?;
     let (secret, hint, secret_hash) = tokens::generate();
     let token = ApiToken {

@@ -51,7 +51,7 @@ pub struct AccountUpdate {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizeInput {
-    #[schema(example = "15551234567")]
+    #[schema(required = true, value_type = String, example = "15551234567")]
     pub platform_id: Option<String>,
     pub platform_username: Option<String>,
     pub username: Option<String>,
