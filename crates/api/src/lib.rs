@@ -9,6 +9,7 @@ mod constraints;
 mod error;
 mod handlers;
 pub mod hydra;
+mod idempotency;
 pub mod openapi;
 mod query;
 pub mod resources;
@@ -129,14 +130,29 @@ impl App {
                 let used = usage::Use::of(&req, request_id);
                 let principal =
                     Principal { subject: format!("token:{}", token.id), client_id: token.client_id, roles: vec![] };
-                let call = Call { principal: Some(principal), request_id: request_id.to_string(), req };
+                let call =
+                    Call { principal: Some(principal), request_id: request_id.to_string(), req, idempotency: None };
                 let resp = self.run(route, param, call).await.unwrap_or_else(ApiError::into_response);
                 self.record_use(token, used, resp.status().as_u16()).await;
                 return Ok(resp);
             }
         };
-        let call = Call { principal, request_id: request_id.to_string(), req };
-        self.run(route, param, call).await
+        let key = match &principal {
+            Some(p) => idempotency::key_of(&req)?.map(|k| (p.client_id, k)),
+            None => None,
+        };
+        let Some((client_id, key)) = key else {
+            let call = Call { principal, request_id: request_id.to_string(), req, idempotency: None };
+            return self.run(route, param, call).await;
+        };
+        let claim = match self.begin_idempotent(client_id, key, &req).await? {
+            idempotency::Begin::Answer(resp) => return Ok(resp),
+            idempotency::Begin::Run(claim) => claim,
+        };
+        let call = Call { principal, request_id: request_id.to_string(), req, idempotency: Some(claim.clone()) };
+        let resp = self.run(route, param, call).await.unwrap_or_else(ApiError::into_response);
+        self.finish_idempotent(claim, &resp).await;
+        Ok(resp)
     }
 
     async fn run(&self, route: &Route, param: Option<String>, call: Call) -> Answer {

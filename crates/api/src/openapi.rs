@@ -116,9 +116,11 @@ fn operation(r: &Route) -> utoipa::openapi::path::Operation {
     match r.access {
         Access::Roles(roles) => {
             let names: Vec<_> = roles.iter().map(|r| r.claim()).collect();
-            op = op
-                .security(SecurityRequirement::new(SECURITY, Vec::<String>::new()))
-                .description(Some(format!("Roles: {}.", names.join(", "))));
+            let mut description = format!("Roles: {}.", names.join(", "));
+            if writes(r) {
+                description.push_str(IDEMPOTENCY);
+            }
+            op = op.security(SecurityRequirement::new(SECURITY, Vec::<String>::new())).description(Some(description));
         }
         Access::ApiToken => op = op.security(SecurityRequirement::new(API_TOKEN, Vec::<String>::new())),
         Access::Public => {}
@@ -176,6 +178,15 @@ fn operation(r: &Route) -> utoipa::openapi::path::Operation {
 
 type Answer = (u16, &'static str, Option<&'static str>, &'static str);
 
+const IDEMPOTENCY: &str = " An `Idempotency-Key` header makes a retry safe: the same key with the same request \
+                           replays the first answer for 24 hours and writes nothing; with another request it is \
+                           422; while the first is still running, 409.";
+
+/// An authenticated write: it takes an `Idempotency-Key`.
+fn writes(r: &Route) -> bool {
+    r.access != Access::Public && matches!(r.method, Method::POST | Method::PUT | Method::DELETE)
+}
+
 /// Every status a route can answer, from what it declares: success first, then errors.
 fn responses(r: &Route) -> Vec<Answer> {
     const PROBLEM: &str = "application/problem+json";
@@ -203,14 +214,19 @@ fn responses(r: &Route) -> Vec<Answer> {
         out.push((404, "Not found", Some("Problem"), PROBLEM));
     }
     let appends = r.tables.iter().any(|(t, actions)| *t == Table::Events && actions.contains(&"dynamodb:PutItem"));
-    if appends {
-        out.push((409, "Changed concurrently; retry", Some("Problem"), PROBLEM));
+    if appends || writes(r) {
+        out.push((409, "Changed concurrently, or the Idempotency-Key is in use; retry", Some("Problem"), PROBLEM));
     }
     if has_body {
         out.push((415, "Unsupported content type", Some("Problem"), PROBLEM));
     }
-    if has_body && r.access != Access::Public {
-        out.push((422, "Validation failed", Some("Problem"), PROBLEM));
+    if writes(r) {
+        out.push((
+            422,
+            "Validation failed, or the Idempotency-Key was used with another request",
+            Some("Problem"),
+            PROBLEM,
+        ));
     }
     if !r.tables.is_empty() {
         out.push((503, "The store is unavailable", Some("Problem"), PROBLEM));

@@ -36,11 +36,16 @@ impl Route {
         if self.access == Access::ApiToken {
             grants.push((Table::Directory, API_TOKEN_GRANTS));
         }
+        if self.access != Access::Public && matches!(self.method, Method::POST | Method::PUT | Method::DELETE) {
+            grants.push((Table::Directory, IDEMPOTENCY_GRANTS));
+        }
         grants
     }
 }
 
 const API_TOKEN_GRANTS: &[&str] = &["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"];
+/// An `Idempotency-Key` is taken, read, answered and given back.
+const IDEMPOTENCY_GRANTS: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"];
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +130,9 @@ pub struct Call {
     pub principal: Option<crate::auth::Principal>,
     pub request_id: String,
     pub req: Request,
+    /// The request's `Idempotency-Key`, held: an account command records its
+    /// answer in its own transaction.
+    pub idempotency: Option<inbox_store::KeyClaim>,
 }
 
 impl Call {

@@ -42,8 +42,13 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
         created_at: at,
     };
     store.create_user(&user).await?;
-    let envelope =
-        Envelope { client_id: CLIENT, actor: USER.to_string(), correlation_id: "fixtures".into(), at: Some(at) };
+    let envelope = Envelope {
+        client_id: CLIENT,
+        actor: USER.to_string(),
+        correlation_id: "fixtures".into(),
+        at: Some(at),
+        idempotency: None,
+    };
     let connect = Command::Connect {
         account_id: ACCOUNT,
         integration: "whatsapp".into(),

@@ -4,8 +4,9 @@
 //! read model in one transaction, and on a version conflict decides again on the
 //! new state, a bounded number of times.
 
-use crate::{AccountReads, Commit, EventStore, StoreError};
+use crate::{AccountReads, Commit, EventStore, IdempotencyRecord, KeyClaim, StoreError, StoredAnswer};
 use inbox_domain::{Command, Context, DomainError, State, StoredEvent, Timestamp};
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -23,6 +24,36 @@ pub struct Envelope {
     pub correlation_id: String,
     /// The instant to decide at; `None` reads the clock at each attempt.
     pub at: Option<Timestamp>,
+    /// The request's `Idempotency-Key`, held pending: its answer is recorded in
+    /// the command's own transaction.
+    pub idempotency: Option<Idempotent>,
+}
+
+/// A held `Idempotency-Key`, and how to word the answer from the state after
+/// the command (the caller's representation of it).
+#[derive(Clone)]
+pub struct Idempotent {
+    pub claim: KeyClaim,
+    pub answer: Arc<dyn Fn(&State) -> StoredAnswer + Send + Sync>,
+}
+
+impl std::fmt::Debug for Idempotent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Idempotent").field("claim", &self.claim).finish_non_exhaustive()
+    }
+}
+
+impl Idempotent {
+    fn record(&self, state: &State) -> IdempotencyRecord {
+        IdempotencyRecord {
+            client_id: self.claim.client_id,
+            key: self.claim.key.clone(),
+            fingerprint: self.claim.fingerprint.clone(),
+            owner: self.claim.owner.clone(),
+            answer: (self.answer)(state),
+            expires_at: self.claim.expires_at,
+        }
+    }
 }
 
 impl Envelope {
@@ -77,6 +108,7 @@ where
             expected_version: state.as_ref().map_or(0, |a| a.version),
             events: events.clone(),
             state: next.clone(),
+            idempotency: envelope.idempotency.as_ref().map(|i| i.record(&next)),
         };
         match store.commit(commit).await {
             Ok(()) => return Ok(Executed { events, state: next }),
@@ -102,6 +134,7 @@ where
         expected_version: 0,
         events: events.clone(),
         state: state.clone(),
+        idempotency: envelope.idempotency.as_ref().map(|i| i.record(&state)),
     };
     match store.commit(commit).await {
         Ok(()) => Ok(Executed { events, state }),

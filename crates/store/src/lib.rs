@@ -46,13 +46,75 @@ pub struct Commit {
     pub expected_version: u64,
     pub events: Vec<StoredEvent>,
     pub state: State,
+    /// The answer to record for the request's `Idempotency-Key`, written in the
+    /// same transaction (only if the key is still held as pending by its owner).
+    pub idempotency: Option<IdempotencyRecord>,
+}
+
+/// An answer as an `Idempotency-Key` replays it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+/// The recorded answer of one key of one client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub client_id: Uuid,
+    pub key: String,
+    /// A hash of method, path and body: the same key with another request is refused.
+    pub fingerprint: String,
+    /// Who holds the pending key (one request).
+    pub owner: String,
+    pub answer: StoredAnswer,
+    pub expires_at: Timestamp,
+}
+
+/// What taking a key for a request found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Unused (or expired, or abandoned): now pending, held by the caller.
+    Fresh,
+    /// Answered already, for the same request: replay this.
+    Replay(StoredAnswer),
+    /// Answered already, for another request.
+    Mismatch,
+    /// Another request with this key is still running.
+    InProgress,
+}
+
+/// A key to take: whose, which, for what request, by whom, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyClaim {
+    pub client_id: Uuid,
+    pub key: String,
+    pub fingerprint: String,
+    pub owner: String,
+    pub now: Timestamp,
+    /// A pending key left by a request that died is free again after this.
+    pub lease_until: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// `Idempotency-Key` records: taken before a request runs, answered after.
+#[async_trait]
+pub trait Idempotency: Send + Sync {
+    async fn claim_key(&self, claim: &KeyClaim) -> Result<Claim>;
+    /// Records the answer of a request that wrote nothing through a commit.
+    async fn complete_key(&self, record: &IdempotencyRecord) -> Result<()>;
+    /// Gives a pending key back (the request failed and wrote nothing).
+    async fn release_key(&self, client_id: Uuid, key: &str, owner: &str) -> Result<()>;
 }
 
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// Appends the events if the stream is still at `expected_version`, and writes
-    /// the read model, in one transaction. Otherwise [`StoreError::Conflict`] and
-    /// nothing is written. A commit without events writes nothing.
+    /// the read model (and the idempotency record), in one transaction. Otherwise
+    /// [`StoreError::Conflict`] and nothing is written. A commit without events
+    /// writes only its idempotency record, if any.
     async fn commit(&self, commit: Commit) -> Result<()>;
     /// Every event of one stream, in version order.
     async fn load_stream(&self, stream_id: Uuid) -> Result<Vec<StoredEvent>>;
@@ -219,5 +281,5 @@ pub trait ReadModelAdmin: Send + Sync {
 }
 
 /// Everything the API and the CLI need from one backend.
-pub trait Store: EventStore + AccountReads + Directory + ReadModelAdmin + TokenUsage {}
-impl<T: EventStore + AccountReads + Directory + ReadModelAdmin + TokenUsage> Store for T {}
+pub trait Store: EventStore + AccountReads + Directory + ReadModelAdmin + TokenUsage + Idempotency {}
+impl<T: EventStore + AccountReads + Directory + ReadModelAdmin + TokenUsage + Idempotency> Store for T {}

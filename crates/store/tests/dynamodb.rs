@@ -86,6 +86,7 @@ async fn a_stream_over_one_megabyte_loads_whole() {
             expected_version: head.version,
             events: stored,
             state: next,
+            idempotency: None,
         };
         store.commit(commit).await.unwrap();
         state = store.get_account(c.client_id, id).await.unwrap();

@@ -78,11 +78,16 @@ pub async fn create(app: &App, call: Call) -> Answer {
         reconnect_url: connect_url(app, integration, id),
         history_sync_until: body.history_sync_until,
     };
-    let done = commands::create::<_, ApiError>(&*app.store, &envelope(&call), id, &cmd).await?;
-    let mut resp = with_location(account_response(StatusCode::CREATED, &done.state), &account_iri(id));
+    let answer = move |state: &State| created(state, id);
+    let done = commands::create::<_, ApiError>(&*app.store, &envelope(&call, answer), id, &cmd).await?;
+    Ok(created(&done.state, id))
+}
+
+fn created(state: &State, id: Uuid) -> crate::Response {
+    let mut resp = with_location(account_response(StatusCode::CREATED, state), &account_iri(id));
     let location = resp.headers()[header::LOCATION].clone();
     resp.headers_mut().insert(header::CONTENT_LOCATION, location);
-    Ok(resp)
+    resp
 }
 
 pub async fn get(app: &App, call: Call, id: Uuid) -> Answer {
@@ -102,12 +107,12 @@ pub async fn update(app: &App, call: Call, id: Uuid) -> Answer {
         share_past_history: body.share_past_history,
         history_sync_until: body.history_sync_until,
     };
-    let state = change(app, &call, id, |_| Command::Update(changes.clone())).await?;
+    let state = change(app, &call, id, StatusCode::OK, |_| Command::Update(changes.clone())).await?;
     Ok(account_response(StatusCode::OK, &state))
 }
 
 pub async fn delete(app: &App, call: Call, id: Uuid) -> Answer {
-    change(app, &call, id, |_| Command::Remove).await?;
+    change(app, &call, id, StatusCode::NO_CONTENT, |_| Command::Remove).await?;
     Ok(no_content())
 }
 
@@ -123,7 +128,7 @@ pub async fn authorize(app: &App, call: Call, id: Uuid) -> Answer {
         platform_id,
         platform_username: body.platform_username,
     };
-    let state = change(app, &call, id, |_| Command::Authorize(profile.clone())).await?;
+    let state = change(app, &call, id, StatusCode::OK, |_| Command::Authorize(profile.clone())).await?;
     Ok(account_response(StatusCode::OK, &state))
 }
 
@@ -131,7 +136,7 @@ pub async fn disconnect(app: &App, call: Call, id: Uuid) -> Answer {
     // The connector may report a lost session with no body at all.
     let body: DisconnectInput =
         if call.req.body().is_empty() { DisconnectInput::default() } else { json_body(&call.req)? };
-    let state = change(app, &call, id, |a| Command::Disconnect {
+    let state = change(app, &call, id, StatusCode::OK, |a| Command::Disconnect {
         reason: body.reason.clone(),
         reconnect_url: body.reconnect_url.clone().unwrap_or_else(|| connect_url(app, &a.integration, a.id)),
     })
@@ -141,9 +146,17 @@ pub async fn disconnect(app: &App, call: Call, id: Uuid) -> Answer {
 
 /// Runs a command on an account the caller may see (else 404), through the
 /// command path (which decides again on a newer state after a conflict).
-async fn change(app: &App, call: &Call, id: Uuid, make: impl Fn(&Account) -> Command) -> Result<State, ApiError> {
+/// `status` is the answer's, recorded for the request's `Idempotency-Key`.
+async fn change(
+    app: &App,
+    call: &Call,
+    id: Uuid,
+    status: StatusCode,
+    make: impl Fn(&Account) -> Command,
+) -> Result<State, ApiError> {
     let p = call.principal();
-    let done = commands::execute(&*app.store, &envelope(call), id, |state| match state {
+    let envelope = envelope(call, move |state: &State| account_response(status, state));
+    let done = commands::execute(&*app.store, &envelope, id, |state| match state {
         Some(a) if may_see(p, a) => Ok(make(a)),
         _ => Err(ApiError::not_found()),
     })

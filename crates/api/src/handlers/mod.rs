@@ -13,13 +13,26 @@ pub mod tokens;
 use crate::auth::Principal;
 use crate::{Call, Response};
 use http::{header, HeaderValue, StatusCode};
-use inbox_domain::Account;
-use inbox_store::commands::Envelope;
+use inbox_domain::{Account, State};
+use inbox_store::commands::{Envelope, Idempotent};
+use std::sync::Arc;
 
-/// The caller, its client and the request id, as recorded with every event.
-fn envelope(call: &Call) -> Envelope {
+/// The caller, its client and the request id, as recorded with every event;
+/// and the request's `Idempotency-Key`, answered by `answer` from the state
+/// after the command, in the command's own transaction.
+fn envelope(call: &Call, answer: impl Fn(&State) -> Response + Send + Sync + 'static) -> Envelope {
     let p = call.principal();
-    Envelope { client_id: p.client_id, actor: p.subject.clone(), correlation_id: call.request_id.clone(), at: None }
+    let idempotency = call.idempotency.clone().map(|claim| Idempotent {
+        claim,
+        answer: Arc::new(move |state: &State| crate::idempotency::stored(&answer(state))),
+    });
+    Envelope {
+        client_id: p.client_id,
+        actor: p.subject.clone(),
+        correlation_id: call.request_id.clone(),
+        at: None,
+        idempotency,
+    }
 }
 
 /// Whether the caller may see this account of its client: customers see only

@@ -53,7 +53,13 @@ pub fn ctx(client: Uuid, actor: &str) -> Context {
 
 /// The envelope of a command sent as `actor` of `ctx`'s client.
 pub fn envelope(ctx: &Context) -> Envelope {
-    Envelope { client_id: ctx.client_id, actor: ctx.actor.clone(), correlation_id: "contract".into(), at: None }
+    Envelope {
+        client_id: ctx.client_id,
+        actor: ctx.actor.clone(),
+        correlation_id: "contract".into(),
+        at: None,
+        idempotency: None,
+    }
 }
 
 /// The command that creates account `account_id`.
@@ -104,7 +110,14 @@ pub async fn stale_version_conflicts_and_writes_nothing(store: Arc<impl Store>) 
     // Decide on a state that is one version behind the stored head.
     let (events, next) = execute(&None, id, &connect(id, "x"), &c, "stale").unwrap();
     let err = store
-        .commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 0, events, state: next })
+        .commit(Commit {
+            stream_id: id,
+            client_id: c.client_id,
+            expected_version: 0,
+            events,
+            state: next,
+            idempotency: None,
+        })
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { expected: 0, .. }), "{err:?}");
@@ -123,7 +136,14 @@ pub async fn racing_commits_have_one_winner(store: Arc<impl Store + 'static>) {
                 let cmd = Command::Update(Changes { username: Some(Some(format!("n{i}"))), ..Default::default() });
                 let (events, next) = execute(&state, id, &cmd, &c, "race").unwrap();
                 store
-                    .commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 1, events, state: next })
+                    .commit(Commit {
+                        stream_id: id,
+                        client_id: c.client_id,
+                        expected_version: 1,
+                        events,
+                        state: next,
+                        idempotency: None,
+                    })
                     .await
             })
         })
@@ -149,7 +169,14 @@ pub async fn empty_commit_writes_nothing(store: Arc<impl Store>) {
     let (events, next) = execute(&state, id, &Command::Update(Changes::default()), &c, "noop").unwrap();
     assert!(events.is_empty());
     store
-        .commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 1, events, state: next })
+        .commit(Commit {
+            stream_id: id,
+            client_id: c.client_id,
+            expected_version: 1,
+            events,
+            state: next,
+            idempotency: None,
+        })
         .await
         .unwrap();
     assert_eq!(store.load_stream(id).await.unwrap().len(), 1);

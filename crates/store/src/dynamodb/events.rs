@@ -16,7 +16,10 @@ use uuid::Uuid;
 impl EventStore for DynamoStore {
     async fn commit(&self, c: Commit) -> Result<()> {
         if c.events.is_empty() {
-            return Ok(());
+            return match &c.idempotency {
+                Some(record) => crate::Idempotency::complete_key(self, record).await,
+                None => Ok(()),
+            };
         }
         let events = &self.tables.events;
         let mut items: Vec<_> =
@@ -42,6 +45,9 @@ impl EventStore for DynamoStore {
                 )
                 .build(),
         });
+        if let Some(record) = &c.idempotency {
+            items.push(super::idempotency::answered_in_transaction(&self.tables.directory, record));
+        }
         match self.transact(items).await {
             Ok(_) => Ok(()),
             Err(e) if cancelled_by_condition(&e) => {

@@ -13,6 +13,7 @@ mod calls;
 mod directory;
 mod errors;
 mod events;
+mod idempotency;
 mod items;
 mod tables;
 mod token_usage;

@@ -56,7 +56,10 @@ fn query_events(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> 
 impl EventStore for SqliteStore {
     async fn commit(&self, c: Commit) -> Result<()> {
         if c.events.is_empty() {
-            return Ok(());
+            return match &c.idempotency {
+                Some(record) => crate::Idempotency::complete_key(self, record).await,
+                None => Ok(()),
+            };
         }
         self.with(move |conn| {
             // IMMEDIATE takes the write lock up front, so the version check and the
@@ -95,6 +98,12 @@ impl EventStore for SqliteStore {
                 }
             }
             super::accounts::write_read_model(&tx, c.client_id, c.stream_id, c.state.as_ref())?;
+            if let Some(record) = &c.idempotency {
+                if !super::idempotency::answer(&tx, record)? {
+                    // The key is no longer this request's: write nothing.
+                    return Err(conflict());
+                }
+            }
             tx.commit().map_err(db)
         })
         .await

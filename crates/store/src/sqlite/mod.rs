@@ -6,6 +6,7 @@
 mod accounts;
 mod directory;
 mod events;
+mod idempotency;
 mod token_usage;
 
 use crate::{Result, StoreError};
@@ -90,6 +91,22 @@ CREATE TABLE IF NOT EXISTS token_requests (
     PRIMARY KEY (token_id, sk)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS token_requests_by_expiry ON token_requests (expires_at);
+
+CREATE TABLE IF NOT EXISTS idempotency (
+    client_id    TEXT    NOT NULL,
+    key          TEXT    NOT NULL,
+    fingerprint  TEXT    NOT NULL,
+    owner        TEXT    NOT NULL,
+    pending      INTEGER NOT NULL,
+    lease_until  TEXT    NOT NULL,
+    status       INTEGER,
+    content_type TEXT,
+    location     TEXT,
+    body         TEXT,
+    expires_at   TEXT    NOT NULL,
+    PRIMARY KEY (client_id, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency (expires_at);
 "#;
 
 /// Columns added after a table's first release: `CREATE TABLE IF NOT EXISTS`

@@ -41,7 +41,7 @@ proptest! {
         rt.block_on(async {
             let store = SqliteStore::in_memory().unwrap();
             let client_id = Uuid::new_v4();
-            let envelope = Envelope { client_id, actor: "p".into(), correlation_id: "p".into(), at: None };
+            let envelope = Envelope { client_id, actor: "p".into(), correlation_id: "p".into(), at: None, idempotency: None };
             let run = |id: Uuid, cmd: Command| {
                 let (store, envelope) = (&store, &envelope);
                 async move { commands::execute(store, envelope, id, |_| Ok::<_, CommandError>(cmd.clone())).await }
