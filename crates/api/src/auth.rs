@@ -91,22 +91,39 @@ impl TokenError {
     }
 }
 
-/// HS256 signing keys and the token lifetime.
+/// HS256 keys and the token lifetime. Tokens are signed with the current
+/// secret and name it (`kid`); the previous secret still verifies the tokens
+/// it signed, so a secret is rotated without logging anyone out.
 pub struct Keys {
+    kid: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// (kid, key): the current one first.
+    decoding: Vec<(String, DecodingKey)>,
     validation: Validation,
     ttl_seconds: i64,
 }
 
+/// A secret's key id: a short hash, so the secret itself is never shown.
+fn kid(secret: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(secret)[..8])
+}
+
 impl Keys {
     pub fn new(secret: &[u8], ttl_seconds: i64) -> Self {
+        Self::rotating(secret, None, ttl_seconds)
+    }
+
+    /// Keys that sign with `current` and also accept what `previous` signed.
+    pub fn rotating(current: &[u8], previous: Option<&[u8]>, ttl_seconds: i64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
+        let decoding = [Some(current), previous].into_iter().flatten().map(|s| (kid(s), DecodingKey::from_secret(s)));
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            kid: kid(current),
+            encoding: EncodingKey::from_secret(current),
+            decoding: decoding.collect(),
             validation,
             ttl_seconds,
         }
@@ -126,16 +143,26 @@ impl Keys {
     }
 
     pub fn sign(&self, claims: &Claims) -> String {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding).expect("HS256 signing cannot fail")
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).expect("HS256 signing cannot fail")
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        // A named key, or (tokens from before key ids) each key in turn.
+        let candidates = self.decoding.iter().filter(|(kid, _)| header.kid.as_ref().is_none_or(|k| k == kid));
+        let mut verdict = Err(TokenError::Invalid);
+        for (_, key) in candidates {
+            verdict = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            })?;
-        let c = data.claims;
+            });
+            if !matches!(verdict, Err(TokenError::Invalid)) {
+                break;
+            }
+        }
+        let c = verdict?.claims;
         // A token issued, or valid only, in the future is not valid now.
         let now = chrono::Utc::now().timestamp();
         if c.iat > now + CLOCK_SKEW_SECONDS || c.nbf.is_some_and(|nbf| nbf > now + CLOCK_SKEW_SECONDS) {
@@ -215,6 +242,26 @@ mod tests {
         };
         assert_eq!(keys.verify(&keys.sign(&claims(now + 60))), Err(TokenError::Invalid));
         assert!(keys.verify(&keys.sign(&claims(now - 60))).is_ok());
+    }
+
+    #[test]
+    fn a_rotated_secret_still_verifies_what_it_signed() {
+        let (old, new) =
+            (b"old-secret-old-secret-old-secret".as_slice(), b"new-secret-new-secret-new-secret".as_slice());
+        let u = user();
+        let now = chrono::Utc::now().timestamp();
+        let before = Keys::new(old, 600);
+        let issued_before = before.issue(&u, now);
+        let after = Keys::rotating(new, Some(old), 600);
+        assert!(after.verify(&issued_before).is_ok(), "signed with the previous secret");
+        let issued_after = after.issue(&u, now);
+        assert!(after.verify(&issued_after).is_ok());
+        assert_eq!(before.verify(&issued_after), Err(TokenError::Invalid), "the old keys do not know the new one");
+        let header = jsonwebtoken::decode_header(&issued_after).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(kid(new).as_str()));
+        let retired = Keys::new(new, 600);
+        assert_eq!(retired.verify(&issued_before), Err(TokenError::Invalid), "once the previous secret is gone");
+        assert_eq!(after.verify(&before.issue(&u, now - 7200)), Err(TokenError::Expired));
     }
 
     #[test]

@@ -25,7 +25,10 @@ pub struct Config {
     pub store: StoreKind,
     /// Where the embedded store and the generated JWT secret live.
     pub data_dir: PathBuf,
+    /// The secret that signs new tokens.
     pub jwt_secret: Vec<u8>,
+    /// The secret before the last rotation: its tokens stay valid until they expire.
+    pub jwt_previous_secret: Option<Vec<u8>>,
     pub token_ttl_seconds: i64,
     /// `reconnectUrl` of an account is `{base}/{integration}/{account id}`.
     pub connect_base_url: String,
@@ -47,6 +50,7 @@ impl std::fmt::Debug for Config {
             .field("store", &self.store)
             .field("data_dir", &self.data_dir)
             .field("jwt_secret", &"<redacted>")
+            .field("jwt_previous_secret", &self.jwt_previous_secret.as_ref().map(|_| "<redacted>"))
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("connect_base_url", &self.connect_base_url)
             .field("token_log_days", &self.token_log_days)
@@ -70,16 +74,15 @@ impl Config {
             }
         };
         let data_dir = PathBuf::from(var("INBOX_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
+        // With a Secrets Manager secret, `load` fetches the keys: nothing local.
+        let from_secrets_manager = var("INBOX_JWT_SECRET_ID").is_some();
         let jwt_secret = match var("INBOX_JWT_SECRET") {
-            Some(s) if s.len() < MIN_SECRET_LEN => {
-                return Err(ConfigError::Invalid {
-                    name: "INBOX_JWT_SECRET",
-                    problem: format!("must be at least {MIN_SECRET_LEN} characters"),
-                })
-            }
-            Some(s) => s.into_bytes(),
+            Some(s) => long_enough("INBOX_JWT_SECRET", s)?,
+            None if from_secrets_manager => vec![],
             None => local_secret(&data_dir)?,
         };
+        let jwt_previous_secret =
+            var("INBOX_JWT_PREVIOUS_SECRET").map(|s| long_enough("INBOX_JWT_PREVIOUS_SECRET", s)).transpose()?;
         let positive = |name: &'static str, default: i64, unit: &str| match var(name) {
             None => Ok(default),
             Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
@@ -100,15 +103,67 @@ impl Config {
             store,
             data_dir,
             jwt_secret,
+            jwt_previous_secret,
             token_ttl_seconds,
             connect_base_url: connect_base_url.trim_end_matches('/').to_string(),
             token_log_days,
         })
     }
 
+    /// [`Config::from_env`], then the JWT keys from AWS Secrets Manager when
+    /// `INBOX_JWT_SECRET_ID` names a secret: its `AWSCURRENT` version signs,
+    /// its `AWSPREVIOUS` one (if any) still verifies. Read once, at start-up,
+    /// so the secret never sits in a function's configuration.
+    pub async fn load() -> Result<Self, ConfigError> {
+        Self::load_keys(true).await
+    }
+
+    /// As [`Config::load`]; `jwt: false` for a function that neither signs nor
+    /// verifies tokens (it is granted no access to the secret).
+    pub async fn load_keys(jwt: bool) -> Result<Self, ConfigError> {
+        let mut config = Self::from_env()?;
+        let id = std::env::var("INBOX_JWT_SECRET_ID").ok().filter(|v| !v.is_empty());
+        if let Some(id) = id.filter(|_| jwt) {
+            let (current, previous) = secrets_manager_keys(&id).await?;
+            config.jwt_secret = current;
+            config.jwt_previous_secret = previous;
+        }
+        Ok(config)
+    }
+
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join("inbox.db")
     }
+}
+
+fn long_enough(name: &'static str, secret: String) -> Result<Vec<u8>, ConfigError> {
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(ConfigError::Invalid { name, problem: format!("must be at least {MIN_SECRET_LEN} characters") });
+    }
+    Ok(secret.into_bytes())
+}
+
+/// The current and previous versions of a Secrets Manager secret, fetched together.
+async fn secrets_manager_keys(id: &str) -> Result<(Vec<u8>, Option<Vec<u8>>), ConfigError> {
+    use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let version = |stage: &'static str| client.get_secret_value().secret_id(id).version_stage(stage).send();
+    let (current, previous) = tokio::join!(version("AWSCURRENT"), version("AWSPREVIOUS"));
+    let invalid = |problem: String| ConfigError::Invalid { name: "INBOX_JWT_SECRET_ID", problem };
+    let text = |out: aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput| {
+        out.secret_string.ok_or_else(|| invalid(format!("secret {id} has no SecretString")))
+    };
+    let current =
+        current.map_err(|e| invalid(format!("cannot read secret {id}: {}", e.message().unwrap_or(&e.to_string()))))?;
+    let current = long_enough("INBOX_JWT_SECRET_ID", text(current)?)?;
+    let previous = match previous {
+        Ok(out) => Some(long_enough("INBOX_JWT_SECRET_ID", text(out)?)?),
+        // Never rotated: there is no previous version.
+        Err(e) if e.code() == Some("ResourceNotFoundException") => None,
+        Err(e) => return Err(invalid(format!("cannot read secret {id}: {}", e.message().unwrap_or(&e.to_string())))),
+    };
+    Ok((current, previous))
 }
 
 /// The secret kept in the data folder, generated on first use. Several processes

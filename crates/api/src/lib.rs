@@ -34,6 +34,18 @@ pub use routing::{Answer, Call};
 pub type Request = http::Request<Bytes>;
 pub type Response = http::Response<Bytes>;
 
+/// Which routes a process answers ([`App::handle`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    All,
+    Route(&'static Route),
+    /// Requests API Gateway matched to no route: 404, or 405 for a known path.
+    Unrouted,
+}
+
+/// The Lambda function behind API Gateway's `$default` route.
+pub const FALLBACK_FUNCTION: &str = "not-found";
+
 /// Everything a handler needs, built once per process.
 pub struct App {
     pub store: Arc<dyn Store>,
@@ -44,7 +56,7 @@ pub struct App {
 
 impl App {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
-        let keys = Keys::new(&config.jwt_secret, config.token_ttl_seconds);
+        let keys = Keys::rotating(&config.jwt_secret, config.jwt_previous_secret.as_deref(), config.token_ttl_seconds);
         App { store, config, keys, background: usage::Background::Spawn }
     }
 
@@ -55,9 +67,12 @@ impl App {
         self
     }
 
-    /// Configuration and store from the environment (see [`Config::from_env`]).
-    pub async fn from_env() -> Result<Self, String> {
-        let config = Config::from_env().map_err(|e| e.to_string())?;
+    /// Configuration and store from the environment (see [`Config::load`]),
+    /// for a process that serves `routes`: the JWT secret is read only if one
+    /// of them signs or verifies tokens.
+    pub async fn from_env(routes: &[Route]) -> Result<Self, String> {
+        let jwt = routes.iter().any(Route::uses_jwt);
+        let config = Config::load_keys(jwt).await.map_err(|e| e.to_string())?;
         let store = config::open_store(&config).await.map_err(|e| e.to_string())?;
         Ok(Self::new(config, store))
     }
@@ -66,22 +81,26 @@ impl App {
         &self.keys
     }
 
-    /// Answers a request. `only` restricts the app to one route (a Lambda
-    /// function); any other path is then a 404, as it is for API Gateway.
-    pub async fn handle(&self, req: Request, only: Option<&'static Route>) -> Response {
+    /// Answers a request for `scope`: every route (the local server), one route
+    /// (a Lambda function: any other path is a 404, as for API Gateway), or
+    /// none (the function behind API Gateway's `$default` route).
+    pub async fn handle(&self, req: Request, scope: Scope) -> Response {
         let started = std::time::Instant::now();
         let request_id = request_id(&req);
         let base = base_url(&req);
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
-        let routes = only.map_or(ROUTES, std::slice::from_ref);
+        let routes = match scope {
+            Scope::Route(route) => std::slice::from_ref(route),
+            Scope::All | Scope::Unrouted => ROUTES,
+        };
         let mut documentation = false;
         let result = match routing::resolve(routes, &method, &path) {
-            Resolved::Found(route, param) => {
+            Resolved::Found(route, param) if !matches!(scope, Scope::Unrouted) => {
                 documentation = route.access == Access::Public && route.method == http::Method::GET;
                 let param = param.map(str::to_string);
                 self.dispatch(route, param, req, &request_id).await
             }
-            Resolved::MethodNotAllowed(allow) if only.is_none() => {
+            Resolved::MethodNotAllowed(allow) if !matches!(scope, Scope::Route(_)) => {
                 Err(ApiError::method_not_allowed(&method, &path, allow))
             }
             _ => Err(ApiError::new(StatusCode::NOT_FOUND, format!("No route found for \"{method} {path}\""))),

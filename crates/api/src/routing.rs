@@ -47,6 +47,18 @@ const API_TOKEN_GRANTS: &[&str] = &["dynamodb:GetItem", "dynamodb:UpdateItem", "
 /// An `Idempotency-Key` is taken, read, answered and given back.
 const IDEMPOTENCY_GRANTS: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"];
 
+impl Route {
+    /// Whether the route signs or verifies JWTs (its function reads the JWT secret).
+    pub fn uses_jwt(&self) -> bool {
+        match self.access {
+            Access::Roles(_) => true,
+            Access::ApiToken => false,
+            // Of the public routes, only those that take a body (a login) issue tokens.
+            Access::Public => self.doc.body.is_some(),
+        }
+    }
+}
+
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {

@@ -13,15 +13,16 @@ fn one_function_crate_per_route() {
         .collect();
     crates.sort();
     let mut functions: Vec<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
+    functions.push(inbox_api::FALLBACK_FUNCTION.to_string());
     functions.sort();
-    assert_eq!(crates, functions, "functions/ must hold exactly one crate per route");
+    assert_eq!(crates, functions, "functions/ must hold exactly one crate per route, and the fallback");
 
     // Every function crate is the same two lines: it serves the route named after it.
-    for r in ROUTES {
-        let main = std::fs::read_to_string(dir.join(r.function).join("src/main.rs")).unwrap();
+    for function in ROUTES.iter().map(|r| r.function).chain([inbox_api::FALLBACK_FUNCTION]) {
+        let main = std::fs::read_to_string(dir.join(function).join("src/main.rs")).unwrap();
         let wired = "inbox_lambda::run(env!(\"CARGO_PKG_NAME\"))";
-        assert!(main.contains(wired), "functions/{} must call {wired}", r.function);
-        let manifest = std::fs::read_to_string(dir.join(r.function).join("Cargo.toml")).unwrap();
-        assert!(manifest.contains(&format!("name = \"{}\"", r.function)), "functions/{}/Cargo.toml", r.function);
+        assert!(main.contains(wired), "functions/{function} must call {wired}");
+        let manifest = std::fs::read_to_string(dir.join(function).join("Cargo.toml")).unwrap();
+        assert!(manifest.contains(&format!("name = \"{function}\"")), "functions/{function}/Cargo.toml");
     }
 }

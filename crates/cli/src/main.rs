@@ -245,7 +245,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let (events, findings) = audit::verify_export(std::io::BufReader::new(input))?;
         return report(&format!("{events} events"), &findings);
     }
-    let config = Config::from_env()?;
+    let config = Config::load().await?;
     if let Cmd::DynamoDb { command: DynamoCmd::CreateTables } = cli.command {
         let store = DynamoStore::from_env(Tables::from_env()).await;
         let created = store.create_tables().await?;

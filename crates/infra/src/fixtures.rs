@@ -173,6 +173,7 @@ mod tests {
             store,
             data_dir: std::env::temp_dir(),
             jwt_secret: JWT_SECRET.as_bytes().to_vec(),
+            jwt_previous_secret: None,
             token_ttl_seconds: 3600,
             connect_base_url: "https://connect.example.com".into(),
             token_log_days: 30,
@@ -210,7 +211,9 @@ mod tests {
             )
             .unwrap();
             let lambda_request: lambda_http::request::LambdaRequest = serde_json::from_str(&file).unwrap();
-            let resp = inbox_lambda::handle(&app, r, lambda_http::Request::from(lambda_request)).await;
+            let resp =
+                inbox_lambda::handle(&app, inbox_api::Scope::Route(r), lambda_http::Request::from(lambda_request))
+                    .await;
             let body = match resp.body() {
                 lambda_http::Body::Text(t) => t.clone(),
                 _ => String::new(),
@@ -234,7 +237,7 @@ mod tests {
             let config = example_config(inbox_api::config::StoreKind::DynamoDb);
             let app = App::new(config, Arc::new(store.clone())).awaiting_follow_ups();
             let event: lambda_http::request::LambdaRequest = serde_json::from_value(event(r)).unwrap();
-            let resp = inbox_lambda::handle(&app, r, lambda_http::Request::from(event)).await;
+            let resp = inbox_lambda::handle(&app, inbox_api::Scope::Route(r), lambda_http::Request::from(event)).await;
             assert_eq!(resp.status().as_u16(), sample(r).2, "{}", r.function);
             let name = |t: Table| match t {
                 Table::Events => tables.events.clone(),

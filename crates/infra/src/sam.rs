@@ -3,7 +3,7 @@
 //! when the committed file is stale.
 
 use inbox_api::access::Table;
-use inbox_api::ROUTES;
+use inbox_api::{FALLBACK_FUNCTION, ROUTES};
 use inbox_store::Tables;
 use std::fmt::Write;
 
@@ -16,7 +16,7 @@ Description: Inbox Accounts - one Lambda function per HTTP route, over event-sou
 Parameters:
   JwtSecretName:
     Type: String
-    Description: Name of the Secrets Manager secret whose SecretString is the HS256 JWT secret (at least 32 characters).
+    Description: Name of the Secrets Manager secret whose SecretString is the HS256 JWT secret (at least 32 characters). Rotate it with put-secret-value; tokens of the previous version stay valid until they expire.
   ConnectBaseUrl:
     Type: String
     Default: https://connect.example.com
@@ -43,7 +43,8 @@ Globals:
         INBOX_EVENTS_TABLE: !Ref EventsTable
         INBOX_ACCOUNTS_TABLE: !Ref AccountsTable
         INBOX_DIRECTORY_TABLE: !Ref DirectoryTable
-        INBOX_JWT_SECRET: !Sub "{{resolve:secretsmanager:${JwtSecretName}:SecretString}}"
+        # The functions read the secret at start-up (never in their configuration).
+        INBOX_JWT_SECRET_ID: !Ref JwtSecretName
         INBOX_CONNECT_BASE_URL: !Ref ConnectBaseUrl
         RUST_LOG: !Ref LogLevel
 
@@ -51,6 +52,9 @@ Resources:
   HttpApi:
     Type: AWS::Serverless::HttpApi
 "#;
+
+/// Reading the JWT secret (its current and previous versions), and nothing else of Secrets Manager.
+const JWT_SECRET_GRANT: &str = "            - Effect: Allow\n              Action: [secretsmanager:GetSecretValue]\n              Resource: !Sub \"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${JwtSecretName}-??????\"\n";
 
 fn pascal(name: &str) -> String {
     name.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
@@ -63,6 +67,51 @@ fn methods(r: &inbox_api::routing::Route) -> Vec<(&'static str, String)> {
         m.push(("Head", "HEAD".to_string()));
     }
     m
+}
+
+/// One function with its policy, its API Gateway events and its log group.
+fn function(
+    out: &mut String,
+    bin: &str,
+    description: &str,
+    jwt: bool,
+    grants: &[(Table, &[&str])],
+    events: &[(&str, String, &str)],
+) {
+    let name = pascal(bin);
+    write!(
+        out,
+        "\n  {name}Function:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {bin}\n    Properties:\n      CodeUri: ..\n      Description: \"{description}\"\n",
+    )
+    .unwrap();
+    if !grants.is_empty() || jwt {
+        out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
+        if jwt {
+            out.push_str(JWT_SECRET_GRANT);
+        }
+        for (table, actions) in grants {
+            write!(
+                out,
+                "            - Effect: Allow\n              Action: [{}]\n              Resource: !GetAtt {}.Arn\n",
+                actions.join(", "),
+                table.resource()
+            )
+            .unwrap();
+        }
+    }
+    out.push_str("      Events:\n");
+    for (event, method, path) in events {
+        write!(
+            out,
+            "        {event}:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {method}\n            Path: {path}\n",
+        )
+        .unwrap();
+    }
+    write!(
+        out,
+        "\n  {name}Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub /aws/lambda/${{{name}Function}}\n      RetentionInDays: !Ref LogRetentionDays\n",
+    )
+    .unwrap();
 }
 
 pub fn template() -> String {
@@ -91,43 +140,13 @@ pub fn template() -> String {
         }
     }
     for r in ROUTES {
-        let name = pascal(r.function);
-        write!(
-            out,
-            "\n  {name}Function:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {bin}\n    Properties:\n      CodeUri: ..\n      Description: \"{method} {path}\"\n",
-            bin = r.function,
-            method = r.method,
-            path = r.path,
-        )
-        .unwrap();
-        let access = r.grants();
-        if !access.is_empty() {
-            out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
-            for (table, actions) in &access {
-                write!(
-                    out,
-                    "            - Effect: Allow\n              Action: [{}]\n              Resource: !GetAtt {}.Arn\n",
-                    actions.join(", "),
-                    table.resource()
-                )
-                .unwrap();
-            }
-        }
-        out.push_str("      Events:\n");
-        for (event, method) in methods(r) {
-            write!(
-                out,
-                "        {event}:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {method}\n            Path: {}\n",
-                r.path
-            )
-            .unwrap();
-        }
-        write!(
-            out,
-            "\n  {name}Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub /aws/lambda/${{{name}Function}}\n      RetentionInDays: !Ref LogRetentionDays\n",
-        )
-        .unwrap();
+        let events: Vec<(&str, String, &str)> = methods(r).into_iter().map(|(e, m)| (e, m, r.path)).collect();
+        let description = format!("{} {}", r.method, r.path);
+        function(&mut out, r.function, &description, r.uses_jwt(), &r.grants(), &events);
     }
+    // API Gateway's own answer to an unknown route is not problem+json: this function's is.
+    let fallback = FALLBACK_FUNCTION;
+    function(&mut out, fallback, "Any request no route matches", false, &[], &[("Default", "ANY".into(), "$default")]);
     out.push_str(
         "\nOutputs:\n  ApiUrl:\n    Description: Base URL of the API\n    Value: !Sub \"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}\"\n  EventsTableStreamArn:\n    Description: Every appended event (new images), for downstream consumers\n    Value: !GetAtt EventsTable.StreamArn\n",
     );
@@ -155,9 +174,10 @@ mod tests {
             assert!(t.contains(&format!("Method: {}\n            Path: {}\n", r.method, r.path)));
             assert!(t.contains(&format!("  {name}Logs:\n")));
         }
-        assert_eq!(t.matches("Type: AWS::Serverless::Function").count(), ROUTES.len());
+        assert_eq!(t.matches("Type: AWS::Serverless::Function").count(), ROUTES.len() + 1, "and the fallback");
         let events: usize = ROUTES.iter().map(|r| methods(r).len()).sum();
-        assert_eq!(t.matches("Type: HttpApi").count(), events);
+        assert_eq!(t.matches("Type: HttpApi").count(), events + 1);
+        assert!(t.contains("Binary: not-found\n") && t.contains("Method: ANY\n            Path: $default\n"));
         assert!(events > ROUTES.len(), "HEAD beside every GET");
     }
 

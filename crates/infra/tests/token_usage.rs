@@ -16,6 +16,7 @@ async fn a_burst_of_200_requests_writes_the_last_use_once() {
         store: inbox_api::config::StoreKind::DynamoDb,
         data_dir: std::env::temp_dir(),
         jwt_secret: fixtures::JWT_SECRET.as_bytes().to_vec(),
+        jwt_previous_secret: None,
         token_ttl_seconds: 3600,
         connect_base_url: "https://connect.example.com".into(),
         token_log_days: 30,
@@ -28,7 +29,7 @@ async fn a_burst_of_200_requests_writes_the_last_use_once() {
             .header("x-request-id", format!("burst-{i}"))
             .body(bytes::Bytes::new())
             .unwrap();
-        assert_eq!(app.handle(req, None).await.status(), 200);
+        assert_eq!(app.handle(req, inbox_api::Scope::All).await.status(), 200);
     }
     let calls = store.calls().snapshot();
     assert_eq!(calls.get("TransactWriteItems"), Some(&1), "the last use, once: {calls:?}");

@@ -2,9 +2,8 @@
 //! `cargo lambda watch`). Config and store are built once, at init.
 
 use bytes::Bytes;
-use inbox_api::routing::Route;
 use inbox_api::usage::ClientIp;
-use inbox_api::{routes, App};
+use inbox_api::{routes, App, Scope};
 use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, RequestExt};
 use std::sync::Arc;
@@ -15,8 +14,13 @@ pub use lambda_http::Error;
 /// runtime stops.
 pub async fn run(function: &str) -> Result<(), Error> {
     init_tracing();
-    let route = routes::by_function(function).ok_or_else(|| format!("no route is served by {function}"))?;
-    let app = App::from_env().await.map_err(|e| {
+    let (scope, routes) = if function == inbox_api::FALLBACK_FUNCTION {
+        (Scope::Unrouted, &[][..])
+    } else {
+        let route = routes::by_function(function).ok_or_else(|| format!("no route is served by {function}"))?;
+        (Scope::Route(route), std::slice::from_ref(route))
+    };
+    let app = App::from_env(routes).await.map_err(|e| {
         tracing::error!(error = %e, "cannot start");
         e
     })?;
@@ -24,13 +28,13 @@ pub async fn run(function: &str) -> Result<(), Error> {
     tracing::info!(function, "ready");
     lambda_http::run(service_fn(move |req: lambda_http::Request| {
         let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&app, route, req).await) }
+        async move { Ok::<_, std::convert::Infallible>(handle(&app, scope, req).await) }
     }))
     .await
 }
 
 /// Converts the Lambda request, lets the app answer, converts back.
-pub async fn handle(app: &App, route: &'static Route, req: lambda_http::Request) -> lambda_http::Response<Body> {
+pub async fn handle(app: &App, scope: Scope, req: lambda_http::Request) -> lambda_http::Response<Body> {
     let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
     let source_ip = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
@@ -50,7 +54,7 @@ pub async fn handle(app: &App, route: &'static Route, req: lambda_http::Request)
         Body::Binary(b) => Bytes::from(b),
         _ => Bytes::new(),
     };
-    let resp = app.handle(http::Request::from_parts(parts, bytes), Some(route)).await;
+    let resp = app.handle(http::Request::from_parts(parts, bytes), scope).await;
     let (parts, body) = resp.into_parts();
     let body = if body.is_empty() {
         Body::Empty

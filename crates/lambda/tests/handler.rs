@@ -26,6 +26,7 @@ async fn app_and_token() -> (App, String) {
         store: inbox_api::config::StoreKind::Sqlite,
         data_dir: std::env::temp_dir(),
         jwt_secret: b"lambda-test-secret-lambda-test-secret".to_vec(),
+        jwt_previous_secret: None,
         token_ttl_seconds: 600,
         connect_base_url: "https://connect.example.test".into(),
         token_log_days: 30,
@@ -35,8 +36,8 @@ async fn app_and_token() -> (App, String) {
     (app, token)
 }
 
-fn route(function: &str) -> &'static inbox_api::routing::Route {
-    by_function(function).unwrap()
+fn route(function: &str) -> inbox_api::Scope {
+    inbox_api::Scope::Route(by_function(function).unwrap())
 }
 
 fn inbox_domain_now() -> inbox_domain::Timestamp {
@@ -99,4 +100,26 @@ async fn each_function_serves_only_its_route() {
     .await;
     assert_eq!(deleted.status(), 204);
     assert!(matches!(deleted.body(), Body::Empty));
+}
+
+/// The function behind API Gateway's `$default` route: problem+json 404 for
+/// any unknown path, 405 with `Allow` for a known path and another method.
+#[tokio::test]
+async fn the_fallback_function_answers_unknown_routes_as_problems() {
+    let (app, token) = app_and_token().await;
+    let unknown =
+        inbox_lambda::handle(&app, inbox_api::Scope::Unrouted, request("GET", "/nowhere", &token, Body::Empty)).await;
+    assert_eq!(unknown.status(), 404);
+    assert!(unknown.headers()["content-type"].to_str().unwrap().starts_with("application/problem+json"));
+    assert_eq!(json(&unknown)["status"], 404);
+    let method =
+        inbox_lambda::handle(&app, inbox_api::Scope::Unrouted, request("PATCH", "/api/accounts", &token, Body::Empty))
+            .await;
+    assert_eq!(method.status(), 405);
+    assert_eq!(method.headers()["allow"], "GET, HEAD, POST");
+    // A real route is never served by the fallback (it has none of the routes' grants).
+    let real =
+        inbox_lambda::handle(&app, inbox_api::Scope::Unrouted, request("GET", "/api/accounts", &token, Body::Empty))
+            .await;
+    assert_eq!(real.status(), 404);
 }
