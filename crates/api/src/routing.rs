@@ -1,4 +1,4 @@
-//! What a route is, and how a request finds one. The table itself is `routes.rs`.
+//! What a route is, and how a request finds one. The table itself is `routes/table.rs`.
 
 use crate::access::Table;
 use crate::auth::Role;

@@ -3,8 +3,8 @@
 //! keep-alive connections, a body read timeout, a cap on open connections with
 //! a clear refusal past it, and size limits answered as problem+json.
 
+use crate::directory::{ensure_demo, DEMO_PASSWORD, DEMO_USERNAME};
 use crate::limits::{self, Limits};
-use crate::{ensure_demo, DEMO_PASSWORD, DEMO_USERNAME};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;

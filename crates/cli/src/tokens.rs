@@ -8,7 +8,7 @@ use std::io::Write;
 use uuid::Uuid;
 
 pub async fn create(store: &dyn Store, client: Uuid, name: &str) -> anyhow::Result<String> {
-    let name = crate::human_text("token name", name, inbox_api::tokens::MAX_NAME)?;
+    let name = crate::directory::human_text("token name", name, inbox_api::tokens::MAX_NAME)?;
     let (secret, hint, secret_hash) = inbox_api::tokens::generate();
     let token = ApiToken {
         id: Uuid::new_v4(),

@@ -1,33 +1,11 @@
-//! The route table: the one description of every endpoint. The router, the
-//! Lambda binaries, the OpenAPI document, the SAM template (policies included),
-//! the watch router and the sample events all come from it. Adding an endpoint:
-//! one entry here, one handler, one `functions/<name>` crate (see the README).
+//! The route table itself: one entry per endpoint (its vocabulary — roles,
+//! grants, media types — is in `routes/mod.rs`).
 
+use super::*;
 use crate::access::Table::{Accounts, Directory, Events};
-use crate::auth::Role::{self, *};
 use crate::handlers::{accounts, docs, enterprise, history, integrations, login, tokens};
 use crate::routing::{handler, Access, BodyDoc, Doc, Route};
 use http::Method;
-
-const READERS: &[Role] = &[Owner, Customer, Auditor];
-const WRITERS: &[Role] = &[Owner, Customer];
-const CONNECTORS: &[Role] = &[Owner, Connector];
-const AUDITORS: &[Role] = &[Owner, Auditor];
-const OWNERS: &[Role] = &[Owner];
-const ANY_ROLE: &[Role] = &[Owner, Customer, Auditor, Connector];
-
-const GET: &str = "dynamodb:GetItem";
-const PUT: &str = "dynamodb:PutItem";
-const DELETE: &str = "dynamodb:DeleteItem";
-const UPDATE: &str = "dynamodb:UpdateItem";
-const QUERY: &str = "dynamodb:Query";
-
-const JSONLD: &str = "application/ld+json";
-const JSON: &str = "application/json";
-const PAGE: (&str, &str, &str) = ("page", "integer", "The collection page number (30 a page).");
-
-/// What a command on an existing account needs: read the read model, append, rewrite it.
-const ACCOUNT_COMMAND: &[(crate::access::Table, &[&str])] = &[(Events, &[PUT]), (Accounts, &[GET, PUT])];
 
 pub const ROUTES: &[Route] = &[
     Route {
@@ -398,42 +376,3 @@ pub const ROUTES: &[Route] = &[
         tables: &[],
     },
 ];
-
-/// The route a Lambda function serves, by its crate name.
-pub fn by_function(function: &str) -> Option<&'static Route> {
-    ROUTES.iter().find(|r| r.function == function)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::routing::{match_path, Handler};
-
-    #[test]
-    fn templates_match_whole_segments() {
-        assert_eq!(match_path("/api/accounts/{id}", "/api/accounts/abc"), Some(Some("abc")));
-        assert_eq!(match_path("/api/accounts/{id}", "/api/accounts/"), None);
-        assert_eq!(match_path("/api/accounts/{id}", "/api/accounts/a/b"), None);
-        assert_eq!(match_path("/api/accounts", "/api/accounts"), Some(None));
-        assert_eq!(match_path("/api/accounts", "/api/accounts/x"), None);
-    }
-
-    #[test]
-    fn every_route_is_unique_and_its_handler_takes_its_parameter() {
-        for (i, r) in ROUTES.iter().enumerate() {
-            assert!(
-                ROUTES[i + 1..].iter().all(|o| o.function != r.function && (o.method != r.method || o.path != r.path)),
-                "{} is declared twice",
-                r.function
-            );
-            let has_param = r.path.contains("{id}");
-            assert_eq!(
-                has_param,
-                !matches!(r.handler, Handler::Plain(_)),
-                "{}: handler kind and path disagree",
-                r.function
-            );
-            assert_eq!(r.doc.body.is_some(), matches!(r.method, Method::POST | Method::PUT), "{}", r.function);
-        }
-    }
-}

@@ -1,0 +1,71 @@
+//! The route table: the one description of every endpoint. The router, the
+//! Lambda binaries, the OpenAPI document, the SAM template (policies included),
+//! the watch router and the sample events all come from it. Adding an endpoint:
+//! one entry here, one handler, one `functions/<name>` crate (see the README).
+
+use crate::access::Table::{Accounts, Events};
+use crate::auth::Role::{self, *};
+use crate::routing::Route;
+
+mod table;
+pub use table::ROUTES;
+
+pub(crate) const READERS: &[Role] = &[Owner, Customer, Auditor];
+pub(crate) const WRITERS: &[Role] = &[Owner, Customer];
+pub(crate) const CONNECTORS: &[Role] = &[Owner, Connector];
+pub(crate) const AUDITORS: &[Role] = &[Owner, Auditor];
+pub(crate) const OWNERS: &[Role] = &[Owner];
+pub(crate) const ANY_ROLE: &[Role] = &[Owner, Customer, Auditor, Connector];
+
+pub(crate) const GET: &str = "dynamodb:GetItem";
+pub(crate) const PUT: &str = "dynamodb:PutItem";
+pub(crate) const DELETE: &str = "dynamodb:DeleteItem";
+pub(crate) const UPDATE: &str = "dynamodb:UpdateItem";
+pub(crate) const QUERY: &str = "dynamodb:Query";
+
+pub(crate) const JSONLD: &str = "application/ld+json";
+pub(crate) const JSON: &str = "application/json";
+pub(crate) const PAGE: (&str, &str, &str) = ("page", "integer", "The collection page number (30 a page).");
+
+/// What a command on an existing account needs: read the read model, append, rewrite it.
+pub(crate) const ACCOUNT_COMMAND: &[(crate::access::Table, &[&str])] = &[(Events, &[PUT]), (Accounts, &[GET, PUT])];
+
+/// The route a Lambda function serves, by its crate name.
+pub fn by_function(function: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.function == function)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing::{match_path, Handler};
+    use http::Method;
+
+    #[test]
+    fn templates_match_whole_segments() {
+        assert_eq!(match_path("/api/accounts/{id}", "/api/accounts/abc"), Some(Some("abc")));
+        assert_eq!(match_path("/api/accounts/{id}", "/api/accounts/"), None);
+        assert_eq!(match_path("/api/accounts/{id}", "/api/accounts/a/b"), None);
+        assert_eq!(match_path("/api/accounts", "/api/accounts"), Some(None));
+        assert_eq!(match_path("/api/accounts", "/api/accounts/x"), None);
+    }
+
+    #[test]
+    fn every_route_is_unique_and_its_handler_takes_its_parameter() {
+        for (i, r) in ROUTES.iter().enumerate() {
+            assert!(
+                ROUTES[i + 1..].iter().all(|o| o.function != r.function && (o.method != r.method || o.path != r.path)),
+                "{} is declared twice",
+                r.function
+            );
+            let has_param = r.path.contains("{id}");
+            assert_eq!(
+                has_param,
+                !matches!(r.handler, Handler::Plain(_)),
+                "{}: handler kind and path disagree",
+                r.function
+            );
+            assert_eq!(r.doc.body.is_some(), matches!(r.method, Method::POST | Method::PUT), "{}", r.function);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `inbox tenant|user create` and the demo client: the directory as the command
+//! line writes it, with the API's rules for names and passwords.
+
+use anyhow::bail;
+use inbox_api::auth::{hash_password, Role};
+use inbox_store::{Client, Store, StoreError, User};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub const MIN_PASSWORD: usize = 8;
+
+/// A name typed on the command line, checked as the API checks names.
+pub fn human_text(what: &str, value: &str, max: usize) -> anyhow::Result<String> {
+    use inbox_domain::{text, Rule};
+    text::clean(value.trim(), max, text::Lines::Single, true).map_err(|rule| match rule {
+        Rule::Blank => anyhow::anyhow!("the {what} must not be blank"),
+        Rule::TooLong { max } => anyhow::anyhow!("the {what} must have 1 to {max} characters"),
+        _ => anyhow::anyhow!("the {what} must not contain control, bidirectional or only invisible characters"),
+    })
+}
+
+pub async fn create_client(store: &dyn Store, name: &str, plan: &str) -> anyhow::Result<Uuid> {
+    let (name, plan) = (human_text("tenant name", name, 255)?, human_text("tenant plan", plan, 100)?);
+    let client = Client { id: Uuid::new_v4(), name, plan, created_at: now() };
+    store.create_client(&client).await?;
+    Ok(client.id)
+}
+
+/// The existence check every command on a client starts with.
+pub(crate) async fn existing_client(store: &dyn Store, client: Uuid) -> anyhow::Result<()> {
+    if store.get_client(client).await?.is_none() {
+        bail!("there is no tenant {client} (create one with `inbox tenant create`)");
+    }
+    Ok(())
+}
+
+pub async fn create_user(
+    store: &dyn Store,
+    client: Uuid,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> anyhow::Result<Uuid> {
+    let username = human_text("username", username, 180)?;
+    if password.chars().count() < MIN_PASSWORD {
+        bail!("the password must have at least {MIN_PASSWORD} characters");
+    }
+    existing_client(store, client).await?;
+    let user = User {
+        id: Uuid::new_v4(),
+        client_id: client,
+        username: username.clone(),
+        password_hash: hash_password(password),
+        roles: vec![role.claim().to_string()],
+        created_at: now(),
+    };
+    match store.create_user(&user).await {
+        Err(StoreError::Duplicate(_)) => bail!("the username {username:?} is taken"),
+        other => other?,
+    }
+    Ok(user.id)
+}
+
+fn now() -> inbox_domain::Timestamp {
+    inbox_domain::time::truncate(std::time::SystemTime::now().into())
+}
+
+/// The demo client a newcomer can log in to at once.
+pub const DEMO_USERNAME: &str = "owner@demo.test";
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+pub async fn ensure_demo(store: &Arc<dyn Store>) -> anyhow::Result<Option<Uuid>> {
+    if store.has_clients().await? {
+        return Ok(None);
+    }
+    let client = create_client(&**store, "Demo", "free").await?;
+    create_user(&**store, client, DEMO_USERNAME, DEMO_PASSWORD, Role::Owner).await?;
+    Ok(Some(client))
+}
