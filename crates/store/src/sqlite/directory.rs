@@ -37,6 +37,12 @@ fn decode_token(row: TokenRow) -> Result<ApiToken> {
     })
 }
 
+/// The token a filter finds, if any.
+fn one_token(conn: &rusqlite::Connection, filter: &str, args: impl rusqlite::Params) -> Result<Option<ApiToken>> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE {filter}");
+    conn.query_row(&sql, args, token_from_row).optional().map_err(db)?.map(decode_token).transpose()
+}
+
 type UserRow = (String, String, String, String, String, String);
 
 fn decode_user(row: UserRow) -> Result<User> {
@@ -183,33 +189,12 @@ impl Directory for SqliteStore {
 
     async fn find_api_token(&self, secret_hash: &str) -> Result<Option<ApiToken>> {
         let hash = secret_hash.to_string();
-        self.with(move |conn| {
-            conn.query_row(
-                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = ?1"),
-                [hash],
-                token_from_row,
-            )
-            .optional()
-            .map_err(db)?
-            .map(decode_token)
-            .transpose()
-        })
-        .await
+        self.with(move |conn| one_token(conn, "secret_hash = ?1", [hash])).await
     }
 
     async fn get_api_token(&self, client_id: Uuid, id: Uuid) -> Result<Option<ApiToken>> {
-        self.with(move |conn| {
-            conn.query_row(
-                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = ?1 AND id = ?2"),
-                [client_id.to_string(), id.to_string()],
-                token_from_row,
-            )
-            .optional()
-            .map_err(db)?
-            .map(decode_token)
-            .transpose()
-        })
-        .await
+        self.with(move |conn| one_token(conn, "tenant_id = ?1 AND id = ?2", [client_id.to_string(), id.to_string()]))
+            .await
     }
 
     async fn revoke_api_token(&self, client_id: Uuid, id: Uuid, at: Timestamp) -> Result<bool> {
