@@ -20,8 +20,10 @@ fn lcfirst(s: &str) -> String {
     c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
 }
 
-fn all() -> Vec<Class> {
-    classes(crate::openapi::raw())
+/// The classes, derived once per process.
+fn all() -> &'static [Class] {
+    static CLASSES: std::sync::OnceLock<Vec<Class>> = std::sync::OnceLock::new();
+    CLASSES.get_or_init(|| classes(crate::openapi::raw()))
 }
 
 /// `GET /api`: one link per top-level collection, keys in alphabetical order.
@@ -53,7 +55,7 @@ pub fn context(name: &str, base: &str) -> Option<Value> {
         // Errors carry no terms of their own: every key expands through @vocab.
         "Error" | "ConstraintViolation" | "ConstraintViolationList" => {}
         _ => {
-            let class = all().into_iter().find(|c| c.name == name)?;
+            let class = all().iter().find(|c| c.name == name)?;
             for p in &class.properties {
                 let id = format!("{}/{}", class.name, p.name);
                 let term = if p.relation { json!({"@id": id, "@type": "@id"}) } else { Value::String(id) };
@@ -101,7 +103,7 @@ fn hydra_terms() -> Value {
 pub fn documentation(base: &str) -> Value {
     let classes = all();
     let mut supported: Vec<Value> = classes.iter().map(class_doc).collect();
-    supported.push(entrypoint_class(&classes));
+    supported.push(entrypoint_class(classes));
     supported.push(violations_class());
     json!({
         "@context": [

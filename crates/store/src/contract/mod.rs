@@ -35,6 +35,32 @@ macro_rules! store_contract_tests {
     };
 }
 
+/// A new, never used token of a client (its secret hash is random).
+pub fn token(client_id: Uuid, name: &str, now: inbox_domain::Timestamp) -> ApiToken {
+    ApiToken {
+        id: Uuid::new_v4(),
+        client_id,
+        name: name.into(),
+        hint: "inbx_abc".into(),
+        secret_hash: format!("{:064x}", Uuid::new_v4().as_u128()),
+        created_by: "owner".into(),
+        created_at: now,
+        revoked_at: None,
+        last_used: None,
+    }
+}
+
+/// A commit decided outside the command path (to test the store's own checks).
+fn raw_commit(
+    stream_id: Uuid,
+    client_id: Uuid,
+    expected_version: u64,
+    events: Vec<StoredEvent>,
+    state: State,
+) -> Commit {
+    Commit { stream_id, client_id, expected_version, events, state, idempotency: None }
+}
+
 /// The URL of a DynamoDB Local for tests: `INBOX_TEST_DYNAMODB_ENDPOINT` (tests/run.sh
 /// sets it), else the shared instance `tests/dynamodb-local.sh start` installs and starts.
 pub fn dynamodb_local() -> &'static str {
@@ -112,17 +138,7 @@ pub async fn stale_version_conflicts_and_writes_nothing(store: Arc<impl Store>) 
     let before = store.get_account(c.client_id, id).await.unwrap();
     // Decide on a state that is one version behind the stored head.
     let (events, next) = execute(&None, id, &connect(id, "x"), &c, "stale").unwrap();
-    let err = store
-        .commit(Commit {
-            stream_id: id,
-            client_id: c.client_id,
-            expected_version: 0,
-            events,
-            state: next,
-            idempotency: None,
-        })
-        .await
-        .unwrap_err();
+    let err = store.commit(raw_commit(id, c.client_id, 0, events, next)).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { expected: 0, .. }), "{err:?}");
     assert_eq!(store.load_stream(id).await.unwrap().len(), 1);
     assert_eq!(store.get_account(c.client_id, id).await.unwrap(), before);
@@ -138,16 +154,7 @@ pub async fn racing_commits_have_one_winner(store: Arc<impl Store + 'static>) {
             tokio::spawn(async move {
                 let cmd = Command::Update(Changes { username: Some(Some(format!("n{i}"))), ..Default::default() });
                 let (events, next) = execute(&state, id, &cmd, &c, "race").unwrap();
-                store
-                    .commit(Commit {
-                        stream_id: id,
-                        client_id: c.client_id,
-                        expected_version: 1,
-                        events,
-                        state: next,
-                        idempotency: None,
-                    })
-                    .await
+                store.commit(raw_commit(id, c.client_id, 1, events, next)).await
             })
         })
         .collect();
@@ -171,17 +178,7 @@ pub async fn empty_commit_writes_nothing(store: Arc<impl Store>) {
     let state = store.get_account(c.client_id, id).await.unwrap();
     let (events, next) = execute(&state, id, &Command::Update(Changes::default()), &c, "noop").unwrap();
     assert!(events.is_empty());
-    store
-        .commit(Commit {
-            stream_id: id,
-            client_id: c.client_id,
-            expected_version: 1,
-            events,
-            state: next,
-            idempotency: None,
-        })
-        .await
-        .unwrap();
+    store.commit(raw_commit(id, c.client_id, 1, events, next)).await.unwrap();
     assert_eq!(store.load_stream(id).await.unwrap().len(), 1);
 }
 
@@ -320,18 +317,7 @@ pub async fn api_tokens_are_found_listed_and_revoked(store: Arc<impl Store>) {
     let now = time::truncate(chrono::Utc::now());
     let client = Client { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
     store.create_client(&client).await.unwrap();
-    let token = |name: &str| ApiToken {
-        id: Uuid::new_v4(),
-        client_id: client.id,
-        name: name.into(),
-        hint: "inbx_abc".into(),
-        secret_hash: format!("{:064x}", Uuid::new_v4().as_u128()),
-        created_by: "owner".into(),
-        created_at: now,
-        revoked_at: None,
-        last_used: None,
-    };
-    let (a, b) = (token("ci"), token("zapier"));
+    let (a, b) = (token(client.id, "ci", now), token(client.id, "zapier", now));
     store.create_api_token(&a).await.unwrap();
     store.create_api_token(&b).await.unwrap();
     assert_eq!(store.find_api_token(&a.secret_hash).await.unwrap(), Some(a.clone()));

@@ -11,17 +11,7 @@ async fn client_with_token(store: &dyn Store) -> ApiToken {
     let now = time::truncate(chrono::Utc::now());
     let client = Client { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
     store.create_client(&client).await.unwrap();
-    let token = ApiToken {
-        id: Uuid::new_v4(),
-        client_id: client.id,
-        name: "crm".into(),
-        hint: "inbx_abc".into(),
-        secret_hash: format!("{:064x}", Uuid::new_v4().as_u128()),
-        created_by: "owner".into(),
-        created_at: now,
-        revoked_at: None,
-        last_used: None,
-    };
+    let token = super::token(client.id, "crm", now);
     store.create_api_token(&token).await.unwrap();
     token
 }
