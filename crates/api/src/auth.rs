@@ -18,6 +18,9 @@ pub enum Role {
     Auditor,
     /// The channel connector service: reports sign-ins and lost sessions.
     Connector,
+    /// A customer session minted by the host application for one of its end
+    /// users (`ROLE_CUSTOMER` plus the `customer_id` claim): its own accounts only.
+    CustomerSession,
 }
 
 impl Role {
@@ -30,6 +33,7 @@ impl Role {
             Role::Customer => "ROLE_CUSTOMER",
             Role::Auditor => "ROLE_AUDITOR",
             Role::Connector => "ROLE_CONNECTOR",
+            Role::CustomerSession => "ROLE_CUSTOMER",
         }
     }
 
@@ -49,6 +53,9 @@ pub struct Claims {
     /// Not valid before (optional; checked when present).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
+    /// Set in customer sessions only: the host application's id of its end user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
 }
 
 /// How far in the future `iat` and `nbf` may be: clocks of issuers drift a little.
@@ -67,9 +74,11 @@ impl Principal {
         self.roles.contains(&role)
     }
 
-    /// Customers (without a broader role) see and change only what they created.
+    /// Customers (without a broader role) and customer sessions see and change
+    /// only what they created.
     pub fn only_own_accounts(&self) -> bool {
-        self.has(Role::Customer) && !self.has(Role::Owner) && !self.has(Role::Auditor)
+        self.has(Role::CustomerSession)
+            || (self.has(Role::Customer) && !self.has(Role::Owner) && !self.has(Role::Auditor))
     }
 }
 
@@ -138,6 +147,22 @@ impl Keys {
             iat: now,
             exp: now + self.ttl_seconds,
             nbf: None,
+            customer_id: None,
+        };
+        self.sign(&claims)
+    }
+
+    /// A customer session of `client_id` for the host's end user `customer_id`.
+    pub fn issue_customer_session(&self, client_id: Uuid, customer_id: &str, now: i64, ttl_seconds: i64) -> String {
+        let claims = Claims {
+            sub: customer_id.to_string(),
+            username: customer_id.to_string(),
+            client_id,
+            roles: vec![Role::CustomerSession.claim().to_string()],
+            iat: now,
+            exp: now + ttl_seconds,
+            nbf: None,
+            customer_id: Some(customer_id.to_string()),
         };
         self.sign(&claims)
     }
@@ -168,6 +193,11 @@ impl Keys {
         if c.iat > now + CLOCK_SKEW_SECONDS || c.nbf.is_some_and(|nbf| nbf > now + CLOCK_SKEW_SECONDS) {
             return Err(TokenError::Invalid);
         }
+        // A customer session is that and nothing else, whatever roles it names.
+        if let Some(customer) = c.customer_id {
+            let subject = format!("{}{customer}", inbox_domain::CUSTOMER_ACTOR_PREFIX);
+            return Ok(Principal { subject, client_id: c.client_id, roles: vec![Role::CustomerSession] });
+        }
         // Unknown roles grant nothing; they are not an error (tokens may outlive a role's rename).
         let roles = c.roles.iter().filter_map(|r| Role::from_claim(r)).collect();
         Ok(Principal { subject: c.sub, client_id: c.client_id, roles })
@@ -181,6 +211,23 @@ pub fn bearer(headers: &http::HeaderMap) -> Result<&str, TokenError> {
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
         _ => Err(TokenError::Missing),
+    }
+}
+
+/// A username has 1 to this many characters (Symfony's user identifier length).
+pub const MAX_USERNAME: usize = 180;
+/// NIST SP 800-63B: at least 8 characters; long passphrases allowed, not unbounded.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+
+/// Why a new password is refused, if it is (the API and the CLI apply the same rule).
+pub fn password_problem(password: &str) -> Option<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        Some(format!("This value is too short. It should have {MIN_PASSWORD_CHARS} characters or more."))
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        Some(format!("This value is too long. It should have {MAX_PASSWORD_BYTES} bytes or less."))
+    } else {
+        None
     }
 }
 
@@ -213,6 +260,8 @@ mod tests {
             username: "ann".into(),
             password_hash: String::new(),
             roles: vec!["ROLE_OWNER".into(), "ROLE_UNKNOWN".into()],
+            enabled: true,
+            version: 1,
             created_at: chrono::Utc::now(),
         }
     }
@@ -239,6 +288,7 @@ mod tests {
             iat: now,
             exp: now + 600,
             nbf: Some(nbf),
+            customer_id: None,
         };
         assert_eq!(keys.verify(&keys.sign(&claims(now + 60))), Err(TokenError::Invalid));
         assert!(keys.verify(&keys.sign(&claims(now - 60))).is_ok());
@@ -271,6 +321,19 @@ mod tests {
         assert!(verify_password("s3cret-pass", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("s3cret-pass", "garbage"));
+    }
+
+    #[test]
+    fn customer_sessions_are_nothing_but_that() {
+        let keys = Keys::new(b"0123456789abcdef0123456789abcdef", 3600);
+        let client = Uuid::new_v4();
+        let now = chrono::Utc::now().timestamp();
+        let p = keys.verify(&keys.issue_customer_session(client, "end-user-7", now, 60)).unwrap();
+        assert_eq!(p.roles, vec![Role::CustomerSession]);
+        assert_eq!((p.subject.as_str(), p.client_id), ("customer:end-user-7", client));
+        assert!(p.only_own_accounts());
+        let expired = keys.issue_customer_session(client, "end-user-7", now - 120, 60);
+        assert_eq!(keys.verify(&expired), Err(TokenError::Expired));
     }
 
     #[test]

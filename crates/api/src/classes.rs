@@ -78,9 +78,25 @@ pub fn classes(doc: &Value) -> Vec<Class> {
             _ => {} // a sub-collection (an account's events): the class, no top-level link
         }
     }
+    // What only a POST answers (a customer session) is a class too, created there.
+    for r in ROUTES.iter().filter(|r| resource_route(r) && r.method == Method::POST) {
+        match r.doc.ok.2 {
+            Some(name) if !out.iter().any(|c| c.name == name) => out.push(Class {
+                name: name.to_string(),
+                collection: None,
+                item: None,
+                properties: vec![],
+                collection_routes: vec![],
+                item_routes: vec![],
+            }),
+            _ => {}
+        }
+    }
     for class in &mut out {
+        let creates =
+            |r: &Route| class.collection.is_none() && r.method == Method::POST && r.doc.ok.2 == Some(&class.name);
         class.collection_routes =
-            ROUTES.iter().filter(|r| resource_route(r) && Some(r.path) == class.collection).collect();
+            ROUTES.iter().filter(|r| resource_route(r) && (Some(r.path) == class.collection || creates(r))).collect();
         class.item_routes = ROUTES.iter().filter(|r| resource_route(r) && Some(r.path) == class.item).collect();
         class.properties = properties(doc, class);
     }

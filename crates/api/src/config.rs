@@ -14,7 +14,10 @@ pub enum StoreKind {
 }
 
 pub const DEFAULT_DATA_DIR: &str = ".inbox";
-pub const DEFAULT_TOKEN_TTL: i64 = 3600;
+/// An access JWT lives 15 minutes; a refresh token renews it.
+pub const DEFAULT_TOKEN_TTL: i64 = 900;
+/// A refresh token lives 30 days (gesdinet/jwt-refresh-token-bundle's default).
+pub const DEFAULT_REFRESH_TTL: i64 = 30 * 86_400;
 pub const DEFAULT_CONNECT_BASE_URL: &str = "http://localhost:3000/connect";
 pub const DEFAULT_TOKEN_LOG_DAYS: i64 = 30;
 const SECRET_FILE: &str = "jwt-secret";
@@ -30,6 +33,7 @@ pub struct Config {
     /// The secret before the last rotation: its tokens stay valid until they expire.
     pub jwt_previous_secret: Option<Vec<u8>>,
     pub token_ttl_seconds: i64,
+    pub refresh_ttl_seconds: i64,
     /// `reconnectUrl` of an account is `{base}/{integration}/{account id}`.
     pub connect_base_url: String,
     /// How long an API token's request log keeps an entry.
@@ -52,6 +56,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &"<redacted>")
             .field("jwt_previous_secret", &self.jwt_previous_secret.as_ref().map(|_| "<redacted>"))
             .field("token_ttl_seconds", &self.token_ttl_seconds)
+            .field("refresh_ttl_seconds", &self.refresh_ttl_seconds)
             .field("connect_base_url", &self.connect_base_url)
             .field("token_log_days", &self.token_log_days)
             .finish()
@@ -59,7 +64,7 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
-    /// Reads `INBOX_STORE`, `INBOX_DATA_DIR`, `INBOX_JWT_SECRET`, `INBOX_JWT_TTL`,
+    /// Reads `INBOX_STORE`, `INBOX_DATA_DIR`, `INBOX_JWT_SECRET`, `INBOX_JWT_TTL`, `INBOX_REFRESH_TTL`,
     /// `INBOX_CONNECT_BASE_URL`, `INBOX_TOKEN_LOG_DAYS`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
@@ -91,6 +96,7 @@ impl Config {
             }),
         };
         let token_ttl_seconds = positive("INBOX_JWT_TTL", DEFAULT_TOKEN_TTL, "seconds")?;
+        let refresh_ttl_seconds = positive("INBOX_REFRESH_TTL", DEFAULT_REFRESH_TTL, "seconds")?;
         let token_log_days = positive("INBOX_TOKEN_LOG_DAYS", DEFAULT_TOKEN_LOG_DAYS, "days")?;
         let connect_base_url = var("INBOX_CONNECT_BASE_URL").unwrap_or_else(|| DEFAULT_CONNECT_BASE_URL.into());
         if !inbox_domain::commands::is_http_url(&connect_base_url) {
@@ -105,6 +111,7 @@ impl Config {
             jwt_secret,
             jwt_previous_secret,
             token_ttl_seconds,
+            refresh_ttl_seconds,
             connect_base_url: connect_base_url.trim_end_matches('/').to_string(),
             token_log_days,
         })

@@ -20,8 +20,22 @@ pub enum ApiError {
     },
     Token(TokenError),
     BadCredentials,
+    /// The login and refresh routes' other refusals, in the same `{code, message}` body.
+    Session(Session),
     /// The Inbox Enterprise API's own error bodies (`/api/v1`).
     Enterprise(Enterprise),
+}
+
+/// Refusals of a login or a refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    /// Too many failed logins for the username: try again after this many seconds.
+    Throttled {
+        retry_after: u64,
+    },
+    MissingRefreshToken,
+    /// Unknown, expired, used, revoked — or its user changed or went away.
+    InvalidRefreshToken,
 }
 
 /// The answers of the Inbox Enterprise API that are not successes.
@@ -124,6 +138,15 @@ impl ApiError {
         match self {
             ApiError::Token(e) => auth_failure(e.message()),
             ApiError::BadCredentials => auth_failure("Invalid credentials."),
+            ApiError::Session(Session::Throttled { retry_after }) => {
+                let message = "Too many failed login attempts, please try again later.";
+                let status = StatusCode::TOO_MANY_REQUESTS;
+                let mut resp = crate::json_response(status, "application/json", &AuthFailure { code: 429, message });
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                resp
+            }
+            ApiError::Session(Session::MissingRefreshToken) => auth_failure("Missing JWT Refresh Token"),
+            ApiError::Session(Session::InvalidRefreshToken) => auth_failure("Invalid JWT Refresh Token"),
             ApiError::Enterprise(e) => {
                 let (status, error, message) = match e {
                     Enterprise::Unauthorized => {

@@ -135,16 +135,14 @@ impl App {
     /// Authenticates the caller, parses the path parameter, runs the handler;
     /// a request made with an API token is then recorded in the token's log.
     async fn dispatch(&self, route: &Route, param: Option<String>, req: Request, request_id: &str) -> Answer {
+        let api_token = match route.access {
+            Access::ApiToken => true,
+            Access::RolesOrApiToken(_) => auth::bearer(req.headers()).is_ok_and(|t| t.starts_with(tokens::PREFIX)),
+            _ => false,
+        };
         let principal = match route.access {
             Access::Public => None,
-            Access::Roles(allowed) => {
-                let p = self.keys.verify(auth::bearer(req.headers())?)?;
-                if !p.roles.iter().any(|r| allowed.contains(r)) {
-                    return Err(ApiError::forbidden());
-                }
-                Some(p)
-            }
-            Access::ApiToken => {
+            _ if api_token => {
                 let token = self.api_token(req.headers()).await?;
                 let used = usage::Use::of(&req, request_id);
                 let principal =
@@ -155,6 +153,14 @@ impl App {
                 self.record_use(token, used, resp.status().as_u16()).await;
                 return Ok(resp);
             }
+            Access::Roles(allowed) | Access::RolesOrApiToken(allowed) => {
+                let p = self.keys.verify(auth::bearer(req.headers())?)?;
+                if !p.roles.iter().any(|r| allowed.contains(r)) {
+                    return Err(ApiError::forbidden());
+                }
+                Some(p)
+            }
+            Access::ApiToken => unreachable!("API-token routes are answered above"),
         };
         let key = match &principal {
             Some(p) => idempotency::key_of(&req)?.map(|k| (p.client_id, k)),

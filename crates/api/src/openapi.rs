@@ -75,6 +75,15 @@ pub fn document() -> OpenApi {
         .schema_from::<AccountLink>()
         .schema_from::<AccountLinks>()
         .schema_from::<EnterpriseError>()
+        .schema_from::<UserView>()
+        .schema("UserCollection", Collection::<UserView>::schema())
+        .schema_from::<UserCreate>()
+        .schema_from::<UserUpdate>()
+        .schema_from::<UserEventView>()
+        .schema("UserEventCollection", Collection::<UserEventView>::schema())
+        .schema_from::<CustomerSessionCreate>()
+        .schema_from::<CustomerSessionView>()
+        .schema_from::<RefreshInput>()
         .security_scheme(
             SECURITY,
             SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
@@ -107,6 +116,14 @@ fn http_method(m: &Method) -> HttpMethod {
     }
 }
 
+/// How OpenAPI readers know a role: customer sessions are minted, not users.
+fn role_name(role: crate::auth::Role) -> &'static str {
+    match role {
+        crate::auth::Role::CustomerSession => "customer session",
+        other => other.claim(),
+    }
+}
+
 fn schema_ref(name: &str) -> Ref {
     Ref::from_schema_name(name)
 }
@@ -114,9 +131,13 @@ fn schema_ref(name: &str) -> Ref {
 fn operation(r: &Route) -> utoipa::openapi::path::Operation {
     let mut op = OperationBuilder::new().operation_id(Some(r.function)).summary(Some(r.doc.summary)).tag(r.doc.tag);
     match r.access {
-        Access::Roles(roles) => {
-            let names: Vec<_> = roles.iter().map(|r| r.claim()).collect();
+        Access::Roles(roles) | Access::RolesOrApiToken(roles) => {
+            let names: Vec<_> = roles.iter().map(|r| role_name(*r)).collect();
             let mut description = format!("Roles: {}.", names.join(", "));
+            if matches!(r.access, Access::RolesOrApiToken(_)) {
+                description.push_str(" Or an API token (`inbx_…`), the host application's server-side key.");
+                op = op.security(SecurityRequirement::new(API_TOKEN, Vec::<String>::new()));
+            }
             if writes(r) {
                 description.push_str(IDEMPOTENCY);
             }
@@ -196,7 +217,7 @@ fn responses(r: &Route) -> Vec<Answer> {
         out.push((400, "Invalid input (malformed JSON, wrong type, bad query)", Some("Problem"), PROBLEM));
     }
     match r.access {
-        Access::Roles(_) => {
+        Access::Roles(_) | Access::RolesOrApiToken(_) => {
             out.push((401, "No, invalid or expired JWT", Some("AuthFailure"), "application/json"));
             out.push((403, "Forbidden", Some("Problem"), PROBLEM));
         }

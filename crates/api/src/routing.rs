@@ -33,7 +33,7 @@ impl Route {
     /// request log written).
     pub fn grants(&self) -> Vec<(Table, &'static [&'static str])> {
         let mut grants = self.tables.to_vec();
-        if self.access == Access::ApiToken {
+        if matches!(self.access, Access::ApiToken | Access::RolesOrApiToken(_)) {
             grants.push((Table::Directory, API_TOKEN_GRANTS));
         }
         if self.access != Access::Public && matches!(self.method, Method::POST | Method::PUT | Method::DELETE) {
@@ -51,10 +51,10 @@ impl Route {
     /// Whether the route signs or verifies JWTs (its function reads the JWT secret).
     pub fn uses_jwt(&self) -> bool {
         match self.access {
-            Access::Roles(_) => true,
+            Access::Roles(_) | Access::RolesOrApiToken(_) => true,
             Access::ApiToken => false,
-            // Of the public routes, only those that take a body (a login) issue tokens.
-            Access::Public => self.doc.body.is_some(),
+            // Of the public routes, those that answer a JWT (login, refresh) sign one.
+            Access::Public => self.doc.ok.2 == Some("TokenOutput"),
         }
     }
 }
@@ -67,6 +67,9 @@ pub enum Access {
     Roles(&'static [Role]),
     /// A valid, unrevoked API token (`/api/v1`, the Inbox Enterprise API).
     ApiToken,
+    /// Either: a JWT with one of these roles, or an API token (`inbx_…`), the
+    /// host application's server-to-server key.
+    RolesOrApiToken(&'static [Role]),
 }
 
 pub type Answer = Result<Response, ApiError>;

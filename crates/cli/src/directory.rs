@@ -2,12 +2,11 @@
 //! line writes it, with the API's rules for names and passwords.
 
 use anyhow::bail;
-use inbox_api::auth::{hash_password, Role};
-use inbox_store::{Client, Store, StoreError, User};
+use inbox_api::auth::{hash_password, password_problem, Role, MAX_USERNAME};
+use inbox_store::commands::Envelope;
+use inbox_store::{users, Client, Store, StoreError, User};
 use std::sync::Arc;
 use uuid::Uuid;
-
-pub const MIN_PASSWORD: usize = 8;
 
 /// A name typed on the command line, checked as the API checks names.
 pub fn human_text(what: &str, value: &str, max: usize) -> anyhow::Result<String> {
@@ -41,9 +40,9 @@ pub async fn create_user(
     password: &str,
     role: Role,
 ) -> anyhow::Result<Uuid> {
-    let username = human_text("username", username, 180)?;
-    if password.chars().count() < MIN_PASSWORD {
-        bail!("the password must have at least {MIN_PASSWORD} characters");
+    let username = human_text("username", username, MAX_USERNAME)?;
+    if let Some(problem) = password_problem(password) {
+        bail!("the password is refused: {problem}");
     }
     existing_client(store, client).await?;
     let user = User {
@@ -52,11 +51,20 @@ pub async fn create_user(
         username: username.clone(),
         password_hash: hash_password(password),
         roles: vec![role.claim().to_string()],
+        enabled: true,
+        version: 0,
         created_at: now(),
     };
-    match store.create_user(&user).await {
+    let envelope = Envelope {
+        client_id: client,
+        actor: "cli".into(),
+        correlation_id: format!("cli-{}", Uuid::new_v4()),
+        at: None,
+        idempotency: None,
+    };
+    match users::create(store, &envelope, &user).await {
         Err(StoreError::Duplicate(_)) => bail!("the username {username:?} is taken"),
-        other => other?,
+        other => drop(other?),
     }
     Ok(user.id)
 }

@@ -34,6 +34,19 @@ pub struct Account {
     pub last_hash: String,
 }
 
+/// How the actor of a customer session is recorded (and so the `created_by`
+/// of what it creates): `customer:{the host's id}`. User ids and `token:…`
+/// never start so, so the two cannot collide.
+pub const CUSTOMER_ACTOR_PREFIX: &str = "customer:";
+
+impl Account {
+    /// The host application's id of the end user whose customer session created
+    /// the account; `None` when a user created it.
+    pub fn customer_id(&self) -> Option<&str> {
+        self.created_by.strip_prefix(CUSTOMER_ACTOR_PREFIX)
+    }
+}
+
 /// The state of a stream after some events: `None` before the first event and
 /// after removal (a removed account is gone from reads).
 pub type State = Option<Account>;

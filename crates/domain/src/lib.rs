@@ -10,7 +10,7 @@ pub mod integrations;
 pub mod text;
 pub mod time;
 
-pub use account::{advance, apply, project, Account, ReplayError, State};
+pub use account::{advance, apply, project, Account, ReplayError, State, CUSTOMER_ACTOR_PREFIX};
 pub use commands::{decide, Changes, Command, Context, DomainError, Field, Rule, Violation};
 pub use events::{seal, verify_chain, AccountEvent, Metadata, Profile, StoredEvent, GENESIS_HASH};
 pub use time::Timestamp;

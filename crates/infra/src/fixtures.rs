@@ -7,7 +7,8 @@ use inbox_api::routing::{Access, Handler, Route};
 use inbox_api::ROUTES;
 use inbox_domain::{time, Command};
 use inbox_store::commands::{self, CommandError, Envelope};
-use inbox_store::{ApiToken, Client, Store, User};
+use inbox_store::users;
+use inbox_store::{ApiToken, Client, RefreshFamily, Store, User};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -16,6 +17,11 @@ pub const CLIENT: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000001)
 pub const USER: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000002);
 pub const ACCOUNT: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000003);
 pub const TOKEN: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000004);
+/// A second user (an auditor): the one the user samples read, change and delete.
+pub const AUDITOR: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000005);
+pub const REFRESH_FAMILY: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000006);
+/// The example owner's refresh token (the refresh and logout samples send it).
+pub const REFRESH_TOKEN: &str = "00000000000000000000000000000000000000000000000000000example-refresh";
 pub const USERNAME: &str = "owner@example.test";
 pub const PASSWORD: &str = "example-password";
 pub const API_TOKEN: &str = "inbx_00000000000000000000000000000000000000000000000000000000example";
@@ -33,15 +39,6 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
     store
         .create_client(&Client { id: CLIENT, name: "Example Co".into(), plan: "enterprise".into(), created_at: at })
         .await?;
-    let user = User {
-        id: USER,
-        client_id: CLIENT,
-        username: USERNAME.into(),
-        password_hash: hash_password(PASSWORD),
-        roles: vec!["ROLE_OWNER".into()],
-        created_at: at,
-    };
-    store.create_user(&user).await?;
     let envelope = Envelope {
         client_id: CLIENT,
         actor: USER.to_string(),
@@ -49,6 +46,29 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
         at: Some(at),
         idempotency: None,
     };
+    let user = |id, username: &str, role: &str| User {
+        id,
+        client_id: CLIENT,
+        username: username.into(),
+        password_hash: hash_password(PASSWORD),
+        roles: vec![role.into()],
+        enabled: true,
+        version: 0,
+        created_at: at,
+    };
+    let owner = users::create(store, &envelope, &user(USER, USERNAME, "ROLE_OWNER")).await?;
+    users::create(store, &envelope, &user(AUDITOR, "support@example.test", "ROLE_AUDITOR")).await?;
+    store
+        .start_family(&RefreshFamily {
+            id: REFRESH_FAMILY,
+            client_id: CLIENT,
+            user_id: USER,
+            user_version: owner.version,
+            current: inbox_api::tokens::hash(REFRESH_TOKEN),
+            revoked: false,
+            expires_at: time::parse("2100-01-01T00:00:00.000Z").expect("valid"),
+        })
+        .await?;
     let connect = Command::Connect {
         account_id: ACCOUNT,
         integration: "whatsapp".into(),
@@ -81,6 +101,7 @@ pub fn owner_jwt() -> String {
         iat: 1_767_225_600,
         exp: 4_102_444_800,
         nbf: None,
+        customer_id: None,
     };
     Keys::new(JWT_SECRET.as_bytes(), 3600).sign(&claims)
 }
@@ -92,9 +113,15 @@ pub fn sample(r: &Route) -> (String, Option<Value>, u16) {
         Handler::ByName(_) if r.path.starts_with("/api/contexts/") => "Account".to_string(),
         Handler::ByName(_) => "whatsapp".to_string(),
         _ if r.path.starts_with("/api/tokens/") => TOKEN.to_string(),
+        _ if r.path.starts_with("/api/users/") => AUDITOR.to_string(),
         _ => ACCOUNT.to_string(),
     };
-    let body = r.doc.body.as_ref().map(|b| serde_json::from_str(b.example).expect("route examples are JSON"));
+    let mut body: Option<Value> =
+        r.doc.body.as_ref().map(|b| serde_json::from_str(b.example).expect("route examples are JSON"));
+    // A refresh token must be one the example data holds.
+    if let Some(token) = body.as_mut().and_then(|b| b.get_mut("refresh_token")) {
+        *token = json!(REFRESH_TOKEN);
+    }
     (r.path.replace("{id}", &id), body, r.doc.ok.0)
 }
 
@@ -110,7 +137,9 @@ pub fn event(r: &Route) -> Value {
     });
     match r.access {
         Access::Roles(_) => headers["authorization"] = json!(format!("Bearer {}", owner_jwt())),
-        Access::ApiToken => headers["authorization"] = json!(format!("Bearer {API_TOKEN}")),
+        Access::ApiToken | Access::RolesOrApiToken(_) => {
+            headers["authorization"] = json!(format!("Bearer {API_TOKEN}"))
+        }
         Access::Public => {}
     }
     if body.is_some() {
@@ -175,6 +204,7 @@ mod tests {
             jwt_secret: JWT_SECRET.as_bytes().to_vec(),
             jwt_previous_secret: None,
             token_ttl_seconds: 3600,
+            refresh_ttl_seconds: 86_400,
             connect_base_url: "https://connect.example.com".into(),
             token_log_days: 30,
         }

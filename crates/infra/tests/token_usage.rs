@@ -18,6 +18,7 @@ async fn a_burst_of_200_requests_writes_the_last_use_once() {
         jwt_secret: fixtures::JWT_SECRET.as_bytes().to_vec(),
         jwt_previous_secret: None,
         token_ttl_seconds: 3600,
+        refresh_ttl_seconds: 86_400,
         connect_base_url: "https://connect.example.com".into(),
         token_log_days: 30,
     };

@@ -19,15 +19,25 @@ async fn app_and_token() -> (App, String) {
         username: "u".into(),
         password_hash: hash_password("password1"),
         roles: vec!["ROLE_OWNER".into()],
+        enabled: true,
+        version: 0,
         created_at: now,
     };
-    store.create_user(&user).await.unwrap();
+    let envelope = inbox_store::commands::Envelope {
+        client_id: client.id,
+        actor: "test".into(),
+        correlation_id: "test".into(),
+        at: None,
+        idempotency: None,
+    };
+    let user = inbox_store::users::create(&*store, &envelope, &user).await.unwrap();
     let config = Config {
         store: inbox_api::config::StoreKind::Sqlite,
         data_dir: std::env::temp_dir(),
         jwt_secret: b"lambda-test-secret-lambda-test-secret".to_vec(),
         jwt_previous_secret: None,
         token_ttl_seconds: 600,
+        refresh_ttl_seconds: 86_400,
         connect_base_url: "https://connect.example.test".into(),
         token_log_days: 30,
     };

@@ -144,7 +144,7 @@ where
 }
 
 /// A short, growing, jittered pause, so racing writers do not retry in step.
-async fn backoff(attempt: u32) {
+pub(crate) async fn backoff(attempt: u32) {
     let jitter = u64::from(Uuid::new_v4().as_bytes()[0] % 4 + 1);
     tokio::time::sleep(Duration::from_millis(jitter * u64::from(attempt))).await;
 }

@@ -8,7 +8,9 @@ pub mod commands;
 #[cfg(feature = "test-util")]
 pub mod contract;
 pub mod dynamodb;
+pub mod people;
 pub mod sqlite;
+pub mod users;
 
 use async_trait::async_trait;
 use inbox_domain::{Account, State, StoredEvent, Timestamp};
@@ -16,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use dynamodb::{DynamoStore, Tables};
+pub use people::{
+    LoginFailures, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, UserCommit, UserEvent, Users,
+};
 pub use sqlite::{private_dir, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +174,10 @@ pub struct User {
     /// PHC string (argon2id).
     pub password_hash: String,
     pub roles: Vec<String>,
+    /// A disabled user cannot log in or refresh.
+    pub enabled: bool,
+    /// The number of changes recorded for the user (its [`UserEvent`]s).
+    pub version: u64,
     #[serde(with = "inbox_domain::time::serde_ts")]
     pub created_at: Timestamp,
 }
@@ -231,9 +240,6 @@ pub trait Directory: Send + Sync {
     async fn create_client(&self, client: &Client) -> Result<()>;
     async fn get_client(&self, id: Uuid) -> Result<Option<Client>>;
     async fn has_clients(&self) -> Result<bool>;
-    /// [`StoreError::Duplicate`] if the username is taken.
-    async fn create_user(&self, user: &User) -> Result<()>;
-    async fn find_user(&self, username: &str) -> Result<Option<User>>;
     async fn create_api_token(&self, token: &ApiToken) -> Result<()>;
     /// The client's tokens, revoked ones included, oldest first.
     async fn list_api_tokens(&self, client_id: Uuid) -> Result<Vec<ApiToken>>;
@@ -281,5 +287,27 @@ pub trait ReadModelAdmin: Send + Sync {
 }
 
 /// Everything the API and the CLI need from one backend.
-pub trait Store: EventStore + AccountReads + Directory + ReadModelAdmin + TokenUsage + Idempotency {}
-impl<T: EventStore + AccountReads + Directory + ReadModelAdmin + TokenUsage + Idempotency> Store for T {}
+pub trait Store:
+    EventStore
+    + AccountReads
+    + Directory
+    + Users
+    + RefreshTokens
+    + LoginThrottle
+    + ReadModelAdmin
+    + TokenUsage
+    + Idempotency
+{
+}
+impl<T> Store for T where
+    T: EventStore
+        + AccountReads
+        + Directory
+        + Users
+        + RefreshTokens
+        + LoginThrottle
+        + ReadModelAdmin
+        + TokenUsage
+        + Idempotency
+{
+}

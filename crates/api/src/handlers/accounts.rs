@@ -5,7 +5,7 @@ use crate::query::{encode, json_body, pairs};
 use crate::resources::*;
 use crate::{jsonld, Answer, ApiError, App, Call};
 use http::{header, StatusCode};
-use inbox_domain::{Account, Changes, Command, Profile, State};
+use inbox_domain::{Account, Changes, Command, Profile, State, CUSTOMER_ACTOR_PREFIX};
 use inbox_store::commands;
 use inbox_store::ListQuery;
 use uuid::Uuid;
@@ -14,25 +14,39 @@ pub async fn list(app: &App, call: Call) -> Answer {
     let p = call.principal();
     let mut page = 1u64;
     let mut query = ListQuery { limit: PAGE_SIZE, ..ListQuery::default() };
+    let mut customer = None;
     for (key, value) in pairs(call.req.uri().query()) {
         match key.as_str() {
             "page" => page = page_number(&value)?,
             "accountType" => query.account_type = Some(value),
             "isAuthorized" => query.is_authorized = Some(boolean("isAuthorized", &value)?),
+            "customerId" => customer = Some(value),
             _ => {}
         }
     }
     query.offset = (page - 1) * PAGE_SIZE;
+    query.created_by = customer.as_ref().map(|c| format!("{CUSTOMER_ACTOR_PREFIX}{c}"));
     if p.only_own_accounts() {
+        // Their own accounts, and only those: another customer's filter matches nothing.
+        if query.created_by.as_ref().is_some_and(|c| *c != p.subject) {
+            query.limit = 0;
+        }
         query.created_by = Some(p.subject.clone());
     }
-    let result = app.store.list_accounts(p.client_id, &query).await?;
+    let result = if query.limit == 0 {
+        inbox_store::Page { items: vec![], total: 0 }
+    } else {
+        app.store.list_accounts(p.client_id, &query).await?
+    };
     let mut filters = vec![];
     if let Some(t) = &query.account_type {
         filters.push(format!("accountType={}", encode(t)));
     }
     if let Some(b) = query.is_authorized {
         filters.push(format!("isAuthorized={b}"));
+    }
+    if let Some(c) = &customer {
+        filters.push(format!("customerId={}", encode(c)));
     }
     Ok(jsonld(
         StatusCode::OK,

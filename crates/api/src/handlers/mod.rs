@@ -8,7 +8,9 @@ pub mod enterprise;
 pub mod history;
 pub mod integrations;
 pub mod login;
+pub mod sessions;
 pub mod tokens;
+pub mod users;
 
 use crate::auth::Principal;
 use crate::{Call, Response};

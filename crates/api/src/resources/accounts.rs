@@ -43,6 +43,10 @@ pub struct AccountView {
     pub disconnected_at: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub history_sync_until: Option<String>,
+    /// The host application's id of the end user whose customer session created
+    /// the account; null when a user of the client created it.
+    #[schema(example = "host-user-42")]
+    pub customer_id: Option<String>,
     pub client_id: Uuid,
     pub id: Uuid,
 }
@@ -66,6 +70,7 @@ impl AccountView {
             created_at: time::format(&a.created_at),
             disconnected_at: a.disconnected_at.as_ref().map(time::format),
             history_sync_until: a.history_sync_until.as_ref().map(time::format),
+            customer_id: a.customer_id().map(str::to_string),
             client_id: a.client_id,
             id: a.id,
         }
@@ -159,7 +164,7 @@ impl EventView {
 }
 
 /// The filters of `GET /api/accounts`, in the order links carry them.
-pub const ACCOUNT_FILTERS: [&str; 2] = ["accountType", "isAuthorized"];
+pub const ACCOUNT_FILTERS: [&str; 3] = ["accountType", "isAuthorized", "customerId"];
 
 pub fn account_search() -> IriTemplate {
     IriTemplate {

@@ -86,7 +86,12 @@ pub struct LoginInput {
     pub password: String,
 }
 
+/// A login's (or a refresh's) answer, as LexikJWTAuthenticationBundle and
+/// gesdinet/jwt-refresh-token-bundle word it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenOutput {
+    /// The access JWT (`Authorization: Bearer …`), valid 15 minutes by default.
     pub token: String,
+    /// Exchanged at `/api/token/refresh` for the next pair; valid 30 days by default, once.
+    pub refresh_token: String,
 }

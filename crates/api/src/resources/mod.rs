@@ -6,11 +6,13 @@
 mod accounts;
 mod enterprise;
 mod inputs;
+mod people;
 mod tokens;
 
 pub use accounts::*;
 pub use enterprise::*;
 pub use inputs::*;
+pub use people::*;
 pub use tokens::*;
 
 use serde::Serialize;

@@ -7,15 +7,20 @@ use crate::access::Table::{Accounts, Events};
 use crate::auth::Role::{self, *};
 use crate::routing::Route;
 
+mod accounts;
+mod auth;
+mod docs;
+mod enterprise;
 mod table;
+mod users;
 pub use table::ROUTES;
 
-pub(crate) const READERS: &[Role] = &[Owner, Customer, Auditor];
-pub(crate) const WRITERS: &[Role] = &[Owner, Customer];
+pub(crate) const READERS: &[Role] = &[Owner, Customer, Auditor, CustomerSession];
+pub(crate) const WRITERS: &[Role] = &[Owner, Customer, CustomerSession];
 pub(crate) const CONNECTORS: &[Role] = &[Owner, Connector];
 pub(crate) const AUDITORS: &[Role] = &[Owner, Auditor];
 pub(crate) const OWNERS: &[Role] = &[Owner];
-pub(crate) const ANY_ROLE: &[Role] = &[Owner, Customer, Auditor, Connector];
+pub(crate) const ANY_ROLE: &[Role] = &[Owner, Customer, Auditor, Connector, CustomerSession];
 
 pub(crate) const GET: &str = "dynamodb:GetItem";
 pub(crate) const PUT: &str = "dynamodb:PutItem";

@@ -3,11 +3,13 @@
 //! empty store; [`store_contract_tests!`] turns them into one `#[tokio::test]`
 //! each for a given implementation.
 
+mod people;
 mod token_usage;
+pub use people::*;
 pub use token_usage::*;
 
 use crate::commands::{self, CommandError, Envelope};
-use crate::{ApiToken, Client, Commit, ListQuery, Store, StoreError, User};
+use crate::{ApiToken, Client, Commit, ListQuery, Store, StoreError};
 use inbox_domain::{execute, project, time, Changes, Command, Context, Profile, State, StoredEvent};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -22,7 +24,9 @@ macro_rules! store_contract_tests {
             empty_commit_writes_nothing, removal_hides_account_keeps_events, clients_are_isolated,
             list_filters_orders_and_pages, all_events_by_client_in_order, directory_users_and_clients,
             read_models_can_be_listed_and_replaced, api_tokens_are_found_listed_and_revoked,
-            token_use_is_recorded_at_most_once_a_minute, token_request_log_pages_newest_first_and_hides_expired);
+            token_use_is_recorded_at_most_once_a_minute, token_request_log_pages_newest_first_and_hides_expired,
+            users_change_with_their_history, user_changes_race_on_the_clients_users, refresh_families_rotate_once,
+            login_failures_count_within_a_window);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -279,20 +283,6 @@ pub async fn directory_users_and_clients(store: Arc<impl Store>) {
     assert!(store.has_clients().await.unwrap());
     assert_eq!(store.get_client(t.id).await.unwrap(), Some(t.clone()));
     assert_eq!(store.get_client(Uuid::new_v4()).await.unwrap(), None);
-    let name = format!("ann-{}", Uuid::new_v4());
-    let u = User {
-        id: Uuid::new_v4(),
-        client_id: t.id,
-        username: name.clone(),
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-        roles: vec!["ROLE_OWNER".into()],
-        created_at: now,
-    };
-    store.create_user(&u).await.unwrap();
-    assert_eq!(store.find_user(&name).await.unwrap(), Some(u.clone()));
-    assert_eq!(store.find_user("nobody").await.unwrap(), None);
-    let dup = User { id: Uuid::new_v4(), ..u };
-    assert!(matches!(store.create_user(&dup).await, Err(StoreError::Duplicate(_))));
 }
 
 pub async fn read_models_can_be_listed_and_replaced(store: Arc<impl Store>) {

@@ -1,12 +1,9 @@
 //! The directory on DynamoDB: clients, users and API tokens in one table,
 //! keyed by `pk`/`sk` (see `DYNAMODB.md`).
 
-use super::items::{
-    client_from, client_item, client_key, put, s, token_from, token_item, token_keys, user_from, user_item, user_key,
-    Item,
-};
+use super::items::{client_from, client_item, client_key, put, s, token_from, token_item, token_keys, Item};
 use super::DynamoStore;
-use crate::{ApiToken, Client, Directory, Result, StoreError, User};
+use crate::{ApiToken, Client, Directory, Result, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use inbox_domain::{time, Timestamp};
@@ -58,28 +55,6 @@ impl Directory for DynamoStore {
 
     async fn has_clients(&self) -> Result<bool> {
         Ok(self.get_directory(CLIENTS_MARKER, CLIENTS_MARKER).await?.is_some())
-    }
-
-    async fn create_user(&self, u: &User) -> Result<()> {
-        self.client
-            .put_item()
-            .table_name(&self.tables.directory)
-            .set_item(Some(user_item(u)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) {
-                    StoreError::Duplicate(format!("user {:?}", u.username))
-                } else {
-                    self.error(&self.tables.directory, e)
-                }
-            })?;
-        Ok(())
-    }
-
-    async fn find_user(&self, username: &str) -> Result<Option<User>> {
-        self.get_directory(&user_key(username), "USER").await?.as_ref().map(user_from).transpose()
     }
 
     /// Both items of a token are written, and revoked, together in one transaction.

@@ -63,3 +63,14 @@ impl std::fmt::Display for DisplayErr<'_> {
         Ok(())
     }
 }
+
+/// The cancellation code of each item of a cancelled transaction, in order
+/// (`None` for items that did not fail, or for any other error).
+pub(super) fn cancellation_codes<R>(e: &SdkError<TransactWriteItemsError, R>) -> Vec<Option<String>> {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(t)) => {
+            t.cancellation_reasons().iter().map(|r| r.code().filter(|c| *c != "None").map(str::to_string)).collect()
+        }
+        _ => vec![],
+    }
+}

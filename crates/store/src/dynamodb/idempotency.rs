@@ -3,21 +3,17 @@
 //! pending one whose lease ran out), answered by a conditional put inside the
 //! command's transaction, expired by the table's TTL (`expiresAt`).
 
-use super::items::{n, s, Item, Read};
+use super::items::{epoch, n, s, Item, Read};
 use super::DynamoStore;
 use crate::{Claim, Idempotency, IdempotencyRecord, KeyClaim, Result, StoredAnswer};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use inbox_domain::{time, Timestamp};
+use inbox_domain::time;
 use std::collections::HashMap;
 use uuid::Uuid;
 
 fn key(client_id: Uuid, key: &str) -> String {
     format!("IDEM#{client_id}#{key}")
-}
-
-fn epoch(t: &Timestamp) -> AttributeValue {
-    n(t.timestamp().max(0) as u64)
 }
 
 const STILL_MINE: &str = "#p = :true AND #o = :owner";

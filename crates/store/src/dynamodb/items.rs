@@ -1,7 +1,9 @@
 //! Item mapping, in one place: every stored type to its DynamoDB item and back.
 //! Attribute names are storage formats (clients live under `TENANT#` keys).
 
-use crate::{ApiToken, Client, Result, StoreError, TokenRequest, TokenUse, User};
+use crate::{
+    ApiToken, Client, RefreshFamily, RefreshToken, Result, StoreError, TokenRequest, TokenUse, User, UserEvent,
+};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use inbox_domain::{time, Account, StoredEvent, Timestamp};
 use std::collections::HashMap;
@@ -150,19 +152,28 @@ pub(super) fn user_key(username: &str) -> String {
     format!("USER#{username}")
 }
 
-pub(super) fn user_item(u: &User) -> Item {
+/// A user is stored twice, under the same attributes: by username (login) and
+/// under its client (listing, changes).
+pub(super) fn user_keys(u: &User) -> [(String, String); 2] {
+    [(user_key(&u.username), "USER".into()), (client_key(u.client_id), format!("USER#{}", u.id))]
+}
+
+pub(super) fn user_item((pk, sk): (String, String), u: &User) -> Item {
     item([
-        ("pk", s(user_key(&u.username))),
-        ("sk", s("USER")),
+        ("pk", s(pk)),
+        ("sk", s(sk)),
         ("id", s(u.id.to_string())),
         ("tenantId", s(u.client_id.to_string())),
         ("username", s(&u.username)),
         ("passwordHash", s(&u.password_hash)),
         ("roles", AttributeValue::L(u.roles.iter().map(s).collect())),
+        ("enabled", AttributeValue::Bool(u.enabled)),
+        ("version", n(u.version)),
         ("createdAt", s(time::format(&u.created_at))),
     ])
 }
 
+/// Users stored before `enabled` and `version` existed are enabled, at version 0.
 pub(super) fn user_from(i: &Item) -> Result<User> {
     let r = Read(i);
     Ok(User {
@@ -171,8 +182,102 @@ pub(super) fn user_from(i: &Item) -> Result<User> {
         username: r.s("username")?,
         password_hash: r.s("passwordHash")?,
         roles: r.strings("roles"),
+        enabled: !matches!(i.get("enabled"), Some(AttributeValue::Bool(false))),
+        version: if i.contains_key("version") { r.n("version")? } else { 0 },
         created_at: r.time("createdAt")?,
     })
+}
+
+pub(super) fn user_event_key(user_id: Uuid) -> String {
+    format!("USEREVENTS#{user_id}")
+}
+
+pub(super) fn user_event_item(e: &UserEvent) -> Item {
+    item([
+        ("pk", s(user_event_key(e.user_id))),
+        ("sk", s(format!("{:020}", e.version))),
+        ("tenantId", s(e.client_id.to_string())),
+        ("version", n(e.version)),
+        ("type", s(&e.event_type)),
+        ("changes", s(e.changes.to_string())),
+        ("actor", s(&e.actor)),
+        ("correlationId", s(&e.correlation_id)),
+        ("recordedAt", s(time::format(&e.recorded_at))),
+    ])
+}
+
+pub(super) fn user_event_from(i: &Item) -> Result<UserEvent> {
+    let r = Read(i);
+    let user_id = r.s("pk")?.strip_prefix("USEREVENTS#").and_then(|id| Uuid::parse_str(id).ok());
+    Ok(UserEvent {
+        client_id: r.uuid("tenantId")?,
+        user_id: user_id.ok_or_else(|| StoreError::Internal("bad user event key".into()))?,
+        version: r.n("version")?,
+        event_type: r.s("type")?,
+        changes: serde_json::from_str(&r.s("changes")?)
+            .map_err(|e| StoreError::Internal(format!("bad user event changes: {e}")))?,
+        actor: r.s("actor")?,
+        correlation_id: r.s("correlationId")?,
+        recorded_at: r.time("recordedAt")?,
+    })
+}
+
+/// Epoch seconds: what the table's TTL attribute (`expiresAt`) holds.
+pub(super) fn epoch(t: &Timestamp) -> AttributeValue {
+    n(t.timestamp().max(0) as u64)
+}
+
+pub(super) fn read_epoch(r: &Read<'_>, key: &str) -> Result<Timestamp> {
+    let secs = r.n(key)? as i64;
+    chrono::DateTime::from_timestamp(secs, 0).ok_or_else(|| StoreError::Internal(format!("bad {key} {secs}")))
+}
+
+pub(super) fn family_key(id: Uuid) -> String {
+    format!("REFRESHFAMILY#{id}")
+}
+
+pub(super) fn refresh_key(hash: &str) -> String {
+    format!("REFRESH#{hash}")
+}
+
+pub(super) fn family_item(f: &RefreshFamily) -> Item {
+    item([
+        ("pk", s(family_key(f.id))),
+        ("sk", s("FAMILY")),
+        ("tenantId", s(f.client_id.to_string())),
+        ("userId", s(f.user_id.to_string())),
+        ("userVersion", n(f.user_version)),
+        ("current", s(&f.current)),
+        ("revoked", AttributeValue::Bool(f.revoked)),
+        ("expiresAt", epoch(&f.expires_at)),
+    ])
+}
+
+pub(super) fn family_from(id: Uuid, i: &Item) -> Result<RefreshFamily> {
+    let r = Read(i);
+    Ok(RefreshFamily {
+        id,
+        client_id: r.uuid("tenantId")?,
+        user_id: r.uuid("userId")?,
+        user_version: r.n("userVersion")?,
+        current: r.s("current")?,
+        revoked: matches!(i.get("revoked"), Some(AttributeValue::Bool(true))),
+        expires_at: read_epoch(&r, "expiresAt")?,
+    })
+}
+
+pub(super) fn refresh_item(t: &RefreshToken) -> Item {
+    item([
+        ("pk", s(refresh_key(&t.hash))),
+        ("sk", s("REFRESH")),
+        ("familyId", s(t.family.to_string())),
+        ("expiresAt", epoch(&t.expires_at)),
+    ])
+}
+
+pub(super) fn refresh_from(hash: &str, i: &Item) -> Result<RefreshToken> {
+    let r = Read(i);
+    Ok(RefreshToken { hash: hash.to_string(), family: r.uuid("familyId")?, expires_at: read_epoch(&r, "expiresAt")? })
 }
 
 /// A token is stored twice, under the same attributes: by secret hash
@@ -250,7 +355,7 @@ pub(super) fn token_request_item(e: &TokenRequest) -> Item {
         ("method", s(&e.method)),
         ("path", s(&e.path)),
         ("status", n(e.status.into())),
-        ("expiresAt", n(e.expires_at.timestamp().max(0) as u64)),
+        ("expiresAt", epoch(&e.expires_at)),
     ]);
     i.extend(e.used.ip.as_ref().map(|v| ("ip".to_string(), s(v))));
     i.extend(e.used.user_agent.as_ref().map(|v| ("userAgent".to_string(), s(v))));
@@ -259,7 +364,6 @@ pub(super) fn token_request_item(e: &TokenRequest) -> Item {
 
 pub(super) fn token_request_from(token_id: uuid::Uuid, i: &Item) -> Result<TokenRequest> {
     let r = Read(i);
-    let expires = r.n("expiresAt")? as i64;
     Ok(TokenRequest {
         token_id,
         request_id: r.s("requestId")?,
@@ -267,7 +371,6 @@ pub(super) fn token_request_from(token_id: uuid::Uuid, i: &Item) -> Result<Token
         path: r.s("path")?,
         status: u16::try_from(r.n("status")?).map_err(|e| StoreError::Internal(format!("bad status: {e}")))?,
         used: TokenUse { at: r.time("at")?, ip: opt_s(i, "ip"), user_agent: opt_s(i, "userAgent") },
-        expires_at: chrono::DateTime::from_timestamp(expires, 0)
-            .ok_or_else(|| StoreError::Internal(format!("bad expiresAt {expires}")))?,
+        expires_at: read_epoch(&r, "expiresAt")?,
     })
 }

@@ -15,8 +15,10 @@ mod errors;
 mod events;
 mod idempotency;
 mod items;
+mod sessions;
 mod tables;
 mod token_usage;
+mod users;
 
 #[cfg(feature = "test-util")]
 pub use calls::CallCounter;

@@ -1,7 +1,7 @@
-//! The directory on SQLite: clients, users, API tokens.
+//! The directory on SQLite: clients and API tokens (users: `users.rs`).
 
 use super::{db, is_constraint, time_col, uuid_col, SqliteStore};
-use crate::{ApiToken, Client, Directory, Result, StoreError, TokenUse, User};
+use crate::{ApiToken, Client, Directory, Result, StoreError, TokenUse};
 use async_trait::async_trait;
 use inbox_domain::{time, Timestamp};
 use rusqlite::{params, OptionalExtension};
@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 pub(super) const TOKEN_COLUMNS: &str = "id, tenant_id, name, hint, secret_hash, created_by, created_at, revoked_at, \
                                          last_used_at, last_used_ip, last_used_agent";
-const USER_COLUMNS: &str = "id, tenant_id, username, password_hash, roles, created_at";
 
 type TokenRow = (String, String, String, String, String, String, String, Option<String>, [Option<String>; 3]);
 
@@ -41,20 +40,6 @@ fn decode_token(row: TokenRow) -> Result<ApiToken> {
 fn one_token(conn: &rusqlite::Connection, filter: &str, args: impl rusqlite::Params) -> Result<Option<ApiToken>> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE {filter}");
     conn.query_row(&sql, args, token_from_row).optional().map_err(db)?.map(decode_token).transpose()
-}
-
-type UserRow = (String, String, String, String, String, String);
-
-fn decode_user(row: UserRow) -> Result<User> {
-    let (id, client_id, username, password_hash, roles, created_at) = row;
-    Ok(User {
-        id: uuid_col(id)?,
-        client_id: uuid_col(client_id)?,
-        username,
-        password_hash,
-        roles: roles.split(',').filter(|r| !r.is_empty()).map(str::to_string).collect(),
-        created_at: time_col("user created_at", created_at)?,
-    })
 }
 
 #[async_trait]
@@ -96,54 +81,6 @@ impl Directory for SqliteStore {
 
     async fn has_clients(&self) -> Result<bool> {
         self.with(|conn| conn.query_row("SELECT EXISTS (SELECT 1 FROM tenants)", [], |r| r.get(0)).map_err(db)).await
-    }
-
-    async fn create_user(&self, u: &User) -> Result<()> {
-        let u = u.clone();
-        self.with(move |conn| {
-            // A taken username inserts nothing; any other constraint is a missing client.
-            let inserted = conn
-                .execute(
-                    &format!(
-                        "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                         ON CONFLICT (username) DO NOTHING"
-                    ),
-                    params![
-                        u.id.to_string(),
-                        u.client_id.to_string(),
-                        u.username,
-                        u.password_hash,
-                        u.roles.join(","),
-                        time::format(&u.created_at)
-                    ],
-                )
-                .map_err(|e| {
-                    if is_constraint(&e) {
-                        StoreError::Internal(format!("no client {}", u.client_id))
-                    } else {
-                        db(e)
-                    }
-                })?;
-            if inserted == 0 {
-                return Err(StoreError::Duplicate(format!("user {:?}", u.username)));
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    async fn find_user(&self, username: &str) -> Result<Option<User>> {
-        let username = username.to_string();
-        self.with(move |conn| {
-            conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1"), [&username], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-            })
-            .optional()
-            .map_err(db)?
-            .map(decode_user)
-            .transpose()
-        })
-        .await
     }
 
     async fn create_api_token(&self, t: &ApiToken) -> Result<()> {

@@ -7,7 +7,9 @@ mod accounts;
 mod directory;
 mod events;
 mod idempotency;
+mod sessions;
 mod token_usage;
+mod users;
 
 use crate::{Result, StoreError};
 use inbox_domain::{time, Timestamp};
@@ -107,6 +109,42 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (client_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency (expires_at);
+
+CREATE TABLE IF NOT EXISTS user_events (
+    user_id        TEXT    NOT NULL,
+    version        INTEGER NOT NULL,
+    tenant_id      TEXT    NOT NULL,
+    event_type     TEXT    NOT NULL,
+    changes        TEXT    NOT NULL,
+    actor          TEXT    NOT NULL,
+    correlation_id TEXT    NOT NULL,
+    recorded_at    TEXT    NOT NULL,
+    PRIMARY KEY (user_id, version)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS refresh_families (
+    id           TEXT    PRIMARY KEY,
+    tenant_id    TEXT    NOT NULL,
+    user_id      TEXT    NOT NULL,
+    user_version INTEGER NOT NULL,
+    current_hash TEXT    NOT NULL,
+    revoked      INTEGER NOT NULL,
+    expires_at   TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refresh_families_by_expiry ON refresh_families (expires_at);
+
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    hash       TEXT PRIMARY KEY,
+    family_id  TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_by_expiry ON refresh_tokens (expires_at);
+
+CREATE TABLE IF NOT EXISTS login_failures (
+    username TEXT    PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    since    TEXT    NOT NULL
+);
 "#;
 
 /// Columns added after a table's first release: `CREATE TABLE IF NOT EXISTS`
@@ -115,6 +153,9 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("api_tokens", "last_used_at", "TEXT"),
     ("api_tokens", "last_used_ip", "TEXT"),
     ("api_tokens", "last_used_agent", "TEXT"),
+    ("users", "enabled", "INTEGER NOT NULL DEFAULT 1"),
+    ("users", "version", "INTEGER NOT NULL DEFAULT 0"),
+    ("tenants", "users_version", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// The SQLite store. Cheap to clone; one connection per process, used from a

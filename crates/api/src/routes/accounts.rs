@@ -1,0 +1,186 @@
+//! Accounts (and the integrations they connect to).
+
+use super::*;
+use crate::access::Table::{Accounts, Directory, Events};
+use crate::handlers::{accounts, history, integrations};
+use crate::routing::{handler, Access, BodyDoc, Doc, Route};
+use http::Method;
+
+pub(super) const ACCOUNTS_LIST: Route = Route {
+    method: Method::GET,
+    path: "/api/accounts",
+    function: "accounts-list",
+    access: Access::Roles(READERS),
+    handler: handler!(Plain, accounts::list),
+    doc: Doc {
+        summary: "Lists the client's active accounts, 30 a page, ordered by creation.",
+        tag: "Account",
+        body: None,
+        ok: (200, "Account collection", Some("AccountCollection"), JSONLD),
+        query: &[
+            PAGE,
+            ("accountType", "string", "Only accounts of this integration (e.g. whatsapp)."),
+            ("isAuthorized", "boolean", "Only authorized (true) or unauthorized (false) accounts."),
+            ("customerId", "string", "Only accounts created in customer sessions of this customer."),
+        ],
+    },
+    tables: &[(Accounts, &[QUERY])],
+};
+
+pub(super) const ACCOUNTS_CREATE: Route = Route {
+    method: Method::POST,
+    path: "/api/accounts",
+    function: "accounts-create",
+    access: Access::Roles(WRITERS),
+    handler: handler!(Plain, accounts::create),
+    doc: Doc {
+        summary: "Connects a new account to an integration.",
+        tag: "Account",
+        body: Some(BodyDoc {
+            schema: "AccountCreate",
+            required: true,
+            example: r#"{"integration":"/api/integrations/whatsapp","historySyncUntil":null}"#,
+        }),
+        ok: (201, "Account resource created", Some("Account"), JSONLD),
+        query: &[],
+    },
+    // A new account's read model is put only if absent: no read needed but
+    // that its client exists.
+    tables: &[(Events, &[PUT]), (Accounts, &[PUT]), (Directory, &[GET])],
+};
+
+pub(super) const ACCOUNTS_GET: Route = Route {
+    method: Method::GET,
+    path: "/api/accounts/{id}",
+    function: "accounts-get",
+    access: Access::Roles(READERS),
+    handler: handler!(ById, accounts::get),
+    doc: Doc {
+        summary: "Returns one account.",
+        tag: "Account",
+        body: None,
+        ok: (200, "Account resource", Some("Account"), JSONLD),
+        query: &[],
+    },
+    tables: &[(Accounts, &[GET])],
+};
+
+pub(super) const ACCOUNTS_UPDATE: Route = Route {
+    method: Method::PUT,
+    path: "/api/accounts/{id}",
+    function: "accounts-update",
+    access: Access::Roles(WRITERS),
+    handler: handler!(ById, accounts::update),
+    doc: Doc {
+        summary: "Changes the writable fields of an account; read-only fields in the body are ignored.",
+        tag: "Account",
+        body: Some(BodyDoc {
+            schema: "AccountUpdate",
+            required: true,
+            example: r#"{"username":"Support line","description":"Customer support","sharePastHistory":true}"#,
+        }),
+        ok: (200, "Account resource updated", Some("Account"), JSONLD),
+        query: &[],
+    },
+    tables: ACCOUNT_COMMAND,
+};
+
+pub(super) const ACCOUNTS_DELETE: Route = Route {
+    method: Method::DELETE,
+    path: "/api/accounts/{id}",
+    function: "accounts-delete",
+    access: Access::Roles(WRITERS),
+    handler: handler!(ById, accounts::delete),
+    doc: Doc {
+        summary: "Removes an account; its history is kept for audit.",
+        tag: "Account",
+        body: None,
+        ok: (204, "Account resource deleted", None, JSONLD),
+        query: &[],
+    },
+    tables: &[(Events, &[PUT]), (Accounts, &[GET, DELETE])],
+};
+
+pub(super) const ACCOUNTS_AUTHORIZE: Route = Route {
+    method: Method::POST,
+    path: "/api/accounts/{id}/authorize",
+    function: "accounts-authorize",
+    access: Access::Roles(CONNECTORS),
+    handler: handler!(ById, accounts::authorize),
+    doc: Doc {
+        summary: "The channel connector reports a finished sign-in, with the channel profile.",
+        tag: "Account",
+        body: Some(BodyDoc {
+            schema: "AuthorizeInput",
+            required: true,
+            example: r#"{"platformId":"15551234567","platformUsername":"examplecosupport","username":"Example Co Support"}"#,
+        }),
+        ok: (200, "Account resource updated", Some("Account"), JSONLD),
+        query: &[],
+    },
+    tables: ACCOUNT_COMMAND,
+};
+
+pub(super) const ACCOUNTS_DISCONNECT: Route = Route {
+    method: Method::POST,
+    path: "/api/accounts/{id}/disconnect",
+    function: "accounts-disconnect",
+    access: Access::Roles(CONNECTORS),
+    handler: handler!(ById, accounts::disconnect),
+    doc: Doc {
+        summary: "The channel connector reports a lost session.",
+        tag: "Account",
+        body: Some(BodyDoc { schema: "DisconnectInput", required: false, example: r#"{"reason":"logged_out"}"# }),
+        ok: (200, "Account resource updated", Some("Account"), JSONLD),
+        query: &[],
+    },
+    tables: ACCOUNT_COMMAND,
+};
+
+pub(super) const ACCOUNTS_EVENTS: Route = Route {
+    method: Method::GET,
+    path: "/api/accounts/{id}/events",
+    function: "accounts-events",
+    access: Access::Roles(AUDITORS),
+    handler: handler!(ById, history::list),
+    doc: Doc {
+        summary: "The account's event history, oldest first, with the hash chain; also after removal.",
+        tag: "Account",
+        body: None,
+        ok: (200, "Account event history", Some("AccountEventCollection"), JSONLD),
+        query: &[PAGE],
+    },
+    tables: &[(Events, &[QUERY])],
+};
+
+pub(super) const INTEGRATIONS_LIST: Route = Route {
+    method: Method::GET,
+    path: "/api/integrations",
+    function: "integrations-list",
+    access: Access::Roles(ANY_ROLE),
+    handler: handler!(Plain, integrations::list),
+    doc: Doc {
+        summary: "Lists the channels an account can connect to.",
+        tag: "Integration",
+        body: None,
+        ok: (200, "Integration collection", Some("IntegrationCollection"), JSONLD),
+        query: &[],
+    },
+    tables: &[],
+};
+
+pub(super) const INTEGRATIONS_GET: Route = Route {
+    method: Method::GET,
+    path: "/api/integrations/{id}",
+    function: "integrations-get",
+    access: Access::Roles(ANY_ROLE),
+    handler: handler!(ByName, integrations::get),
+    doc: Doc {
+        summary: "Returns one integration.",
+        tag: "Integration",
+        body: None,
+        ok: (200, "Integration resource", Some("Integration"), JSONLD),
+        query: &[],
+    },
+    tables: &[],
+};

@@ -1,0 +1,167 @@
+//! Refresh-token families and failed-login counters on SQLite. Expired rows
+//! are removed as new ones are written.
+
+use super::{db, time_col, uuid_col, SqliteStore};
+use crate::{LoginFailures, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Result};
+use async_trait::async_trait;
+use inbox_domain::{time, Timestamp};
+use rusqlite::{params, OptionalExtension};
+use uuid::Uuid;
+
+#[async_trait]
+impl RefreshTokens for SqliteStore {
+    async fn start_family(&self, f: &RefreshFamily) -> Result<()> {
+        let f = f.clone();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(db)?;
+            let now = time::format(&chrono::Utc::now());
+            tx.execute("DELETE FROM refresh_tokens WHERE expires_at < ?1", [&now]).map_err(db)?;
+            tx.execute("DELETE FROM refresh_families WHERE expires_at < ?1", [&now]).map_err(db)?;
+            let expires = time::format(&f.expires_at);
+            tx.execute(
+                "INSERT INTO refresh_families (id, tenant_id, user_id, user_version, current_hash, revoked, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    f.id.to_string(),
+                    f.client_id.to_string(),
+                    f.user_id.to_string(),
+                    f.user_version,
+                    f.current,
+                    f.revoked,
+                    expires
+                ],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO refresh_tokens (hash, family_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![f.current, f.id.to_string(), expires],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)
+        })
+        .await
+    }
+
+    async fn find_refresh(&self, hash: &str) -> Result<Option<(RefreshToken, RefreshFamily)>> {
+        let hash = hash.to_string();
+        self.with(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT t.family_id, t.expires_at, f.tenant_id, f.user_id, f.user_version, f.current_hash,
+                            f.revoked, f.expires_at
+                     FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = ?1",
+                    [&hash],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, u64>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, bool>(6)?,
+                            r.get::<_, String>(7)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(db)?;
+            let Some((family, expires, client, user, user_version, current, revoked, family_expires)) = row else {
+                return Ok(None);
+            };
+            let family = uuid_col(family)?;
+            let token = RefreshToken { hash, family, expires_at: time_col("refresh expires_at", expires)? };
+            let family = RefreshFamily {
+                id: family,
+                client_id: uuid_col(client)?,
+                user_id: uuid_col(user)?,
+                user_version,
+                current,
+                revoked,
+                expires_at: time_col("family expires_at", family_expires)?,
+            };
+            Ok(Some((token, family)))
+        })
+        .await
+    }
+
+    async fn rotate_refresh(&self, used: &str, next: &RefreshToken) -> Result<bool> {
+        let (used, next) = (used.to_string(), next.clone());
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(db)?;
+            let expires = time::format(&next.expires_at);
+            let moved = tx
+                .execute(
+                    "UPDATE refresh_families SET current_hash = ?1, expires_at = ?2
+                     WHERE id = ?3 AND current_hash = ?4 AND revoked = 0",
+                    params![next.hash, expires, next.family.to_string(), used],
+                )
+                .map_err(db)?;
+            if moved == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO refresh_tokens (hash, family_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![next.hash, next.family.to_string(), expires],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn revoke_family(&self, family: Uuid) -> Result<()> {
+        self.with(move |conn| {
+            conn.execute("UPDATE refresh_families SET revoked = 1 WHERE id = ?1", [family.to_string()]).map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl LoginThrottle for SqliteStore {
+    async fn login_failures(&self, username: &str) -> Result<Option<LoginFailures>> {
+        let username = username.to_string();
+        self.with(move |conn| {
+            let row = conn
+                .query_row("SELECT failures, since FROM login_failures WHERE username = ?1", [username], |r| {
+                    Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
+                })
+                .optional()
+                .map_err(db)?;
+            row.map(|(count, since)| Ok(LoginFailures { count, since: time_col("login failure since", since)? }))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn record_login_failure(&self, username: &str, now: Timestamp, window_start_after: Timestamp) -> Result<()> {
+        let username = username.to_string();
+        self.with(move |conn| {
+            let (now, cutoff) = (time::format(&now), time::format(&window_start_after));
+            conn.execute(
+                "INSERT INTO login_failures (username, failures, since) VALUES (?1, 1, ?2)
+                 ON CONFLICT (username) DO UPDATE SET
+                   failures = CASE WHEN since < ?3 THEN 1 ELSE failures + 1 END,
+                   since = CASE WHEN since < ?3 THEN excluded.since ELSE since END",
+                params![username, now, cutoff],
+            )
+            .map_err(db)?;
+            // Old windows of other usernames go too.
+            conn.execute("DELETE FROM login_failures WHERE since < ?1", [cutoff]).map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, username: &str) -> Result<()> {
+        let username = username.to_string();
+        self.with(move |conn| {
+            conn.execute("DELETE FROM login_failures WHERE username = ?1", [username]).map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+}
