@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use support::*;
 
 /// The fields of an account, in the seed's order, and nothing else.
-const ACCOUNT_KEYS: [&str; 17] = [
+const ACCOUNT_KEYS: [&str; 18] = [
     "@context",
     "@id",
     "@type",
@@ -21,6 +21,7 @@ const ACCOUNT_KEYS: [&str; 17] = [
     "createdAt",
     "disconnectedAt",
     "historySyncUntil",
+    "customerId",
     "clientId",
     "id",
 ];
@@ -426,7 +427,7 @@ fn pagination_at_0_1_30_31_61() {
         assert_eq!(first["member"].as_array().unwrap().len(), n.min(30));
         assert_eq!(first["@id"], "/api/accounts");
         assert_eq!(first["@type"], "Collection");
-        assert_eq!(first["search"]["template"], "/api/accounts{?accountType,isAuthorized}");
+        assert_eq!(first["search"]["template"], "/api/accounts{?accountType,isAuthorized,customerId}");
         if pages == 1 {
             assert!(first.get("view").is_none(), "one page, no filter: no view ({n})");
             continue;

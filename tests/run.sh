@@ -33,7 +33,8 @@ cargo test --workspace --all-targets --locked 2>&1 | tee -a "$log"
 
 step "tests: black-box HTTP on DynamoDB Local"
 INBOX_TEST_STORE=dynamodb cargo test -p inbox-tests --locked \
-  --test http_api --test concurrency --test audit --test api_tokens --test hydra --test idempotency --test readme 2>&1 | tee -a "$log"
+  --test http_api --test concurrency --test audit --test api_tokens --test hydra --test idempotency --test readme \
+  --test customer_sessions --test users 2>&1 | tee -a "$log"
 
 step "schemathesis against inbox serve (all checks, stateful, seed 1)"
 tests/schemathesis/run.sh 2>&1 | tail -n 30 | tee -a "$log"

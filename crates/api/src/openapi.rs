@@ -223,6 +223,14 @@ fn responses(r: &Route) -> Vec<Answer> {
         }
         Access::Public if has_body => {
             out.push((401, "Invalid credentials", Some("AuthFailure"), "application/json"));
+            if r.function == crate::routes::THROTTLED_LOGIN {
+                out.push((
+                    429,
+                    "Too many failed logins for this username; see Retry-After",
+                    Some("AuthFailure"),
+                    "application/json",
+                ));
+            }
         }
         Access::ApiToken => {
             out.push((401, "No, unknown or revoked API token", Some("EnterpriseError"), "application/json"));

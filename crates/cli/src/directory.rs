@@ -2,7 +2,7 @@
 //! line writes it, with the API's rules for names and passwords.
 
 use anyhow::bail;
-use inbox_api::auth::{hash_password, password_problem, Role, MAX_USERNAME};
+use inbox_api::auth::{hash_password, password_problem, Role, MAX_PASSWORD_BYTES, MAX_USERNAME, MIN_PASSWORD_CHARS};
 use inbox_store::commands::Envelope;
 use inbox_store::{users, Client, Store, StoreError, User};
 use std::sync::Arc;
@@ -41,8 +41,8 @@ pub async fn create_user(
     role: Role,
 ) -> anyhow::Result<Uuid> {
     let username = human_text("username", username, MAX_USERNAME)?;
-    if let Some(problem) = password_problem(password) {
-        bail!("the password is refused: {problem}");
+    if password_problem(password).is_some() {
+        bail!("the password must have at least {MIN_PASSWORD_CHARS} characters and at most {MAX_PASSWORD_BYTES} bytes");
     }
     existing_client(store, client).await?;
     let user = User {

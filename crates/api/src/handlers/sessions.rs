@@ -16,14 +16,9 @@ pub async fn create(app: &App, call: Call) -> Answer {
     let body: CustomerSessionCreate = json_body(&call.req)?;
     let mut violations = vec![];
     let raw = body.customer_id.unwrap_or_default();
-    // The host's id is kept verbatim: it must already be clean, not made so.
-    match text::clean(&raw, MAX_CUSTOMER_ID, text::Lines::Single, true) {
-        Err(rule) => violations.push(("customerId", crate::error::message(rule))),
-        Ok(clean) if clean != raw => violations.push((
-            "customerId",
-            "This value should contain only printable characters, without surrounding spaces.".into(),
-        )),
-        Ok(_) => {}
+    // The host's id is kept verbatim; it is only checked as names are.
+    if let Err(rule) = text::clean(&raw, MAX_CUSTOMER_ID, text::Lines::Single, true) {
+        violations.push(("customerId", crate::error::message(rule)));
     }
     let ttl = body.ttl.unwrap_or(DEFAULT_TTL);
     if !(1..=MAX_TTL).contains(&ttl) {

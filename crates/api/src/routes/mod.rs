@@ -35,6 +35,9 @@ pub(crate) const PAGE: (&str, &str, &str) = ("page", "integer", "The collection 
 /// What a command on an existing account needs: read the read model, append, rewrite it.
 pub(crate) const ACCOUNT_COMMAND: &[(crate::access::Table, &[&str])] = &[(Events, &[PUT]), (Accounts, &[GET, PUT])];
 
+/// The function whose answers include 429 (failed logins are throttled per username).
+pub const THROTTLED_LOGIN: &str = "login-check";
+
 /// The route a Lambda function serves, by its crate name.
 pub fn by_function(function: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.function == function)
