@@ -159,6 +159,10 @@ enum DynamoCmd {
     /// Create the events, accounts and directory tables that do not exist yet
     /// (names from INBOX_EVENTS_TABLE, INBOX_ACCOUNTS_TABLE, INBOX_DIRECTORY_TABLE).
     CreateTables,
+    /// Bring items written by earlier versions up to date, once after an
+    /// upgrade: users created before `/api/users` existed are listed under
+    /// their client. Safe to run again.
+    Migrate,
 }
 
 #[derive(Subcommand)]
@@ -252,6 +256,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = if created.contains(&def.name) { "created" } else { "exists" };
             println!("{state} {}", def.name);
         }
+        return Ok(());
+    }
+    if let Cmd::DynamoDb { command: DynamoCmd::Migrate } = cli.command {
+        let store = DynamoStore::from_env(Tables::from_env()).await;
+        println!("listed {} users under their client", store.index_users().await?);
         return Ok(());
     }
     let store = config::open_store(&config).await.context("cannot open the store")?;

@@ -112,3 +112,41 @@ async fn a_missing_table_is_a_clear_unavailable_error() {
     assert!(matches!(err, inbox_store::StoreError::Unavailable(_)), "{err:?}");
     assert!(err.to_string().contains("127.0.0.1:9"), "{err}");
 }
+
+/// A user stored by an earlier version (one item, by username, without
+/// `enabled` or `version`) logs in as before, and `index_users` lists it
+/// under its client, once.
+#[tokio::test]
+async fn users_from_before_are_listed_under_their_client_by_the_migration() {
+    use aws_sdk_dynamodb::types::AttributeValue::{L, S};
+    use inbox_store::Users;
+    let store = fresh().await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "t"))
+        .load()
+        .await;
+    let (client, id) = (Uuid::new_v4(), Uuid::new_v4());
+    aws_sdk_dynamodb::Client::new(&sdk)
+        .put_item()
+        .table_name(&store.tables().directory)
+        .item("pk", S("USER#legacy@example.test".into()))
+        .item("sk", S("USER".into()))
+        .item("id", S(id.to_string()))
+        .item("tenantId", S(client.to_string()))
+        .item("username", S("legacy@example.test".into()))
+        .item("passwordHash", S("$argon2id$legacy".into()))
+        .item("roles", L(vec![S("ROLE_OWNER".into())]))
+        .item("createdAt", S("2026-01-01T00:00:00.000Z".into()))
+        .send()
+        .await
+        .unwrap();
+    let found = store.find_user("legacy@example.test").await.unwrap().unwrap();
+    assert_eq!((found.id, found.enabled, found.version), (id, true, 0));
+    assert_eq!(store.client_users(client).await.unwrap().1, vec![]);
+    assert_eq!(store.index_users().await.unwrap(), 1);
+    assert_eq!(store.client_users(client).await.unwrap().1, vec![found.clone()]);
+    assert_eq!(store.get_user(client, id).await.unwrap(), Some(found));
+    assert_eq!(store.index_users().await.unwrap(), 0, "once");
+}

@@ -125,3 +125,43 @@ impl Users for DynamoStore {
         Ok(events.into_iter().filter(|e| e.client_id == client_id).collect())
     }
 }
+
+impl DynamoStore {
+    /// Lists under their client the users stored before users were (one item
+    /// by username only): a consistent scan, once after an upgrade
+    /// (`inbox dynamodb migrate`). Returns how many it listed; running it again
+    /// lists none.
+    pub async fn index_users(&self) -> Result<usize> {
+        let directory = &self.tables.directory;
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(directory)
+            .consistent_read(true)
+            .filter_expression("sk = :u")
+            .expression_attribute_values(":u", s("USER"))
+            .into_paginator()
+            .send();
+        let mut listed = 0;
+        while let Some(page) = pages.next().await {
+            for item in page.map_err(|e| self.error(directory, e))?.items.unwrap_or_default() {
+                let user = user_from(&item)?;
+                let [_, by_client] = user_keys(&user);
+                let put = self
+                    .client
+                    .put_item()
+                    .table_name(directory)
+                    .set_item(Some(user_item(by_client, &user)))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .send()
+                    .await;
+                match put {
+                    Ok(_) => listed += 1,
+                    Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
+                    Err(e) => return Err(self.error(directory, e)),
+                }
+            }
+        }
+        Ok(listed)
+    }
+}
