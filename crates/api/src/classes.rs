@@ -26,6 +26,20 @@ pub struct Class {
     pub item_routes: Vec<&'static Route>,
 }
 
+impl Class {
+    /// A class known so far by its name only.
+    fn named(name: &str) -> Self {
+        Class {
+            name: name.to_string(),
+            collection: None,
+            item: None,
+            properties: vec![],
+            collection_routes: vec![],
+            item_routes: vec![],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Property {
     pub name: String,
@@ -60,14 +74,7 @@ pub fn classes(doc: &Value) -> Vec<Class> {
         let index = match out.iter().position(|c| c.name == name) {
             Some(i) => i,
             None => {
-                out.push(Class {
-                    name: name.to_string(),
-                    collection: None,
-                    item: None,
-                    properties: vec![],
-                    collection_routes: vec![],
-                    item_routes: vec![],
-                });
+                out.push(Class::named(name));
                 out.len() - 1
             }
         };
@@ -81,14 +88,7 @@ pub fn classes(doc: &Value) -> Vec<Class> {
     // What only a POST answers (a customer session) is a class too, created there.
     for r in ROUTES.iter().filter(|r| resource_route(r) && r.method == Method::POST) {
         match r.doc.ok.2 {
-            Some(name) if !out.iter().any(|c| c.name == name) => out.push(Class {
-                name: name.to_string(),
-                collection: None,
-                item: None,
-                properties: vec![],
-                collection_routes: vec![],
-                item_routes: vec![],
-            }),
+            Some(name) if !out.iter().any(|c| c.name == name) => out.push(Class::named(name)),
             _ => {}
         }
     }

@@ -286,28 +286,10 @@ pub trait ReadModelAdmin: Send + Sync {
     async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()>;
 }
 
+/// People and their sessions: users, refresh-token families, failed logins.
+pub trait People: Users + RefreshTokens + LoginThrottle {}
+impl<T: Users + RefreshTokens + LoginThrottle> People for T {}
+
 /// Everything the API and the CLI need from one backend.
-pub trait Store:
-    EventStore
-    + AccountReads
-    + Directory
-    + Users
-    + RefreshTokens
-    + LoginThrottle
-    + ReadModelAdmin
-    + TokenUsage
-    + Idempotency
-{
-}
-impl<T> Store for T where
-    T: EventStore
-        + AccountReads
-        + Directory
-        + Users
-        + RefreshTokens
-        + LoginThrottle
-        + ReadModelAdmin
-        + TokenUsage
-        + Idempotency
-{
-}
+pub trait Store: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency {}
+impl<T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency> Store for T {}

@@ -27,6 +27,19 @@ impl DynamoStore {
             .map_err(|e| self.error(&self.tables.directory, e))?;
         Ok(out.item)
     }
+
+    /// The items under a client whose sort key starts with `prefix` (its
+    /// tokens, its users): one consistent `Query` of its partition.
+    pub(super) async fn client_items(&self, client_id: Uuid, prefix: &str) -> Result<Vec<Item>> {
+        let req = self
+            .client
+            .query()
+            .table_name(&self.tables.directory)
+            .key_condition_expression("pk = :p AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":p", s(client_key(client_id)))
+            .expression_attribute_values(":prefix", s(prefix));
+        self.query_all(&self.tables.directory, req).await
+    }
 }
 
 #[async_trait]
@@ -65,15 +78,8 @@ impl Directory for DynamoStore {
     }
 
     async fn list_api_tokens(&self, client_id: Uuid) -> Result<Vec<ApiToken>> {
-        let req = self
-            .client
-            .query()
-            .table_name(&self.tables.directory)
-            .key_condition_expression("pk = :p AND begins_with(sk, :t)")
-            .expression_attribute_values(":p", s(client_key(client_id)))
-            .expression_attribute_values(":t", s("TOKEN#"));
-        let mut tokens =
-            self.query_all(&self.tables.directory, req).await?.iter().map(token_from).collect::<Result<Vec<_>>>()?;
+        let items = self.client_items(client_id, "TOKEN#").await?;
+        let mut tokens = items.iter().map(token_from).collect::<Result<Vec<_>>>()?;
         tokens.sort_by_key(|t| (t.created_at, t.id));
         Ok(tokens)
     }

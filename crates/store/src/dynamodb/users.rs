@@ -55,15 +55,8 @@ impl Users for DynamoStore {
             Some(i) if i.contains_key("usersVersion") => Read(i).n("usersVersion")?,
             _ => 0,
         };
-        let req = self
-            .client
-            .query()
-            .table_name(&self.tables.directory)
-            .key_condition_expression("pk = :p AND begins_with(sk, :u)")
-            .expression_attribute_values(":p", s(client_key(client_id)))
-            .expression_attribute_values(":u", s("USER#"));
-        let mut users =
-            self.query_all(&self.tables.directory, req).await?.iter().map(user_from).collect::<Result<Vec<_>>>()?;
+        let items = self.client_items(client_id, "USER#").await?;
+        let mut users = items.iter().map(user_from).collect::<Result<Vec<_>>>()?;
         users.sort_by_key(|u| (u.created_at, u.id));
         Ok((version, users))
     }
