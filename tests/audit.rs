@@ -99,6 +99,8 @@ fn history_pages_like_the_account_list() {
     let second = srv.get(&format!("/api/accounts/{id}/events?page=2"), &s).json;
     assert_eq!(second["member"].as_array().unwrap().len(), 2);
     assert_eq!(second["member"][0]["version"], 31);
+    let past = srv.get(&format!("/api/accounts/{id}/events?page=3"), &s).json;
+    assert_eq!((past["totalItems"].as_u64(), past["member"].as_array().unwrap().len()), (Some(32), 0));
     assert_problem(&srv.get(&format!("/api/accounts/{id}/events?page=0"), &s), 400);
 }
 

@@ -231,6 +231,15 @@ pub fn password_problem(password: &str) -> Option<String> {
     }
 }
 
+/// Runs argon2 work on the blocking pool, so a flood of logins (each ~tens of
+/// milliseconds of CPU) never stalls the async workers serving other requests.
+pub async fn off_the_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2id hashing").to_string()

@@ -77,6 +77,33 @@ impl App {
         Ok(Self::new(config, store))
     }
 
+    /// Opens the store's connection before the first request (a Lambda's init):
+    /// one read the route's grants already allow, of a key that does not exist,
+    /// so the first request pays no TLS handshake. A failure is only logged:
+    /// the first request will try again.
+    pub async fn warm_up(&self, route: &Route) {
+        use access::Table::{Accounts, Directory, Events};
+        let (nil, grants) = (uuid::Uuid::nil(), route.grants());
+        let allows = |table, action| grants.iter().any(|(t, actions)| *t == table && actions.contains(&action));
+        let read = if allows(Directory, "dynamodb:GetItem") {
+            self.store.get_client(nil).await.map(drop)
+        } else if allows(Accounts, "dynamodb:GetItem") {
+            self.store.get_account(nil, nil).await.map(drop)
+        } else if allows(Events, "dynamodb:Query") {
+            self.store.stream_head(nil).await.map(drop)
+        } else if allows(Accounts, "dynamodb:Query") {
+            let query = inbox_store::ListQuery { limit: 1, ..Default::default() };
+            self.store.list_accounts(nil, &query).await.map(drop)
+        } else if allows(Directory, "dynamodb:Query") {
+            self.store.list_api_tokens(nil).await.map(drop)
+        } else {
+            return;
+        };
+        if let Err(e) = read {
+            tracing::warn!(error = %e, "warm-up read failed");
+        }
+    }
+
     pub fn keys(&self) -> &Keys {
         &self.keys
     }

@@ -266,6 +266,10 @@ mod tests {
             store.calls().reset();
             let config = example_config(inbox_api::config::StoreKind::DynamoDb);
             let app = App::new(config, Arc::new(store.clone())).awaiting_follow_ups();
+            // The Lambda's init warms its connection with a read it is granted.
+            app.warm_up(r).await;
+            let warmed = store.calls().snapshot().values().sum::<u64>();
+            assert_eq!(warmed > 0, !r.grants().is_empty(), "{}: warm-up reads iff the route has tables", r.function);
             let event: lambda_http::request::LambdaRequest = serde_json::from_value(event(r)).unwrap();
             let resp = inbox_lambda::handle(&app, inbox_api::Scope::Route(r), lambda_http::Request::from(event)).await;
             assert_eq!(resp.status().as_u16(), sample(r).2, "{}", r.function);

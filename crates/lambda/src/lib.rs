@@ -24,6 +24,9 @@ pub async fn run(function: &str) -> Result<(), Error> {
         tracing::error!(error = %e, "cannot start");
         e
     })?;
+    if let Scope::Route(route) = scope {
+        app.warm_up(route).await;
+    }
     let app = Arc::new(app.awaiting_follow_ups());
     tracing::info!(function, "ready");
     lambda_http::run(service_fn(move |req: lambda_http::Request| {

@@ -123,6 +123,11 @@ pub trait EventStore: Send + Sync {
     async fn commit(&self, commit: Commit) -> Result<()>;
     /// Every event of one stream, in version order.
     async fn load_stream(&self, stream_id: Uuid) -> Result<Vec<StoredEvent>>;
+    /// The events `first..=last` (by version) of one stream, in order: a page of
+    /// its history, read by key range whatever the stream's length.
+    async fn stream_range(&self, stream_id: Uuid, first: u64, last: u64) -> Result<Vec<StoredEvent>>;
+    /// The newest event of a stream (its version is the stream's length), if any.
+    async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StoredEvent>>;
     /// Every event of every stream (of one client, if given), ordered by stream
     /// then version: the input of replay and audit.
     async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>>;

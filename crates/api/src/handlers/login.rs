@@ -21,7 +21,7 @@ pub async fn login_check(app: &App, call: Call) -> Answer {
     let body: LoginInput = json_body(&call.req)?;
     let now = Utc::now();
     if body.username.len() > MAX_LOGIN_NAME_BYTES || body.password.len() > auth::MAX_PASSWORD_BYTES {
-        auth::burn_password_check("");
+        auth::off_the_runtime(|| auth::burn_password_check("")).await;
         return Err(ApiError::BadCredentials);
     }
     let failures = app.store.login_failures(&body.username).await?;
@@ -34,13 +34,16 @@ pub async fn login_check(app: &App, call: Call) -> Answer {
     }
     let user = app.store.find_user(&body.username).await?;
     // An unknown username costs a password check too: timing tells nothing.
-    let ok = match &user {
-        Some(u) => auth::verify_password(&body.password, &u.password_hash) && u.enabled,
+    let (password, hash) = (body.password.clone(), user.as_ref().map(|u| u.password_hash.clone()));
+    let matches = auth::off_the_runtime(move || match hash {
+        Some(h) => auth::verify_password(&password, &h),
         None => {
-            auth::burn_password_check(&body.password);
+            auth::burn_password_check(&password);
             false
         }
-    };
+    })
+    .await;
+    let ok = matches && user.as_ref().is_some_and(|u| u.enabled);
     match user {
         Some(u) if ok => {
             if failures.is_some() {

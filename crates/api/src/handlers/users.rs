@@ -53,11 +53,12 @@ pub async fn create(app: &App, call: Call) -> Answer {
         return Err(ApiError::invalid(violations));
     }
     existing_client(app, &call).await?;
+    let password_hash = auth::off_the_runtime(move || auth::hash_password(&password)).await;
     let user = User {
         id: Uuid::new_v4(),
         client_id: call.principal().client_id,
         username: username.expect("checked"),
-        password_hash: auth::hash_password(&password),
+        password_hash,
         roles: roles.expect("checked"),
         enabled: body.enabled.unwrap_or(true),
         version: 0,
@@ -90,7 +91,10 @@ pub async fn update(app: &App, call: Call, id: Uuid) -> Answer {
         return Err(ApiError::invalid(violations));
     }
     // Hashed once, outside the decision (which may run again after a conflict).
-    let hash = body.plain_password.as_deref().map(auth::hash_password);
+    let hash = match body.plain_password.clone() {
+        Some(p) => Some(auth::off_the_runtime(move || auth::hash_password(&p)).await),
+        None => None,
+    };
     let after = users::change(&*app.store, &envelope(&call), id, |all| {
         let before = all.iter().find(|u| u.id == id).ok_or_else(ApiError::not_found)?;
         let mut next = before.clone();

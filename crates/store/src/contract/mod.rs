@@ -20,7 +20,8 @@ use uuid::Uuid;
 macro_rules! store_contract_tests {
     ($make:expr) => {
         $crate::store_contract_tests!(@each $make;
-            commit_then_load, stale_version_conflicts_and_writes_nothing, racing_commits_have_one_winner,
+            commit_then_load, streams_are_read_by_version_range, stale_version_conflicts_and_writes_nothing,
+            racing_commits_have_one_winner,
             empty_commit_writes_nothing, removal_hides_account_keeps_events, clients_are_isolated,
             list_filters_orders_and_pages, all_events_by_client_in_order, directory_users_and_clients,
             read_models_can_be_listed_and_replaced, api_tokens_are_found_listed_and_revoked,
@@ -134,6 +135,23 @@ pub async fn commit_then_load(store: Arc<impl Store>) {
     assert_eq!(Some(stored.clone()), project(&events).unwrap(), "read model equals replay");
     assert!(stored.is_authorized);
     assert_eq!(stored.version, 2);
+}
+
+pub async fn streams_are_read_by_version_range(store: Arc<impl Store>) {
+    let c = ctx(Uuid::new_v4(), "u1");
+    let id = create(&*store, &c, "whatsapp").await;
+    for i in 0..6 {
+        let changes = Changes { description: Some(Some(format!("d{i}"))), ..Default::default() };
+        run(&*store, id, &Command::Update(changes), &c).await.unwrap();
+    }
+    let all = store.load_stream(id).await.unwrap();
+    assert_eq!(all.len(), 7);
+    assert_eq!(store.stream_head(id).await.unwrap().as_ref(), all.last());
+    assert_eq!(store.stream_range(id, 3, 5).await.unwrap(), all[2..5].to_vec());
+    assert_eq!(store.stream_range(id, 6, 100).await.unwrap(), all[5..].to_vec());
+    assert_eq!(store.stream_range(id, 8, 10).await.unwrap(), vec![]);
+    assert_eq!(store.stream_head(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(store.stream_range(Uuid::new_v4(), 1, 30).await.unwrap(), vec![]);
 }
 
 pub async fn stale_version_conflicts_and_writes_nothing(store: Arc<impl Store>) {

@@ -67,6 +67,34 @@ impl EventStore for DynamoStore {
         self.query_all(&self.tables.events, req).await?.iter().map(event_from).collect()
     }
 
+    async fn stream_range(&self, stream_id: Uuid, first: u64, last: u64) -> Result<Vec<StoredEvent>> {
+        let req = self
+            .client
+            .query()
+            .table_name(&self.tables.events)
+            .key_condition_expression("streamId = :s AND version BETWEEN :first AND :last")
+            .expression_attribute_values(":s", s(stream_id.to_string()))
+            .expression_attribute_values(":first", n(first))
+            .expression_attribute_values(":last", n(last));
+        self.query_all(&self.tables.events, req).await?.iter().map(event_from).collect()
+    }
+
+    async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StoredEvent>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.events)
+            .key_condition_expression("streamId = :s")
+            .expression_attribute_values(":s", s(stream_id.to_string()))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.error(&self.tables.events, e))?;
+        out.items.unwrap_or_default().first().map(event_from).transpose()
+    }
+
     async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>> {
         let items = self.scan_all(&self.tables.events, "tenant", client_id).await?;
         let mut events = items.iter().map(event_from).collect::<Result<Vec<_>>>()?;

@@ -117,6 +117,24 @@ impl EventStore for SqliteStore {
         .await
     }
 
+    async fn stream_range(&self, stream_id: Uuid, first: u64, last: u64) -> Result<Vec<StoredEvent>> {
+        self.with(move |conn| {
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 AND version BETWEEN ?2 AND ?3 ORDER BY version"
+            );
+            query_events(conn, &sql, &[&stream_id.to_string(), &(first as i64), &(last.min(i64::MAX as u64) as i64)])
+        })
+        .await
+    }
+
+    async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StoredEvent>> {
+        self.with(move |conn| {
+            let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 ORDER BY version DESC LIMIT 1");
+            Ok(query_events(conn, &sql, &[&stream_id.to_string()])?.pop())
+        })
+        .await
+    }
+
     async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>> {
         self.with(move |conn| {
             let sql = format!(
