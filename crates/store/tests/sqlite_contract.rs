@@ -7,6 +7,17 @@ mod contract {
     inbox_store::store_contract_tests!(SqliteStore::in_memory().unwrap());
 }
 
+/// A store on a file of its own: reads go through the reader connections.
+fn on_file() -> SqliteStore {
+    let dir = std::env::temp_dir().join(format!("inbox-sqlite-{}", uuid::Uuid::new_v4()));
+    SqliteStore::open(&dir.join("inbox.db")).unwrap()
+}
+
+mod contract_on_file {
+    use super::*;
+    inbox_store::store_contract_tests!(on_file());
+}
+
 mod replay;
 
 /// Two handles on one file (two processes under `cargo lambda watch`) see each
@@ -29,5 +40,42 @@ async fn two_handles_share_one_file() {
         .commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 0, events, state, idempotency: None })
         .await;
     assert!(matches!(err, Err(StoreError::Conflict { .. })));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A write waiting for SQLite's write lock (held here by another connection,
+/// as by another process) does not hold up reads: they have connections of
+/// their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_do_not_queue_behind_a_waiting_writer() {
+    use inbox_store::{contract, AccountReads};
+    let dir = std::env::temp_dir().join(format!("inbox-sqlite-{}", uuid::Uuid::new_v4()));
+    let path = dir.join("inbox.db");
+    let store = std::sync::Arc::new(SqliteStore::open(&path).unwrap());
+    let c = contract::ctx(uuid::Uuid::new_v4(), "u");
+    let id = uuid::Uuid::new_v4();
+    contract::run(&*store, id, &contract::connect(id, "x"), &c).await.unwrap();
+
+    let mut other = rusqlite::Connection::open(&path).unwrap();
+    let lock = other.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    let writer = tokio::spawn({
+        let (store, c) = (store.clone(), c.clone());
+        async move {
+            let update = inbox_domain::Command::Update(inbox_domain::Changes {
+                description: Some(Some("waited".into())),
+                ..Default::default()
+            });
+            contract::run(&*store, id, &update, &c).await
+        }
+    });
+    // Let the writer reach SQLite and wait there (busy timeout: 10 s).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), store.get_account(c.client_id, id)).await;
+    assert!(read.is_ok(), "a read waited for a writer that waits for the lock");
+    assert_eq!(read.unwrap().unwrap().unwrap().description, None, "the write has not happened yet");
+    drop(lock);
+    let after = writer.await.unwrap().unwrap().unwrap();
+    assert_eq!(after.description.as_deref(), Some("waited"));
+    assert_eq!(store.get_account(c.client_id, id).await.unwrap().unwrap().description.as_deref(), Some("waited"));
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -51,7 +51,7 @@ pub(super) fn write_read_model(conn: &Connection, client_id: Uuid, id: Uuid, sta
 #[async_trait]
 impl AccountReads for SqliteStore {
     async fn get_account(&self, client_id: Uuid, id: Uuid) -> Result<Option<Account>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             conn.prepare_cached("SELECT body FROM accounts WHERE client_id = ?1 AND id = ?2")
                 .map_err(db)?
                 .query_row([client_id.to_string(), id.to_string()], |r| r.get::<_, String>(0))
@@ -65,7 +65,7 @@ impl AccountReads for SqliteStore {
 
     async fn list_accounts(&self, client_id: Uuid, q: &ListQuery) -> Result<Page> {
         let q = q.clone();
-        self.with(move |conn| {
+        self.read(move |conn| {
             const FILTER: &str = "client_id = ?1 AND (?2 IS NULL OR account_type = ?2)
                 AND (?3 IS NULL OR is_authorized = ?3) AND (?4 IS NULL OR created_by = ?4)";
             let client = client_id.to_string();
@@ -95,7 +95,7 @@ impl AccountReads for SqliteStore {
 #[async_trait]
 impl ReadModelAdmin for SqliteStore {
     async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<StoredReadModel>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT client_id, id, body FROM accounts WHERE ?1 IS NULL OR client_id = ?1

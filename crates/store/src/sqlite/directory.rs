@@ -64,7 +64,7 @@ impl Directory for SqliteStore {
     }
 
     async fn get_client(&self, id: Uuid) -> Result<Option<Client>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let row = conn
                 .query_row("SELECT id, name, plan, created_at FROM tenants WHERE id = ?1", [id.to_string()], |r| {
                     Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
@@ -80,7 +80,7 @@ impl Directory for SqliteStore {
     }
 
     async fn has_clients(&self) -> Result<bool> {
-        self.with(|conn| conn.query_row("SELECT EXISTS (SELECT 1 FROM tenants)", [], |r| r.get(0)).map_err(db)).await
+        self.read(|conn| conn.query_row("SELECT EXISTS (SELECT 1 FROM tenants)", [], |r| r.get(0)).map_err(db)).await
     }
 
     async fn create_api_token(&self, t: &ApiToken) -> Result<()> {
@@ -112,7 +112,7 @@ impl Directory for SqliteStore {
     }
 
     async fn list_api_tokens(&self, client_id: Uuid) -> Result<Vec<ApiToken>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
                     "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = ?1 ORDER BY created_at, id"
@@ -126,11 +126,11 @@ impl Directory for SqliteStore {
 
     async fn find_api_token(&self, secret_hash: &str) -> Result<Option<ApiToken>> {
         let hash = secret_hash.to_string();
-        self.with(move |conn| one_token(conn, "secret_hash = ?1", [hash])).await
+        self.read(move |conn| one_token(conn, "secret_hash = ?1", [hash])).await
     }
 
     async fn get_api_token(&self, client_id: Uuid, id: Uuid) -> Result<Option<ApiToken>> {
-        self.with(move |conn| one_token(conn, "tenant_id = ?1 AND id = ?2", [client_id.to_string(), id.to_string()]))
+        self.read(move |conn| one_token(conn, "tenant_id = ?1 AND id = ?2", [client_id.to_string(), id.to_string()]))
             .await
     }
 

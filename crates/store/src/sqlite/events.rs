@@ -110,7 +110,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn load_stream(&self, stream_id: Uuid) -> Result<Vec<StoredEvent>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 ORDER BY version");
             query_events(conn, &sql, &[&stream_id.to_string()])
         })
@@ -118,7 +118,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn stream_range(&self, stream_id: Uuid, first: u64, last: u64) -> Result<Vec<StoredEvent>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let sql = format!(
                 "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 AND version BETWEEN ?2 AND ?3 ORDER BY version"
             );
@@ -128,7 +128,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StoredEvent>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 ORDER BY version DESC LIMIT 1");
             Ok(query_events(conn, &sql, &[&stream_id.to_string()])?.pop())
         })
@@ -136,7 +136,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let sql = format!(
                 "SELECT {EVENT_COLUMNS} FROM events WHERE ?1 IS NULL OR tenant = ?1 ORDER BY stream_id, version"
             );

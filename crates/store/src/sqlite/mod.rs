@@ -158,11 +158,19 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("tenants", "users_version", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
-/// The SQLite store. Cheap to clone; one connection per process, used from a
-/// blocking thread so the async runtime never waits on the file.
+/// How many read-only connections a store file gets: reads run on them, in
+/// parallel, and never queue behind a write waiting for SQLite's write lock.
+const READERS: usize = 4;
+
+/// The SQLite store. Cheap to clone; per process one connection for writes and
+/// a few for reads (WAL lets readers go on while a writer works), used from
+/// blocking threads so the async runtime never waits on the file.
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Empty for an in-memory store (its data lives in the one connection).
+    readers: Arc<[Mutex<Connection>]>,
+    next_reader: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SqliteStore {
@@ -183,7 +191,16 @@ impl SqliteStore {
         }
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
-        Self::init(conn)
+        let mut store = Self::init(conn)?;
+        let reader = || -> Result<Connection> {
+            let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let conn = Connection::open_with_flags(path, flags)
+                .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+            conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+            Ok(conn)
+        };
+        store.readers = (0..READERS).map(|_| reader().map(Mutex::new)).collect::<Result<Vec<_>>>()?.into();
+        Ok(store)
     }
 
     /// A private in-memory database (tests).
@@ -210,7 +227,30 @@ impl SqliteStore {
                 conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}")).map_err(db)?;
             }
         }
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), readers: Arc::new([]), next_reader: Arc::default() })
+    }
+
+    /// Runs a read on a reader connection (a free one if any), or on the
+    /// writer's for an in-memory store.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        if self.readers.is_empty() {
+            return self.with(f).await;
+        }
+        let readers = self.readers.clone();
+        let start = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || {
+            let n = readers.len();
+            let free = (0..n).find_map(|i| readers[(start + i) % n].try_lock().ok());
+            let mut guard =
+                free.unwrap_or_else(|| readers[start % n].lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("store task failed: {e}")))?
     }
 
     async fn with<T, F>(&self, f: F) -> Result<T>

@@ -44,7 +44,7 @@ impl RefreshTokens for SqliteStore {
 
     async fn find_refresh(&self, hash: &str) -> Result<Option<(RefreshToken, RefreshFamily)>> {
         let hash = hash.to_string();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let row = conn
                 .query_row(
                     "SELECT t.family_id, t.expires_at, f.tenant_id, f.user_id, f.user_version, f.current_hash,
@@ -124,7 +124,7 @@ impl RefreshTokens for SqliteStore {
 impl LoginThrottle for SqliteStore {
     async fn login_failures(&self, username: &str) -> Result<Option<LoginFailures>> {
         let username = username.to_string();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let row = conn
                 .query_row("SELECT failures, since FROM login_failures WHERE username = ?1", [username], |r| {
                     Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))

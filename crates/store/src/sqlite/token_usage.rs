@@ -61,7 +61,7 @@ impl TokenUsage for SqliteStore {
         limit: usize,
     ) -> Result<Vec<TokenRequest>> {
         let before = before.map(str::to_string);
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT token_id, request_id, at, method, path, status, ip, user_agent, expires_at

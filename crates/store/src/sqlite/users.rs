@@ -117,7 +117,7 @@ fn write(tx: &rusqlite::Transaction<'_>, c: &UserCommit) -> Result<()> {
 #[async_trait]
 impl Users for SqliteStore {
     async fn client_users(&self, client_id: Uuid) -> Result<(u64, Vec<User>)> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let tx = conn.transaction().map_err(db)?;
             let version: u64 = tx
                 .query_row("SELECT users_version FROM tenants WHERE id = ?1", [client_id.to_string()], |r| r.get(0))
@@ -140,13 +140,13 @@ impl Users for SqliteStore {
     }
 
     async fn get_user(&self, client_id: Uuid, id: Uuid) -> Result<Option<User>> {
-        self.with(move |conn| one_user(conn, "tenant_id = ?1 AND id = ?2", [client_id.to_string(), id.to_string()]))
+        self.read(move |conn| one_user(conn, "tenant_id = ?1 AND id = ?2", [client_id.to_string(), id.to_string()]))
             .await
     }
 
     async fn find_user(&self, username: &str) -> Result<Option<User>> {
         let username = username.to_string();
-        self.with(move |conn| one_user(conn, "username = ?1", [username])).await
+        self.read(move |conn| one_user(conn, "username = ?1", [username])).await
     }
 
     async fn commit_user(&self, c: &UserCommit) -> Result<()> {
@@ -160,7 +160,7 @@ impl Users for SqliteStore {
     }
 
     async fn user_events(&self, client_id: Uuid, user_id: Uuid) -> Result<Vec<UserEvent>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT version, event_type, changes, actor, correlation_id, recorded_at FROM user_events
