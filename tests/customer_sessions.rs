@@ -185,3 +185,29 @@ fn jwt_claims(token: &str) -> Value {
         .unwrap()
         .claims
 }
+
+/// Customer sessions of one host share its client, never each other's
+/// `Idempotency-Key` answers.
+#[test]
+fn idempotency_keys_belong_to_each_customer() {
+    let srv = Server::start();
+    let owner = srv.client("owner");
+    let key = api_token(&srv, &owner);
+    let (one, two) = (session(&srv, &key, "host-user-1"), session(&srv, &key, "host-user-2"));
+    let body = json!({"integration": "/api/integrations/whatsapp"}).to_string();
+    let create = |s: &Session| {
+        call(
+            "POST",
+            &srv.url("/api/accounts"),
+            Some(&s.token),
+            Some(("application/ld+json", &body)),
+            &[("Idempotency-Key", "add-whatsapp")],
+        )
+    };
+    let (a, b) = (create(&one), create(&two));
+    assert_eq!((a.status, b.status), (201, 201), "{} {}", a.text, b.text);
+    assert_ne!(a.json["id"], b.json["id"], "the second customer got the first one's answer");
+    assert_eq!(b.json["customerId"], "host-user-2");
+    assert_eq!(create(&one).json["id"], a.json["id"], "a retry replays its own answer");
+    assert_eq!(srv.get("/api/accounts", &owner).json["totalItems"], 2);
+}

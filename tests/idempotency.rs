@@ -89,7 +89,8 @@ fn a_request_while_the_first_runs_is_409() {
     let now = chrono::Utc::now();
     let held = inbox_store::KeyClaim {
         client_id: s.tenant.parse().unwrap(),
-        key: "busy".into(),
+        // Keys are stored under the caller (its subject, a newline, the key).
+        key: format!("{}\nbusy", s.user_id),
         fingerprint: "another request".into(),
         owner: "someone else".into(),
         now,
@@ -101,7 +102,11 @@ fn a_request_while_the_first_runs_is_409() {
     assert_problem(&r, 409);
     assert_eq!(srv.get("/api/accounts", &s).json["totalItems"], 0, "nothing written");
     // A key left pending by a request that died is free once its lease ends.
-    let stale = inbox_store::KeyClaim { key: "stale".into(), lease_until: now - chrono::Duration::seconds(1), ..held };
+    let stale = inbox_store::KeyClaim {
+        key: format!("{}\nstale", s.user_id),
+        lease_until: now - chrono::Duration::seconds(1),
+        ..held
+    };
     assert_eq!(rt.block_on(store.claim_key(&stale)).unwrap(), inbox_store::Claim::Fresh);
     let r = with_key(&srv, "POST", "/api/accounts", &s, "stale", Some(&json!({"integration": "/api/integrations/x"})));
     assert_eq!(r.status, 201, "{}", r.text);

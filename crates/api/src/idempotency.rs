@@ -2,7 +2,8 @@
 //! Idempotency-Key HTTP Header Field") on every authenticated POST, PUT and
 //! DELETE: the same key with the same request within 24 hours replays the first
 //! answer and writes nothing; with another request it is 422; while the first
-//! is still running, 409. Keys belong to the caller's client. An account
+//! is still running, 409. Keys belong to the caller: its client, and itself
+//! within it (customer sessions of one host share a client, never answers). An account
 //! command records its answer in its own transaction; other writes record it
 //! right after. Answers that carry a secret are recorded without it.
 
@@ -32,6 +33,12 @@ pub(crate) fn key_of(req: &Request) -> Result<Option<String>, ApiError> {
         }
         _ => Err(ApiError::bad_request("Idempotency-Key should be 1 to 255 visible ASCII characters.")),
     }
+}
+
+/// The key as stored: the caller's subject, then its key (a newline cannot be
+/// in either, so no two callers' keys meet).
+pub(crate) fn scoped(subject: &str, key: &str) -> String {
+    format!("{subject}\n{key}")
 }
 
 /// What makes two requests the same: method, path and body.

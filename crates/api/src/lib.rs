@@ -190,7 +190,7 @@ impl App {
             Access::ApiToken => unreachable!("API-token routes are answered above"),
         };
         let key = match &principal {
-            Some(p) => idempotency::key_of(&req)?.map(|k| (p.client_id, k)),
+            Some(p) => idempotency::key_of(&req)?.map(|k| (p.client_id, idempotency::scoped(&p.subject, &k))),
             None => None,
         };
         let Some((client_id, key)) = key else {

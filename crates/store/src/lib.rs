@@ -18,9 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use dynamodb::{DynamoStore, Tables};
-pub use people::{
-    LoginFailures, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, UserCommit, UserEvent, Users,
-};
+pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, UserCommit, UserEvent, Users};
 pub use sqlite::{private_dir, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]

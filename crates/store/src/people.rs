@@ -83,25 +83,35 @@ pub trait RefreshTokens: Send + Sync {
     async fn start_family(&self, family: &RefreshFamily) -> Result<()>;
     /// The token and its family, expired or not (TTL deletes lazily).
     async fn find_refresh(&self, hash: &str) -> Result<Option<(RefreshToken, RefreshFamily)>>;
-    /// Makes `next` the family's newest token if `used` still is and the family
-    /// is not revoked (one conditional write); `false` otherwise.
-    async fn rotate_refresh(&self, used: &str, next: &RefreshToken) -> Result<bool>;
+    /// Makes `next` the family's newest token if `used` still is, the family is
+    /// not revoked, and its user is still enabled at `family.user_version` (one
+    /// atomic write); `false` otherwise.
+    async fn rotate_refresh(&self, family: &RefreshFamily, used: &str, next: &RefreshToken) -> Result<bool>;
     async fn revoke_family(&self, family: Uuid) -> Result<()>;
 }
 
-/// Failed logins of one username within the current window.
+/// What taking a login attempt found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginFailures {
-    pub count: u32,
-    /// When the window started (its first failure).
-    pub since: Timestamp,
+pub enum Attempt {
+    /// Counted: the password may be checked.
+    Allowed,
+    /// Refused: `max` attempts failed in the window that started then.
+    Refused { since: Timestamp },
 }
 
 #[async_trait]
 pub trait LoginThrottle: Send + Sync {
-    async fn login_failures(&self, username: &str) -> Result<Option<LoginFailures>>;
-    /// Counts one failure at `now`: in the current window, or in a new one if
-    /// the current one started before `window_start_after`.
-    async fn record_login_failure(&self, username: &str, now: Timestamp, window_start_after: Timestamp) -> Result<()>;
+    /// Counts one attempt for `username` at `now` — in a new window if the
+    /// current one started before `window_start_after` — unless `max` are
+    /// counted in the current window already. Atomic: of any number of
+    /// concurrent attempts, at most `max` are allowed a window.
+    async fn take_login_attempt(
+        &self,
+        username: &str,
+        now: Timestamp,
+        window_start_after: Timestamp,
+        max: u32,
+    ) -> Result<Attempt>;
+    /// A successful login: the count starts again.
     async fn clear_login_failures(&self, username: &str) -> Result<()>;
 }

@@ -8,7 +8,7 @@ use crate::resources::{LoginInput, RefreshInput, TokenOutput};
 use crate::{auth, json_response, tokens, Answer, ApiError, App, Call};
 use chrono::{Duration, Utc};
 use http::StatusCode;
-use inbox_store::{RefreshFamily, RefreshToken, User};
+use inbox_store::{Attempt, RefreshFamily, RefreshToken, User};
 use uuid::Uuid;
 
 /// Failed logins of one username after which it is refused until the window passes.
@@ -24,13 +24,13 @@ pub async fn login_check(app: &App, call: Call) -> Answer {
         auth::off_the_runtime(|| auth::burn_password_check("")).await;
         return Err(ApiError::BadCredentials);
     }
-    let failures = app.store.login_failures(&body.username).await?;
-    if let Some(f) = failures {
-        let ends = f.since + Duration::seconds(FAILURE_WINDOW_SECONDS);
-        if f.count >= MAX_FAILURES && now < ends {
-            let retry_after = (ends - now).num_seconds().max(1) as u64;
-            return Err(ApiError::Session(Session::Throttled { retry_after }));
-        }
+    // The attempt is counted before the password is checked, atomically: a burst
+    // of parallel guesses gets no more than MAX_FAILURES tries a window.
+    let window = Duration::seconds(FAILURE_WINDOW_SECONDS);
+    let attempt = app.store.take_login_attempt(&body.username, now, now - window, MAX_FAILURES).await?;
+    if let Attempt::Refused { since } = attempt {
+        let retry_after = (since + window - now).num_seconds().max(1) as u64;
+        return Err(ApiError::Session(Session::Throttled { retry_after }));
     }
     let user = app.store.find_user(&body.username).await?;
     // An unknown username costs a password check too: timing tells nothing.
@@ -46,16 +46,11 @@ pub async fn login_check(app: &App, call: Call) -> Answer {
     let ok = matches && user.as_ref().is_some_and(|u| u.enabled);
     match user {
         Some(u) if ok => {
-            if failures.is_some() {
-                app.store.clear_login_failures(&body.username).await?;
-            }
+            app.store.clear_login_failures(&body.username).await?;
             Ok(issue(app, &u, start_family(app, &u).await?))
         }
-        _ => {
-            let window_start_after = now - Duration::seconds(FAILURE_WINDOW_SECONDS);
-            app.store.record_login_failure(&body.username, now, window_start_after).await?;
-            Err(ApiError::BadCredentials)
-        }
+        // The failed attempt stays counted.
+        _ => Err(ApiError::BadCredentials),
     }
 }
 
@@ -79,8 +74,9 @@ pub async fn refresh(app: &App, call: Call) -> Answer {
         return Err(invalid);
     };
     let (secret, next) = new_refresh_token(app, family.id);
-    // Two requests racing with the same token: one wins, the other is a replay.
-    if !app.store.rotate_refresh(&hash, &next).await? {
+    // Two requests racing with the same token: one wins, the other is a replay
+    // (and a user changed meanwhile wins nothing).
+    if !app.store.rotate_refresh(&family, &hash, &next).await? {
         app.store.revoke_family(family.id).await?;
         return Err(invalid);
     }

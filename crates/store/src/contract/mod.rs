@@ -27,7 +27,7 @@ macro_rules! store_contract_tests {
             read_models_can_be_listed_and_replaced, api_tokens_are_found_listed_and_revoked,
             token_use_is_recorded_at_most_once_a_minute, token_request_log_pages_newest_first_and_hides_expired,
             users_change_with_their_history, user_changes_race_on_the_clients_users, refresh_families_rotate_once,
-            login_failures_count_within_a_window);
+            login_attempts_are_counted_atomically_within_a_window);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

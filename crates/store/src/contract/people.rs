@@ -2,7 +2,7 @@
 
 use crate::commands::Envelope;
 use crate::users::{self, Decision};
-use crate::{Client, LoginFailures, RefreshFamily, RefreshToken, Store, StoreError, User};
+use crate::{Attempt, Client, RefreshFamily, RefreshToken, Store, StoreError, User};
 use inbox_domain::{time, Timestamp};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -121,13 +121,16 @@ pub async fn user_changes_race_on_the_clients_users(store: Arc<impl Store + 'sta
 }
 
 pub async fn refresh_families_rotate_once(store: Arc<impl Store>) {
+    let c = client(&*store).await;
+    let env = user_envelope(c, "owner");
+    let ann = users::create(&*store, &env, &user(c, "ROLE_OWNER")).await.unwrap();
     // Expiry is kept to the second (DynamoDB's TTL attribute holds epoch seconds).
     let expires = chrono::DateTime::from_timestamp(now().timestamp() + 30 * 86_400, 0).unwrap();
     let family = RefreshFamily {
         id: Uuid::new_v4(),
-        client_id: Uuid::new_v4(),
-        user_id: Uuid::new_v4(),
-        user_version: 3,
+        client_id: c,
+        user_id: ann.id,
+        user_version: ann.version,
         current: format!("h1-{}", Uuid::new_v4()),
         revoked: false,
         expires_at: expires,
@@ -137,34 +140,63 @@ pub async fn refresh_families_rotate_once(store: Arc<impl Store>) {
     assert_eq!((token.family, found.clone()), (family.id, family.clone()));
     assert_eq!(store.find_refresh("unknown").await.unwrap(), None);
 
-    let next = RefreshToken { hash: format!("h2-{}", Uuid::new_v4()), family: family.id, expires_at: expires };
-    assert!(store.rotate_refresh(&family.current, &next).await.unwrap());
-    let third = RefreshToken { hash: format!("h3-{}", Uuid::new_v4()), ..next.clone() };
-    assert!(!store.rotate_refresh(&family.current, &third).await.unwrap(), "a used token rotates no more");
+    let token =
+        |n: &str| RefreshToken { hash: format!("{n}-{}", Uuid::new_v4()), family: family.id, expires_at: expires };
+    let (next, third) = (token("h2"), token("h3"));
+    assert!(store.rotate_refresh(&family, &family.current, &next).await.unwrap());
+    assert!(!store.rotate_refresh(&family, &family.current, &third).await.unwrap(), "a used token rotates no more");
     assert_eq!(store.find_refresh(&third.hash).await.unwrap(), None, "nothing written");
     let (_, after) = store.find_refresh(&family.current).await.unwrap().unwrap();
     assert_eq!(after.current, next.hash, "the old token still names its family, whose newest token moved on");
 
+    // A change of the user since the login: the family rotates no more.
+    users::change(&*store, &env, ann.id, |all| {
+        let mut u = all.iter().find(|u| u.id == ann.id).cloned().unwrap();
+        u.password_hash = "$argon2id$changed".into();
+        Ok::<_, StoreError>(Decision::Put(u))
+    })
+    .await
+    .unwrap();
+    assert!(!store.rotate_refresh(&family, &next.hash, &third).await.unwrap(), "the user changed");
+    assert_eq!(store.find_refresh(&third.hash).await.unwrap(), None, "nothing written");
+
     store.revoke_family(family.id).await.unwrap();
     let (_, revoked) = store.find_refresh(&next.hash).await.unwrap().unwrap();
     assert!(revoked.revoked);
-    assert!(!store.rotate_refresh(&next.hash, &third).await.unwrap(), "a revoked family rotates no more");
+    let current_user = RefreshFamily { user_version: ann.version + 1, ..family.clone() };
+    assert!(!store.rotate_refresh(&current_user, &next.hash, &third).await.unwrap(), "a revoked family");
     store.revoke_family(Uuid::new_v4()).await.unwrap();
 }
 
-pub async fn login_failures_count_within_a_window(store: Arc<impl Store>) {
+pub async fn login_attempts_are_counted_atomically_within_a_window(store: Arc<impl Store + 'static>) {
     let name = format!("ann-{}", Uuid::new_v4());
     let t0 = now();
-    assert_eq!(store.login_failures(&name).await.unwrap(), None);
     let window = chrono::Duration::minutes(15);
-    for i in 0..3 {
-        store.record_login_failure(&name, t0 + chrono::Duration::seconds(i), t0 - window).await.unwrap();
+    // Of 20 concurrent attempts, exactly `max` are allowed.
+    let attempts: Vec<_> = (0..20)
+        .map(|_| {
+            let (store, name) = (store.clone(), name.clone());
+            tokio::spawn(async move { store.take_login_attempt(&name, t0, t0 - window, 5).await.unwrap() })
+        })
+        .collect();
+    let mut allowed = 0;
+    for a in attempts {
+        match a.await.unwrap() {
+            Attempt::Allowed => allowed += 1,
+            Attempt::Refused { since } => assert_eq!(since, t0),
+        }
     }
-    assert_eq!(store.login_failures(&name).await.unwrap(), Some(LoginFailures { count: 3, since: t0 }));
-    // Past the window, the count starts again.
+    assert_eq!(allowed, 5);
+    // Past the window, a new one starts.
     let later = t0 + window + chrono::Duration::seconds(1);
-    store.record_login_failure(&name, later, later - window).await.unwrap();
-    assert_eq!(store.login_failures(&name).await.unwrap(), Some(LoginFailures { count: 1, since: later }));
+    assert_eq!(store.take_login_attempt(&name, later, later - window, 5).await.unwrap(), Attempt::Allowed);
+    for _ in 0..4 {
+        assert_eq!(store.take_login_attempt(&name, later, later - window, 5).await.unwrap(), Attempt::Allowed);
+    }
+    let refused = store.take_login_attempt(&name, later, later - window, 5).await.unwrap();
+    assert_eq!(refused, Attempt::Refused { since: later });
+    // A success clears the count; other usernames were never affected.
     store.clear_login_failures(&name).await.unwrap();
-    assert_eq!(store.login_failures(&name).await.unwrap(), None);
+    assert_eq!(store.take_login_attempt(&name, later, later - window, 5).await.unwrap(), Attempt::Allowed);
+    assert_eq!(store.take_login_attempt("someone-else", later, later - window, 5).await.unwrap(), Attempt::Allowed);
 }

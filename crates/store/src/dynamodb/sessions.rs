@@ -3,12 +3,15 @@
 
 use super::errors::cancelled_by_condition;
 use super::items::{
-    epoch, family_from, family_item, family_key, put, refresh_from, refresh_item, refresh_key, s, Read,
+    client_key, epoch, family_from, family_item, family_key, n, put, refresh_from, refresh_item, refresh_key, s, Read,
 };
 use super::DynamoStore;
-use crate::{LoginFailures, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Result};
+use crate::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Result};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use inbox_domain::{time, Timestamp};
 
 fn failures_key(username: &str) -> String {
@@ -37,7 +40,7 @@ impl RefreshTokens for DynamoStore {
         Ok(Some((token.clone(), family_from(token.family, &family)?)))
     }
 
-    async fn rotate_refresh(&self, used: &str, next: &RefreshToken) -> Result<bool> {
+    async fn rotate_refresh(&self, family: &RefreshFamily, used: &str, next: &RefreshToken) -> Result<bool> {
         let directory = &self.tables.directory;
         let update = Update::builder()
             .table_name(directory)
@@ -52,9 +55,20 @@ impl RefreshTokens for DynamoStore {
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .build()
             .expect("table, key and expression set");
+        // The user as it was at login: still there, enabled, unchanged.
+        let user = ConditionCheck::builder()
+            .table_name(directory)
+            .key("pk", s(client_key(family.client_id)))
+            .key("sk", s(format!("USER#{}", family.user_id)))
+            .condition_expression("version = :v AND enabled = :true")
+            .expression_attribute_values(":v", n(family.user_version))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .build()
+            .expect("table, key and condition set");
         let items = vec![
             TransactWriteItem::builder().update(update).build(),
             put(directory, refresh_item(next), Some("attribute_not_exists(pk)"), None),
+            TransactWriteItem::builder().condition_check(user).build(),
         ];
         match self.transact(items).await {
             Ok(()) => Ok(true),
@@ -87,14 +101,13 @@ impl RefreshTokens for DynamoStore {
 
 #[async_trait]
 impl LoginThrottle for DynamoStore {
-    async fn login_failures(&self, username: &str) -> Result<Option<LoginFailures>> {
-        let Some(item) = self.get_directory(&failures_key(username), "LOGINFAILURES").await? else { return Ok(None) };
-        let r = Read(&item);
-        let count = u32::try_from(r.n("failures")?).unwrap_or(u32::MAX);
-        Ok(Some(LoginFailures { count, since: r.time("since")? }))
-    }
-
-    async fn record_login_failure(&self, username: &str, now: Timestamp, window_start_after: Timestamp) -> Result<()> {
+    async fn take_login_attempt(
+        &self,
+        username: &str,
+        now: Timestamp,
+        window_start_after: Timestamp,
+        max: u32,
+    ) -> Result<Attempt> {
         let directory = &self.tables.directory;
         let update = || {
             self.client
@@ -103,27 +116,47 @@ impl LoginThrottle for DynamoStore {
                 .key("pk", s(failures_key(username)))
                 .key("sk", s("LOGINFAILURES"))
         };
+        let failed = |e: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, _>| {
+            e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception())
+        };
         // A new window, if there is none or the current one is over …
         let fresh = update()
             .update_expression("SET failures = :one, since = :now, expiresAt = :exp")
             .condition_expression("attribute_not_exists(pk) OR since < :cutoff")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", s(time::format(&now)))
             .expression_attribute_values(":cutoff", s(time::format(&window_start_after)))
             .expression_attribute_values(":exp", epoch(&(now + chrono::Duration::seconds(FAILURES_KEPT_SECONDS))))
             .send()
             .await;
         match fresh {
-            Ok(_) => Ok(()),
-            // … else one more failure in the current one (an atomic counter).
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
-                update()
-                    .update_expression("ADD failures :one")
-                    .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                    .send()
-                    .await
-                    .map_err(|e| self.error(directory, e))?;
-                Ok(())
+            Ok(_) => return Ok(Attempt::Allowed),
+            Err(e) if failed(&e) => {}
+            Err(e) => return Err(self.error(directory, e)),
+        }
+        // … else one more in the current one, while under the limit (an atomic counter) …
+        let counted = update()
+            .update_expression("ADD failures :one")
+            .condition_expression("failures < :max")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max.into()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match counted {
+            Ok(_) => Ok(Attempt::Allowed),
+            // … else refused, until the window that started `since` is over.
+            Err(e) if failed(&e) => {
+                let old = match e.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
+                    _ => None,
+                };
+                let item = match old {
+                    Some(item) => item,
+                    None => self.get_directory(&failures_key(username), "LOGINFAILURES").await?.unwrap_or_default(),
+                };
+                let since = Read(&item).time("since").unwrap_or(now);
+                Ok(Attempt::Refused { since })
             }
             Err(e) => Err(self.error(directory, e)),
         }

@@ -2,10 +2,10 @@
 //! are removed as new ones are written.
 
 use super::{db, time_col, uuid_col, SqliteStore};
-use crate::{LoginFailures, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Result};
+use crate::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Result};
 use async_trait::async_trait;
 use inbox_domain::{time, Timestamp};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 #[async_trait]
@@ -85,10 +85,20 @@ impl RefreshTokens for SqliteStore {
         .await
     }
 
-    async fn rotate_refresh(&self, used: &str, next: &RefreshToken) -> Result<bool> {
-        let (used, next) = (used.to_string(), next.clone());
+    async fn rotate_refresh(&self, family: &RefreshFamily, used: &str, next: &RefreshToken) -> Result<bool> {
+        let (family, used, next) = (family.clone(), used.to_string(), next.clone());
         self.with(move |conn| {
-            let tx = conn.transaction().map_err(db)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let user_unchanged: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND tenant_id = ?2 AND version = ?3 AND enabled = 1)",
+                    params![family.user_id.to_string(), family.client_id.to_string(), family.user_version],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            if !user_unchanged {
+                return Ok(false);
+            }
             let expires = time::format(&next.expires_at);
             let moved = tx
                 .execute(
@@ -122,36 +132,47 @@ impl RefreshTokens for SqliteStore {
 
 #[async_trait]
 impl LoginThrottle for SqliteStore {
-    async fn login_failures(&self, username: &str) -> Result<Option<LoginFailures>> {
+    async fn take_login_attempt(
+        &self,
+        username: &str,
+        now: Timestamp,
+        window_start_after: Timestamp,
+        max: u32,
+    ) -> Result<Attempt> {
         let username = username.to_string();
-        self.read(move |conn| {
-            let row = conn
-                .query_row("SELECT failures, since FROM login_failures WHERE username = ?1", [username], |r| {
+        self.with(move |conn| {
+            let (now, cutoff) = (time::format(&now), time::format(&window_start_after));
+            // IMMEDIATE: read and count under the write lock, across processes too.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let current = tx
+                .query_row("SELECT failures, since FROM login_failures WHERE username = ?1", [&username], |r| {
                     Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
                 })
                 .optional()
                 .map_err(db)?;
-            row.map(|(count, since)| Ok(LoginFailures { count, since: time_col("login failure since", since)? }))
-                .transpose()
-        })
-        .await
-    }
-
-    async fn record_login_failure(&self, username: &str, now: Timestamp, window_start_after: Timestamp) -> Result<()> {
-        let username = username.to_string();
-        self.with(move |conn| {
-            let (now, cutoff) = (time::format(&now), time::format(&window_start_after));
-            conn.execute(
-                "INSERT INTO login_failures (username, failures, since) VALUES (?1, 1, ?2)
-                 ON CONFLICT (username) DO UPDATE SET
-                   failures = CASE WHEN since < ?3 THEN 1 ELSE failures + 1 END,
-                   since = CASE WHEN since < ?3 THEN excluded.since ELSE since END",
-                params![username, now, cutoff],
-            )
-            .map_err(db)?;
-            // Old windows of other usernames go too.
-            conn.execute("DELETE FROM login_failures WHERE since < ?1", [cutoff]).map_err(db)?;
-            Ok(())
+            let attempt = match current {
+                Some((count, since)) if since >= cutoff && count >= max => {
+                    Attempt::Refused { since: time_col("login failure since", since)? }
+                }
+                Some((_, since)) if since >= cutoff => {
+                    tx.execute("UPDATE login_failures SET failures = failures + 1 WHERE username = ?1", [&username])
+                        .map_err(db)?;
+                    Attempt::Allowed
+                }
+                _ => {
+                    tx.execute(
+                        "INSERT INTO login_failures (username, failures, since) VALUES (?1, 1, ?2)
+                         ON CONFLICT (username) DO UPDATE SET failures = 1, since = excluded.since",
+                        params![username, now],
+                    )
+                    .map_err(db)?;
+                    // Old windows of other usernames go too.
+                    tx.execute("DELETE FROM login_failures WHERE since < ?1", [&cutoff]).map_err(db)?;
+                    Attempt::Allowed
+                }
+            };
+            tx.commit().map_err(db)?;
+            Ok(attempt)
         })
         .await
     }

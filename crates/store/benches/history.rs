@@ -1,0 +1,113 @@
+//! History page latency by stream length, on SQLite and DynamoDB Local:
+//! `cargo bench -p inbox-store --bench history` (DynamoDB Local from
+//! `INBOX_TEST_DYNAMODB_ENDPOINT`, else `tests/dynamodb-local.sh start`).
+//!
+//! A page is what `GET /api/accounts/{id}/events?page=N` reads: the stream's
+//! head, then 30 versions by range. The baseline, measured in the same run on
+//! the same data, is how pages were read before: the whole stream, then cut.
+
+use inbox_domain::events::{AccountEvent, Writable};
+use inbox_domain::{seal, Metadata};
+use inbox_store::{contract, Commit, DynamoStore, SqliteStore, Store, Tables};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const PAGE: u64 = 30;
+const SAMPLES: usize = 30;
+
+/// A stream of `len` events (one connect, then updates), committed 99 at a time.
+async fn stream_of(store: &dyn Store, len: u64) -> Uuid {
+    let c = contract::ctx(Uuid::new_v4(), "bench");
+    let id = Uuid::new_v4();
+    let mut state = contract::run(store, id, &contract::connect(id, "whatsapp"), &c).await.unwrap();
+    let meta =
+        Metadata { client_id: c.client_id, actor: "bench".into(), correlation_id: "bench".into(), recorded_at: c.now };
+    while state.as_ref().unwrap().version < len {
+        let head = state.clone().unwrap();
+        let n = (len - head.version).min(99);
+        let events: Vec<_> = (0..n)
+            .map(|i| {
+                AccountEvent::AccountUpdated(Writable {
+                    username: Some(format!("name {}", head.version + i)),
+                    description: Some("a description of ordinary length".into()),
+                    avatar_url: None,
+                    share_past_history: i % 2 == 0,
+                })
+            })
+            .collect();
+        let stored = seal(id, head.version, &head.last_hash, &events, &meta);
+        let next = stored.iter().try_fold(state.clone(), inbox_domain::apply).unwrap();
+        let commit = Commit {
+            stream_id: id,
+            client_id: c.client_id,
+            expected_version: head.version,
+            events: stored,
+            state: next,
+            idempotency: None,
+        };
+        store.commit(commit).await.unwrap();
+        state = store.get_account(c.client_id, id).await.unwrap();
+    }
+    id
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+/// Median latency of reading page `page` of the stream, both ways.
+async fn measure(store: &dyn Store, id: Uuid, page: u64) -> (Duration, Duration) {
+    let (mut ranged, mut whole) = (vec![], vec![]);
+    for _ in 0..SAMPLES {
+        let t = Instant::now();
+        let head = store.stream_head(id).await.unwrap().unwrap();
+        let first = (page - 1) * PAGE + 1;
+        let events = store.stream_range(id, first, first + PAGE - 1).await.unwrap();
+        ranged.push(t.elapsed());
+        assert!(head.version >= first && !events.is_empty());
+        let t = Instant::now();
+        let all = store.load_stream(id).await.unwrap();
+        let cut: Vec<_> = all.iter().skip((first - 1) as usize).take(PAGE as usize).collect();
+        whole.push(t.elapsed());
+        assert_eq!(cut.len(), events.len());
+    }
+    (median(ranged), median(whole))
+}
+
+async fn report(name: &str, store: &dyn Store) {
+    println!("\n{name}: history page latency, median of {SAMPLES} (page 1 and the last page)");
+    println!("{:>8} {:>6} {:>16} {:>22}", "events", "page", "by range (now)", "whole stream (before)");
+    let mut first_pages = vec![];
+    for len in [10u64, 100_000] {
+        let seeded = Instant::now();
+        let id = stream_of(store, len).await;
+        eprintln!("  ({len} events written in {:.1} s)", seeded.elapsed().as_secs_f64());
+        for page in [1, len.div_ceil(PAGE)] {
+            let (ranged, whole) = measure(store, id, page).await;
+            println!("{len:>8} {page:>6} {:>13.2} ms {:>19.2} ms", ms(ranged), ms(whole));
+            if page == 1 {
+                first_pages.push(ranged);
+            }
+        }
+    }
+    let ratio = first_pages[1].as_secs_f64() / first_pages[0].as_secs_f64();
+    println!("page 1 at 100000 events / at 10 events: {ratio:.2}x (target: at most 1.5x)");
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = std::env::temp_dir().join(format!("inbox-bench-{}", Uuid::new_v4()));
+    let sqlite = SqliteStore::open(&dir.join("inbox.db")).unwrap();
+    report("SQLite (file, WAL)", &sqlite).await;
+    std::fs::remove_dir_all(&dir).ok();
+    let dynamo =
+        DynamoStore::local(contract::dynamodb_local(), Tables::prefixed(&format!("bench{}", Uuid::new_v4().simple())))
+            .await;
+    dynamo.create_tables().await.unwrap();
+    report("DynamoDB Local", &dynamo).await;
+}
