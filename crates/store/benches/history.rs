@@ -108,6 +108,12 @@ fn ms(d: Duration) -> f64 {
 
 #[tokio::main]
 async fn main() {
+    // `cargo test --all-targets` runs bench binaries too, without `--bench`:
+    // measuring is for `cargo bench` only.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("history: a benchmark; run it with `cargo bench -p inbox-store --bench history`");
+        return;
+    }
     let dir = std::env::temp_dir().join(format!("inbox-bench-{}", Uuid::new_v4()));
     let sqlite = SqliteStore::open(&dir.join("inbox.db")).unwrap();
     report("SQLite (file, WAL)", &sqlite).await;
