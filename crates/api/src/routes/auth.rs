@@ -123,7 +123,9 @@ pub(super) const TOKEN_REFRESH: Route = Route {
         ok: (200, "A JWT for the Authorization header, and the next refresh token", Some("TokenOutput"), JSON),
         query: &[],
     },
-    tables: &[(Directory, &[GET, PUT, UPDATE])],
+    // The token, its family and its user are read; the family moved and the new
+    // token put in one transaction that also checks the user is unchanged.
+    tables: &[(Directory, &[GET, PUT, UPDATE, CONDITION_CHECK])],
 };
 
 pub(super) const TOKEN_INVALIDATE: Route = Route {

@@ -27,6 +27,8 @@ pub(crate) const PUT: &str = "dynamodb:PutItem";
 pub(crate) const DELETE: &str = "dynamodb:DeleteItem";
 pub(crate) const UPDATE: &str = "dynamodb:UpdateItem";
 pub(crate) const QUERY: &str = "dynamodb:Query";
+/// A `ConditionCheck` inside a transaction (a refresh checks its user).
+pub(crate) const CONDITION_CHECK: &str = "dynamodb:ConditionCheckItem";
 
 pub(crate) const JSONLD: &str = "application/ld+json";
 pub(crate) const JSON: &str = "application/json";
