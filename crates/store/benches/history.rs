@@ -6,48 +6,19 @@
 //! head, then 30 versions by range. The baseline, measured in the same run on
 //! the same data, is how pages were read before: the whole stream, then cut.
 
-use inbox_domain::events::{AccountEvent, Writable};
-use inbox_domain::{seal, Metadata};
-use inbox_store::{contract, Commit, DynamoStore, SqliteStore, Store, Tables};
+use inbox_store::{contract, DynamoStore, SqliteStore, Store, Tables};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 const PAGE: u64 = 30;
 const SAMPLES: usize = 30;
 
-/// A stream of `len` events (one connect, then updates), committed 99 at a time.
+/// A stream of `len` events (one connect, then updates).
 async fn stream_of(store: &dyn Store, len: u64) -> Uuid {
     let c = contract::ctx(Uuid::new_v4(), "bench");
     let id = Uuid::new_v4();
-    let mut state = contract::run(store, id, &contract::connect(id, "whatsapp"), &c).await.unwrap();
-    let meta =
-        Metadata { client_id: c.client_id, actor: "bench".into(), correlation_id: "bench".into(), recorded_at: c.now };
-    while state.as_ref().unwrap().version < len {
-        let head = state.clone().unwrap();
-        let n = (len - head.version).min(99);
-        let events: Vec<_> = (0..n)
-            .map(|i| {
-                AccountEvent::AccountUpdated(Writable {
-                    username: Some(format!("name {}", head.version + i)),
-                    description: Some("a description of ordinary length".into()),
-                    avatar_url: None,
-                    share_past_history: i % 2 == 0,
-                })
-            })
-            .collect();
-        let stored = seal(id, head.version, &head.last_hash, &events, &meta);
-        let next = stored.iter().try_fold(state.clone(), inbox_domain::apply).unwrap();
-        let commit = Commit {
-            stream_id: id,
-            client_id: c.client_id,
-            expected_version: head.version,
-            events: stored,
-            state: next,
-            idempotency: None,
-        };
-        store.commit(commit).await.unwrap();
-        state = store.get_account(c.client_id, id).await.unwrap();
-    }
+    contract::run(store, id, &contract::connect(id, "whatsapp"), &c).await.unwrap();
+    contract::append_updates(store, &c, id, len - 1, 32).await;
     id
 }
 

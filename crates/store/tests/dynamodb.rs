@@ -1,9 +1,8 @@
 //! The store contract on DynamoDB (the official DynamoDB Local), plus what only
 //! DynamoDB must show: round trips per operation and streams over 1 MB.
 
-use inbox_domain::events::{AccountEvent, Writable};
-use inbox_domain::{project, seal, Metadata};
-use inbox_store::{contract, AccountReads, Commit, DynamoStore, EventStore, ListQuery, Tables};
+use inbox_domain::project;
+use inbox_store::{contract, AccountReads, DynamoStore, EventStore, ListQuery, Tables};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -62,35 +61,9 @@ async fn a_stream_over_one_megabyte_loads_whole() {
     let c = contract::ctx(Uuid::new_v4(), "u");
     let id = Uuid::new_v4();
     let connect = contract::connect(id, "x");
-    let mut state = contract::run(&store, id, &connect, &c).await.unwrap();
-    let meta = Metadata { client_id: c.client_id, actor: "u".into(), correlation_id: "big".into(), recorded_at: c.now };
-    let mut bytes = 0;
-    for round in 0..12 {
-        let head = state.clone().unwrap();
-        let events: Vec<_> = (0..90)
-            .map(|i| {
-                AccountEvent::AccountUpdated(Writable {
-                    username: Some(format!("{round}-{i}")),
-                    description: Some("d".repeat(1000)),
-                    avatar_url: None,
-                    share_past_history: i % 2 == 0,
-                })
-            })
-            .collect();
-        let stored = seal(id, head.version, &head.last_hash, &events, &meta);
-        bytes += stored.iter().map(|e| e.payload.to_string().len()).sum::<usize>();
-        let next = stored.iter().try_fold(state.clone(), inbox_domain::apply).unwrap();
-        let commit = Commit {
-            stream_id: id,
-            client_id: c.client_id,
-            expected_version: head.version,
-            events: stored,
-            state: next,
-            idempotency: None,
-        };
-        store.commit(commit).await.unwrap();
-        state = store.get_account(c.client_id, id).await.unwrap();
-    }
+    contract::run(&store, id, &connect, &c).await.unwrap();
+    let state = contract::append_updates(&store, &c, id, 12 * 90, 1000).await;
+    let bytes: usize = store.load_stream(id).await.unwrap().iter().map(|e| e.payload.to_string().len()).sum();
     assert!(bytes > 1024 * 1024, "payloads alone are {bytes} bytes");
     let loaded = store.load_stream(id).await.unwrap();
     assert_eq!(loaded.len(), 1 + 12 * 90);

@@ -23,17 +23,22 @@ use std::sync::Arc;
 /// and the request's `Idempotency-Key`, answered by `answer` from the state
 /// after the command, in the command's own transaction.
 fn envelope(call: &Call, answer: impl Fn(&State) -> Response + Send + Sync + 'static) -> Envelope {
-    let p = call.principal();
     let idempotency = call.idempotency.clone().map(|claim| Idempotent {
         claim,
         answer: Arc::new(move |state: &State| crate::idempotency::stored(&answer(state))),
     });
+    Envelope { idempotency, ..caller(call) }
+}
+
+/// The caller, its client and the request id, as every recorded change keeps them.
+fn caller(call: &Call) -> Envelope {
+    let p = call.principal();
     Envelope {
         client_id: p.client_id,
         actor: p.subject.clone(),
         correlation_id: call.request_id.clone(),
         at: None,
-        idempotency,
+        idempotency: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! `/api/users`: a client's team, managed by its owners. Every change goes
 //! through the one user command path ([`inbox_store::users`]) and is recorded.
 
-use super::{existing_client, no_content, with_location};
+use super::{caller as envelope, existing_client, no_content, with_location};
 use crate::auth::{self, Role};
 use crate::error::ViolationBody;
 use crate::query::json_body;
@@ -9,7 +9,6 @@ use crate::resources::*;
 use crate::{jsonld, Answer, ApiError, App, Call};
 use http::StatusCode;
 use inbox_domain::{text, time};
-use inbox_store::commands::Envelope;
 use inbox_store::users::{self, Decision};
 use inbox_store::{StoreError, User};
 use uuid::Uuid;
@@ -148,18 +147,6 @@ pub async fn events(app: &App, call: Call, id: Uuid) -> Answer {
             search: None,
         },
     ))
-}
-
-/// The caller and the request, as every user change records them.
-fn envelope(call: &Call) -> Envelope {
-    let p = call.principal();
-    Envelope {
-        client_id: p.client_id,
-        actor: p.subject.clone(),
-        correlation_id: call.request_id.clone(),
-        at: None,
-        idempotency: None,
-    }
 }
 
 fn violation(path: &str, message: String) -> ViolationBody {

@@ -118,6 +118,37 @@ async fn create(store: &dyn Store, ctx: &Context, integration: &str) -> Uuid {
     account_id
 }
 
+/// Appends `n` updates (each with a description of `description_len` bytes) to
+/// the account `id` of `ctx`'s client, up to 99 a commit: long streams for
+/// tests and benchmarks, fast. Returns the state after them.
+pub async fn append_updates(store: &dyn Store, ctx: &Context, id: Uuid, n: u64, description_len: usize) -> State {
+    let meta = inbox_domain::Metadata {
+        client_id: ctx.client_id,
+        actor: ctx.actor.clone(),
+        correlation_id: "bulk".into(),
+        recorded_at: ctx.now,
+    };
+    let mut state = store.get_account(ctx.client_id, id).await.unwrap();
+    let target = state.as_ref().expect("the account exists").version + n;
+    while let Some(head) = state.clone().filter(|a| a.version < target) {
+        let events: Vec<_> = (0..(target - head.version).min(99))
+            .map(|i| {
+                inbox_domain::AccountEvent::AccountUpdated(inbox_domain::events::Writable {
+                    username: Some(format!("name {}", head.version + i)),
+                    description: Some("d".repeat(description_len)),
+                    avatar_url: None,
+                    share_past_history: i % 2 == 0,
+                })
+            })
+            .collect();
+        let stored = inbox_domain::seal(id, head.version, &head.last_hash, &events, &meta);
+        let next = stored.iter().try_fold(state.clone(), inbox_domain::apply).unwrap();
+        store.commit(raw_commit(id, ctx.client_id, head.version, stored, next)).await.unwrap();
+        state = store.get_account(ctx.client_id, id).await.unwrap();
+    }
+    state
+}
+
 fn authorize() -> Command {
     Command::Authorize(Profile { platform_id: "42".into(), username: Some("Ann".into()), ..Default::default() })
 }
