@@ -4,15 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it starts and how long the run has taken so far.
+step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 log=$(mktemp)
 cleanup() { rm -f "$log"; tests/dynamodb-local.sh stop; }
 trap cleanup EXIT
 
-step "Python tools (cfn-lint, aws-sam-translator, cargo-lambda, zig) in .tools/venv"
+step "Python tools (cfn-lint, aws-sam-translator, cargo-lambda, zig, schemathesis, standardwebhooks) in .tools/venv"
 venv=.tools/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check cfn-lint aws-sam-translator cargo-lambda ziglang schemathesis==4.32.5
+"$venv/bin/pip" install -q --disable-pip-version-check cfn-lint aws-sam-translator cargo-lambda ziglang schemathesis==4.32.5 \
+  standardwebhooks
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -34,7 +36,7 @@ cargo test --workspace --all-targets --locked 2>&1 | tee -a "$log"
 step "tests: black-box HTTP on DynamoDB Local"
 INBOX_TEST_STORE=dynamodb cargo test -p inbox-tests --locked \
   --test http_api --test concurrency --test audit --test api_tokens --test hydra --test idempotency --test readme \
-  --test customer_sessions --test users 2>&1 | tee -a "$log"
+  --test customer_sessions --test users --test webhooks 2>&1 | tee -a "$log"
 
 step "schemathesis against inbox serve (all checks, stateful, seed 1)"
 tests/schemathesis/run.sh 2>&1 | tail -n 30 | tee -a "$log"
@@ -45,6 +47,7 @@ step "SAM template: cfn-lint as written and after the SAM transform"
 step "cargo lambda watch on the real paths, and invoke with events/"
 tests/watch-smoke.sh 2>&1 | tee -a "$log"
 
+step "done"
 # One closing line for the whole run (cargo's test results and the smoke test's).
 awk '/^test result:/ { p += $4; f += $6 }
      /^watch smoke:/ { p += $3; f += $5 }

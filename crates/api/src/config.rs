@@ -38,6 +38,11 @@ pub struct Config {
     pub connect_base_url: String,
     /// How long an API token's request log keeps an entry.
     pub token_log_days: i64,
+    /// `INBOX_WEBHOOK_ALLOW_PRIVATE=1`: webhooks may use `http` and reach
+    /// private and loopback addresses (local work and tests only).
+    pub webhook_allow_private: bool,
+    /// Seconds before each delivery attempt (`INBOX_WEBHOOK_RETRY_SCHEDULE`).
+    pub webhook_schedule: Vec<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,13 +64,16 @@ impl std::fmt::Debug for Config {
             .field("refresh_ttl_seconds", &self.refresh_ttl_seconds)
             .field("connect_base_url", &self.connect_base_url)
             .field("token_log_days", &self.token_log_days)
+            .field("webhook_allow_private", &self.webhook_allow_private)
+            .field("webhook_schedule", &self.webhook_schedule)
             .finish()
     }
 }
 
 impl Config {
     /// Reads `INBOX_STORE`, `INBOX_DATA_DIR`, `INBOX_JWT_SECRET`, `INBOX_JWT_TTL`, `INBOX_REFRESH_TTL`,
-    /// `INBOX_CONNECT_BASE_URL`, `INBOX_TOKEN_LOG_DAYS`.
+    /// `INBOX_CONNECT_BASE_URL`, `INBOX_TOKEN_LOG_DAYS`, `INBOX_WEBHOOK_ALLOW_PRIVATE`,
+    /// `INBOX_WEBHOOK_RETRY_SCHEDULE`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
         let store = match var("INBOX_STORE").as_deref() {
@@ -105,6 +113,21 @@ impl Config {
                 problem: format!("must be an http(s) URL, not {connect_base_url:?}"),
             });
         }
+        let webhook_allow_private = match var("INBOX_WEBHOOK_ALLOW_PRIVATE").as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "INBOX_WEBHOOK_ALLOW_PRIVATE",
+                    problem: format!("must be 1 or 0, not {other:?}"),
+                })
+            }
+        };
+        let webhook_schedule = match var("INBOX_WEBHOOK_RETRY_SCHEDULE") {
+            None => inbox_domain::webhooks::SCHEDULE.to_vec(),
+            Some(v) => inbox_domain::webhooks::parse_schedule(&v)
+                .map_err(|problem| ConfigError::Invalid { name: "INBOX_WEBHOOK_RETRY_SCHEDULE", problem })?,
+        };
         Ok(Config {
             store,
             data_dir,
@@ -114,6 +137,8 @@ impl Config {
             refresh_ttl_seconds,
             connect_base_url: connect_base_url.trim_end_matches('/').to_string(),
             token_log_days,
+            webhook_allow_private,
+            webhook_schedule,
         })
     }
 

@@ -17,6 +17,7 @@ pub mod routes;
 pub mod routing;
 pub mod tokens;
 pub mod usage;
+pub mod webhooks;
 
 use auth::{Keys, Principal};
 use bytes::Bytes;

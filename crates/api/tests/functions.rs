@@ -14,11 +14,13 @@ fn one_function_crate_per_route() {
     crates.sort();
     let mut functions: Vec<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
     functions.push(inbox_api::FALLBACK_FUNCTION.to_string());
+    functions.extend(inbox_api::webhooks::FUNCTIONS.iter().map(|(f, _)| f.to_string()));
     functions.sort();
     assert_eq!(crates, functions, "functions/ must hold exactly one crate per route, and the fallback");
 
     // Every function crate is the same two lines: it serves the route named after it.
-    for function in ROUTES.iter().map(|r| r.function).chain([inbox_api::FALLBACK_FUNCTION]) {
+    let webhooks = inbox_api::webhooks::FUNCTIONS.iter().map(|(f, _)| *f);
+    for function in ROUTES.iter().map(|r| r.function).chain([inbox_api::FALLBACK_FUNCTION]).chain(webhooks) {
         let main = std::fs::read_to_string(dir.join(function).join("src/main.rs")).unwrap();
         let wired = "inbox_lambda::run(env!(\"CARGO_PKG_NAME\"))";
         assert!(main.contains(wired), "functions/{function} must call {wired}");

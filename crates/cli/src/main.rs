@@ -5,6 +5,7 @@ mod audit;
 mod directory;
 mod limits;
 mod serve;
+mod streams;
 mod tokens;
 
 use anyhow::{bail, Context as _};

@@ -8,6 +8,7 @@ use crate::limits::{self, Limits};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use inbox_api::config::StoreKind;
 use inbox_api::{App, Config};
 use inbox_store::Store;
 use std::net::SocketAddr;
@@ -28,6 +29,16 @@ pub async fn serve(
             println!("Created the demo client {client}; log in as {DEMO_USERNAME} / {DEMO_PASSWORD}");
         }
     }
+    // Webhooks are delivered outside the request path, by the same dispatcher
+    // as on AWS, following the event log (SQLite) or the table's stream.
+    let dispatcher = inbox_api::webhooks::Dispatcher::new(store.clone(), &config);
+    let _webhooks = match config.store {
+        StoreKind::Sqlite => {
+            let log = inbox_store::SqliteStore::open(&config.sqlite_path())?;
+            tokio::spawn(dispatcher.follow_sqlite(log))
+        }
+        StoreKind::DynamoDb => tokio::spawn(crate::streams::follow(dispatcher)),
+    };
     let app = Arc::new(App::new(config, store));
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("Inbox Accounts API listening on http://{}", listener.local_addr()?);

@@ -9,6 +9,7 @@ pub mod events;
 pub mod integrations;
 pub mod text;
 pub mod time;
+pub mod webhooks;
 
 pub use account::{advance, apply, project, Account, ReplayError, State, CUSTOMER_ACTOR_PREFIX};
 pub use commands::{decide, Changes, Command, Context, DomainError, Field, Rule, Violation};

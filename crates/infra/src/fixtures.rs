@@ -21,6 +21,7 @@ pub const TOKEN: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000004);
 pub const AUDITOR: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000005);
 pub const REFRESH_FAMILY: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000006);
 /// The example owner's refresh token (the refresh and logout samples send it).
+pub const WEBHOOK: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000007);
 pub const REFRESH_TOKEN: &str = "00000000000000000000000000000000000000000000000000000example-refresh";
 pub const USERNAME: &str = "owner@example.test";
 pub const PASSWORD: &str = "example-password";
@@ -88,6 +89,23 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
         last_used: None,
     };
     store.create_api_token(&token).await?;
+    let webhook = inbox_store::Endpoint {
+        id: WEBHOOK,
+        client_id: CLIENT,
+        url: "https://hooks.example.com/inbox".into(),
+        events: vec![],
+        description: Some("example".into()),
+        enabled: true,
+        disabled_reason: None,
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+        created_at: at,
+        failing_since: None,
+        version: 0,
+    };
+    inbox_store::endpoints::change(store, &envelope, WEBHOOK, |_| {
+        Ok::<_, inbox_store::StoreError>(Some(webhook.clone()))
+    })
+    .await?;
     Ok(true)
 }
 
@@ -114,6 +132,7 @@ pub fn sample(r: &Route) -> (String, Option<Value>, u16) {
         Handler::ByName(_) => "whatsapp".to_string(),
         _ if r.path.starts_with("/api/tokens/") => TOKEN.to_string(),
         _ if r.path.starts_with("/api/users/") => AUDITOR.to_string(),
+        _ if r.path.starts_with("/api/webhooks/") => WEBHOOK.to_string(),
         _ => ACCOUNT.to_string(),
     };
     let mut body: Option<Value> =
@@ -184,10 +203,36 @@ pub fn event(r: &Route) -> Value {
 
 /// Every sample event, by file name.
 pub fn events() -> Vec<(String, String)> {
-    ROUTES
-        .iter()
-        .map(|r| (format!("{}.json", r.function), serde_json::to_string_pretty(&event(r)).expect("json") + "\n"))
-        .collect()
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).expect("json") + "\n";
+    let mut all: Vec<(String, String)> =
+        ROUTES.iter().map(|r| (format!("{}.json", r.function), pretty(&event(r)))).collect();
+    for (function, _) in inbox_api::webhooks::FUNCTIONS {
+        all.push((format!("{function}.json"), pretty(&webhook_event(function))));
+    }
+    all
+}
+
+/// What drives a webhook function: a stream batch with the example account's
+/// first event, or the schedule's (empty) input.
+pub fn webhook_event(function: &str) -> Value {
+    if function != inbox_api::webhooks::DISPATCH_FUNCTION {
+        return json!({});
+    }
+    json!({"Records": [{
+        "eventID": "c4ca4238a0b923820dcc509a6f75849b",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "eu-west-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_767_225_600,
+            "Keys": {"streamId": {"S": ACCOUNT.to_string()}, "version": {"N": "1"}},
+            "SequenceNumber": "100000000000000000001",
+            "SizeBytes": 312,
+            "StreamViewType": "NEW_IMAGE"
+        },
+        "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/inbox-events/stream/2026-01-01T00:00:00.000"
+    }]})
 }
 
 #[cfg(test)]
@@ -207,6 +252,8 @@ mod tests {
             refresh_ttl_seconds: 86_400,
             connect_base_url: "https://connect.example.com".into(),
             token_log_days: 30,
+            webhook_allow_private: false,
+            webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
         }
     }
 
@@ -249,6 +296,43 @@ mod tests {
                 _ => String::new(),
             };
             assert_eq!(resp.status().as_u16(), sample(r).2, "events/{}.json: {body}", r.function);
+        }
+    }
+
+    /// The webhook functions, on DynamoDB, on their sample events: the stream
+    /// batch records and tries the example endpoint's message, the schedule
+    /// retries it; neither needs more than the delivery grants.
+    #[tokio::test]
+    async fn webhook_functions_stay_within_their_table_access() {
+        use inbox_api::routes::DELIVERY;
+        use inbox_api::webhooks::{Dispatcher, DISPATCH_FUNCTION};
+        use inbox_store::{DynamoStore, Tables, Webhooks};
+        let tables = Tables::prefixed(&format!("iam{}", Uuid::new_v4().simple()));
+        let store = DynamoStore::local(inbox_store::contract::dynamodb_local(), tables.clone()).await;
+        store.create_tables().await.unwrap();
+        load(&store).await.unwrap();
+        let mut config = example_config(inbox_api::config::StoreKind::DynamoDb);
+        config.webhook_schedule = vec![0, 0];
+        let dispatcher = Dispatcher::new(Arc::new(store.clone()), &config);
+        store.calls().reset();
+        let answer = dispatcher.stream_batch(&webhook_event(DISPATCH_FUNCTION)).await;
+        assert_eq!(answer, json!({"batchItemFailures": []}));
+        let attempts = store.deliveries(WEBHOOK, 10).await.unwrap();
+        assert_eq!(attempts.len(), 1, "the message is recorded and tried once: {attempts:?}");
+        // The example host does not resolve here: retried by the schedule, then failed.
+        inbox_lambda::webhooks::retry(&dispatcher).await.unwrap();
+        let attempts = store.deliveries(WEBHOOK, 10).await.unwrap();
+        assert_eq!(attempts.iter().map(|a| a.attempt).collect::<Vec<_>>(), [2, 1], "{attempts:?}");
+        assert_eq!(attempts[0].state, inbox_store::MessageState::Failed);
+        let name = |t: inbox_api::access::Table| match t {
+            inbox_api::access::Table::Events => tables.events.clone(),
+            inbox_api::access::Table::Accounts => tables.accounts.clone(),
+            inbox_api::access::Table::Directory => tables.directory.clone(),
+        };
+        let granted: Vec<(String, String)> =
+            DELIVERY.iter().flat_map(|(t, actions)| actions.iter().map(move |a| (a.to_string(), name(*t)))).collect();
+        for used in store.calls().accesses() {
+            assert!(granted.contains(&used), "webhook delivery uses {used:?}, not granted");
         }
     }
 

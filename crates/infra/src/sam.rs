@@ -3,6 +3,8 @@
 //! when the committed file is stale.
 
 use inbox_api::access::Table;
+use inbox_api::routes::DELIVERY;
+use inbox_api::webhooks::{DISPATCH_FUNCTION, FUNCTIONS as WEBHOOK_FUNCTIONS};
 use inbox_api::{FALLBACK_FUNCTION, ROUTES};
 use inbox_store::Tables;
 use std::fmt::Write;
@@ -69,14 +71,43 @@ fn methods(r: &inbox_api::routing::Route) -> Vec<(&'static str, String)> {
     m
 }
 
-/// One function with its policy, its API Gateway events and its log group.
+/// API Gateway events, as a function's `Events` entries.
+fn http_events(events: &[(&str, String, &str)]) -> String {
+    let mut out = String::new();
+    for (event, method, path) in events {
+        write!(
+            out,
+            "        {event}:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {method}\n            Path: {path}\n",
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// The webhook functions' events: the events table's stream (a failed batch
+/// is split, retried, and finally recorded in a queue), and a schedule.
+fn webhook_events(function: &str) -> (String, u32) {
+    if function == DISPATCH_FUNCTION {
+        let stream = "        Stream:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt EventsTable.StreamArn\n            StartingPosition: TRIM_HORIZON\n            BatchSize: 100\n            MaximumBatchingWindowInSeconds: 1\n            BisectBatchOnFunctionError: true\n            MaximumRetryAttempts: 20\n            FunctionResponseTypes: [ReportBatchItemFailures]\n            DestinationConfig:\n              OnFailure:\n                Type: SQS\n                Destination: !GetAtt WebhooksDispatchFailures.Arn\n";
+        (stream.to_string(), 120)
+    } else {
+        let schedule = "        Every:\n          Type: ScheduleV2\n          Properties:\n            ScheduleExpression: rate(1 minute)\n";
+        (schedule.to_string(), 60)
+    }
+}
+
+/// Where the stream's batches that keep failing are recorded (kept 14 days).
+const DISPATCH_FAILURES: &str = "\n  WebhooksDispatchFailures:\n    Type: AWS::SQS::Queue\n    Properties:\n      MessageRetentionPeriod: 1209600\n      SqsManagedSseEnabled: true\n";
+
+/// One function with its policy, its events and its log group.
 fn function(
     out: &mut String,
     bin: &str,
     description: &str,
     jwt: bool,
     grants: &[(Table, &[&str])],
-    events: &[(&str, String, &str)],
+    events: &str,
+    timeout: Option<u32>,
 ) {
     let name = pascal(bin);
     write!(
@@ -84,6 +115,9 @@ fn function(
         "\n  {name}Function:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {bin}\n    Properties:\n      CodeUri: ..\n      Description: \"{description}\"\n",
     )
     .unwrap();
+    if let Some(seconds) = timeout {
+        writeln!(out, "      Timeout: {seconds}").unwrap();
+    }
     if !grants.is_empty() || jwt {
         out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
         if jwt {
@@ -100,13 +134,7 @@ fn function(
         }
     }
     out.push_str("      Events:\n");
-    for (event, method, path) in events {
-        write!(
-            out,
-            "        {event}:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {method}\n            Path: {path}\n",
-        )
-        .unwrap();
-    }
+    out.push_str(events);
     write!(
         out,
         "\n  {name}Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub /aws/lambda/${{{name}Function}}\n      RetentionInDays: !Ref LogRetentionDays\n",
@@ -142,11 +170,17 @@ pub fn template() -> String {
     for r in ROUTES {
         let events: Vec<(&str, String, &str)> = methods(r).into_iter().map(|(e, m)| (e, m, r.path)).collect();
         let description = format!("{} {}", r.method, r.path);
-        function(&mut out, r.function, &description, r.uses_jwt(), &r.grants(), &events);
+        function(&mut out, r.function, &description, r.uses_jwt(), &r.grants(), &http_events(&events), None);
     }
     // API Gateway's own answer to an unknown route is not problem+json: this function's is.
     let fallback = FALLBACK_FUNCTION;
-    function(&mut out, fallback, "Any request no route matches", false, &[], &[("Default", "ANY".into(), "$default")]);
+    let any = http_events(&[("Default", "ANY".into(), "$default")]);
+    function(&mut out, fallback, "Any request no route matches", false, &[], &any, None);
+    for (name, description) in WEBHOOK_FUNCTIONS {
+        let (events, timeout) = webhook_events(name);
+        function(&mut out, name, description, false, DELIVERY, &events, Some(timeout));
+    }
+    out.push_str(DISPATCH_FAILURES);
     out.push_str(
         "\nOutputs:\n  ApiUrl:\n    Description: Base URL of the API\n    Value: !Sub \"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}\"\n  EventsTableStreamArn:\n    Description: Every appended event (new images), for downstream consumers\n    Value: !GetAtt EventsTable.StreamArn\n",
     );
@@ -174,7 +208,17 @@ mod tests {
             assert!(t.contains(&format!("Method: {}\n            Path: {}\n", r.method, r.path)));
             assert!(t.contains(&format!("  {name}Logs:\n")));
         }
-        assert_eq!(t.matches("Type: AWS::Serverless::Function").count(), ROUTES.len() + 1, "and the fallback");
+        let functions = ROUTES.len() + 1 + WEBHOOK_FUNCTIONS.len();
+        assert_eq!(t.matches("Type: AWS::Serverless::Function").count(), functions, "and the fallback, and webhooks");
+        // The stream drives dispatch, reporting partial failures; a schedule drives retries.
+        let dispatch = &t[t.find("  WebhooksDispatchFunction:").unwrap()..t.find("  WebhooksDispatchLogs:").unwrap()];
+        for needle in
+            ["Type: DynamoDB", "EventsTable.StreamArn", "[ReportBatchItemFailures]", "BisectBatchOnFunctionError: true"]
+        {
+            assert!(dispatch.contains(needle), "{needle}");
+        }
+        assert!(t.contains("ScheduleExpression: rate(1 minute)"));
+        assert!(!t.contains("INBOX_WEBHOOK_ALLOW_PRIVATE"), "never set on AWS");
         let events: usize = ROUTES.iter().map(|r| methods(r).len()).sum();
         assert_eq!(t.matches("Type: HttpApi").count(), events + 1);
         assert!(t.contains("Binary: not-found\n") && t.contains("Method: ANY\n            Path: $default\n"));

@@ -21,6 +21,8 @@ async fn a_burst_of_200_requests_writes_the_last_use_once() {
         refresh_ttl_seconds: 86_400,
         connect_base_url: "https://connect.example.com".into(),
         token_log_days: 30,
+        webhook_allow_private: false,
+        webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
     };
     let app = App::new(config, Arc::new(store.clone())).awaiting_follow_ups();
     store.calls().reset();

@@ -10,10 +10,15 @@ use std::sync::Arc;
 
 pub use lambda_http::Error;
 
+pub mod webhooks;
+
 /// Serves the route of `function` (a `functions/` crate's name) until the
 /// runtime stops.
 pub async fn run(function: &str) -> Result<(), Error> {
     init_tracing();
+    if inbox_api::webhooks::FUNCTIONS.iter().any(|(f, _)| *f == function) {
+        return webhooks::run(function).await;
+    }
     let (scope, routes) = if function == inbox_api::FALLBACK_FUNCTION {
         (Scope::Unrouted, &[][..])
     } else {

@@ -40,6 +40,8 @@ async fn app_and_token() -> (App, String) {
         refresh_ttl_seconds: 86_400,
         connect_base_url: "https://connect.example.test".into(),
         token_log_days: 30,
+        webhook_allow_private: false,
+        webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
     };
     let app = App::new(config, store);
     let token = app.keys().issue(&user, now.timestamp());

@@ -8,9 +8,11 @@ pub mod commands;
 #[cfg(feature = "test-util")]
 pub mod contract;
 pub mod dynamodb;
+pub mod endpoints;
 pub mod people;
 pub mod sqlite;
 pub mod users;
+pub mod webhooks;
 
 use async_trait::async_trait;
 use inbox_domain::{Account, State, StoredEvent, Timestamp};
@@ -20,6 +22,7 @@ use uuid::Uuid;
 pub use dynamodb::{DynamoStore, Tables};
 pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, UserCommit, UserEvent, Users};
 pub use sqlite::{private_dir, SqliteStore};
+pub use webhooks::{DeliveryAttempt, Endpoint, EndpointCommit, EndpointEvent, Message, MessageState, Webhooks};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -294,5 +297,11 @@ pub trait People: Users + RefreshTokens + LoginThrottle {}
 impl<T: Users + RefreshTokens + LoginThrottle> People for T {}
 
 /// Everything the API and the CLI need from one backend.
-pub trait Store: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency {}
-impl<T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency> Store for T {}
+pub trait Store:
+    EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks
+{
+}
+impl<T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks> Store
+    for T
+{
+}

@@ -11,6 +11,7 @@ pub mod login;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use crate::auth::Principal;
 use crate::{Call, Response};

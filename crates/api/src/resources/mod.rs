@@ -8,12 +8,14 @@ mod enterprise;
 mod inputs;
 mod people;
 mod tokens;
+mod webhooks;
 
 pub use accounts::*;
 pub use enterprise::*;
 pub use inputs::*;
 pub use people::*;
 pub use tokens::*;
+pub use webhooks::*;
 
 use serde::Serialize;
 use utoipa::ToSchema;

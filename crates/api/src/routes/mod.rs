@@ -13,7 +13,9 @@ mod docs;
 mod enterprise;
 mod table;
 mod users;
+mod webhooks;
 pub use table::ROUTES;
+pub use webhooks::DELIVERY;
 
 pub(crate) const READERS: &[Role] = &[Owner, Customer, Auditor, CustomerSession];
 pub(crate) const WRITERS: &[Role] = &[Owner, Customer, CustomerSession];

@@ -1,7 +1,7 @@
 //! The route table: every endpoint, in the order the router tries them. Each
 //! route is declared in the file of its resource.
 
-use super::{accounts, auth, docs, enterprise, users};
+use super::{accounts, auth, docs, enterprise, users, webhooks};
 use crate::routing::Route;
 
 pub const ROUTES: &[Route] = &[
@@ -33,6 +33,14 @@ pub const ROUTES: &[Route] = &[
     users::USERS_UPDATE,
     users::USERS_DELETE,
     users::USERS_EVENTS,
+    webhooks::WEBHOOKS_LIST,
+    webhooks::WEBHOOKS_CREATE,
+    webhooks::WEBHOOKS_GET,
+    webhooks::WEBHOOKS_UPDATE,
+    webhooks::WEBHOOKS_DELETE,
+    webhooks::WEBHOOKS_TEST,
+    webhooks::WEBHOOKS_DELIVERIES,
+    webhooks::WEBHOOKS_EVENTS,
     docs::API_DOCS,
     docs::API_ENTRYPOINT,
     docs::API_CONTEXTS,

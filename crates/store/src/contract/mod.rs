@@ -5,8 +5,10 @@
 
 mod people;
 mod token_usage;
+mod webhooks;
 pub use people::*;
 pub use token_usage::*;
+pub use webhooks::*;
 
 use crate::commands::{self, CommandError, Envelope};
 use crate::{ApiToken, Client, Commit, ListQuery, Store, StoreError};
@@ -27,7 +29,8 @@ macro_rules! store_contract_tests {
             read_models_can_be_listed_and_replaced, api_tokens_are_found_listed_and_revoked,
             token_use_is_recorded_at_most_once_a_minute, token_request_log_pages_newest_first_and_hides_expired,
             users_change_with_their_history, user_changes_race_on_the_clients_users, refresh_families_rotate_once,
-            login_attempts_are_counted_atomically_within_a_window);
+            login_attempts_are_counted_atomically_within_a_window,
+            webhook_endpoints_change_with_their_history, webhook_messages_are_claimed_once_and_settled);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

@@ -19,6 +19,7 @@ mod sessions;
 mod tables;
 mod token_usage;
 mod users;
+mod webhooks;
 
 #[cfg(feature = "test-util")]
 pub use calls::CallCounter;

@@ -7,28 +7,33 @@ use inbox_domain::{time, StoredEvent};
 use rusqlite::{params, Connection, TransactionBehavior};
 use uuid::Uuid;
 
-const EVENT_COLUMNS: &str = "stream_id, version, tenant, event_type, schema_version, payload, actor, \
+pub(super) const EVENT_COLUMNS: &str = "stream_id, version, tenant, event_type, schema_version, payload, actor, \
                              correlation_id, recorded_at, prev_hash, hash";
 
 type Row = (String, i64, String, String, u32, String, String, String, String, String, String);
 
 fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    event_at(r, 0)
+}
+
+/// The event whose columns start at column `o` of the row.
+pub(super) fn event_at(r: &rusqlite::Row<'_>, o: usize) -> rusqlite::Result<Row> {
     Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
+        r.get(o)?,
+        r.get(o + 1)?,
+        r.get(o + 2)?,
+        r.get(o + 3)?,
+        r.get(o + 4)?,
+        r.get(o + 5)?,
+        r.get(o + 6)?,
+        r.get(o + 7)?,
+        r.get(o + 8)?,
+        r.get(o + 9)?,
+        r.get(o + 10)?,
     ))
 }
 
-fn decode_event(row: Row) -> Result<StoredEvent> {
+pub(super) fn decode_event(row: Row) -> Result<StoredEvent> {
     let (stream_id, version, client_id, event_type, schema_version, payload, actor, correlation_id, at, prev, hash) =
         row;
     Ok(StoredEvent {
@@ -95,6 +100,10 @@ impl EventStore for SqliteStore {
                             e.hash,
                         ])
                         .map_err(|err| if is_constraint(&err) { conflict() } else { db(err) })?;
+                    // The log in commit order, which the webhook dispatcher follows.
+                    tx.prepare_cached("INSERT INTO event_log (stream_id, version) VALUES (?1, ?2)")
+                        .and_then(|mut log| log.execute(params![stream, e.version as i64]))
+                        .map_err(db)?;
                 }
             }
             super::accounts::write_read_model(&tx, c.client_id, c.stream_id, c.state.as_ref())?;

@@ -10,6 +10,7 @@ mod idempotency;
 mod sessions;
 mod token_usage;
 mod users;
+mod webhooks;
 
 use crate::{Result, StoreError};
 use inbox_domain::{time, Timestamp};
@@ -37,6 +38,46 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (stream_id, version)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant, stream_id, version);
+
+-- Every event in commit order: the webhook dispatcher follows it from a cursor.
+CREATE TABLE IF NOT EXISTS event_log (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id TEXT    NOT NULL,
+    version   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log_cursors (
+    name TEXT PRIMARY KEY,
+    seq  INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    client_id TEXT    NOT NULL,
+    id        TEXT    NOT NULL,
+    version   INTEGER NOT NULL,
+    body      TEXT    NOT NULL,
+    PRIMARY KEY (client_id, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS webhook_events (
+    endpoint_id TEXT    NOT NULL,
+    version     INTEGER NOT NULL,
+    client_id   TEXT    NOT NULL,
+    body        TEXT    NOT NULL,
+    PRIMARY KEY (endpoint_id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS webhook_messages (
+    id          TEXT    PRIMARY KEY,
+    endpoint_id TEXT    NOT NULL,
+    due_at      TEXT,
+    attempts    INTEGER NOT NULL,
+    body        TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS webhook_messages_due ON webhook_messages (due_at) WHERE due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+    endpoint_id TEXT NOT NULL,
+    sk          TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (endpoint_id, sk)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS accounts (
     client_id     TEXT    NOT NULL,

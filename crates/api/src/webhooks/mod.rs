@@ -1,0 +1,327 @@
+//! Webhooks: a projection of the event log, delivered outside the request
+//! path. Each account event becomes one message per endpoint that wants it,
+//! recorded durably before any attempt; attempts are claimed, sent, signed per
+//! Standard Webhooks, and settled on the retry schedule. The same dispatcher
+//! runs in the Lambda functions (DynamoDB stream, schedule) and in `inbox serve`
+//! (following the SQLite log from a durable cursor).
+
+pub mod send;
+mod stream;
+
+use crate::config::Config;
+use crate::resources::{AccountView, EventView};
+use inbox_domain::webhooks::{self as rules, Next, Outcome};
+use inbox_domain::{time, StoredEvent, Timestamp};
+use inbox_store::commands::Envelope;
+use inbox_store::{endpoints, DeliveryAttempt, Endpoint, Message, MessageState, SqliteStore, Store, StoreError};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How long a claimed attempt is held: longer than an attempt can take.
+const CLAIM: Duration = Duration::from_secs(60);
+
+/// Attempts made at once by one dispatcher.
+const PARALLEL: usize = 16;
+
+/// Who the dispatcher's own endpoint changes (disabling) are recorded as.
+pub const ACTOR: &str = "webhooks";
+
+/// The function the events table's stream drives.
+pub const DISPATCH_FUNCTION: &str = "webhooks-dispatch";
+/// The function a schedule drives.
+pub const RETRY_FUNCTION: &str = "webhooks-retry";
+/// The functions that serve no route, with what they do.
+pub const FUNCTIONS: &[(&str, &str)] = &[
+    (DISPATCH_FUNCTION, "Webhooks: records and sends the messages of new account events (the events table's stream)"),
+    (RETRY_FUNCTION, "Webhooks: retries the messages that are due (every minute)"),
+];
+
+/// The follower name of the local dispatcher's cursor over the SQLite log.
+pub const CURSOR: &str = "webhooks";
+
+#[derive(Clone)]
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    allow_private: bool,
+    schedule: Arc<[u64]>,
+}
+
+fn now() -> Timestamp {
+    time::truncate(chrono::Utc::now())
+}
+
+fn after(t: Timestamp, d: Duration) -> Timestamp {
+    t + chrono::Duration::from_std(d).expect("delays are at most days")
+}
+
+/// `msg_` and a hash of endpoint and event: the same for every retry and
+/// every re-dispatch of one event to one endpoint.
+pub fn message_id(endpoint: Uuid, stream: Uuid, version: u64) -> String {
+    let digest = Sha256::digest(format!("{endpoint}:{stream}:{version}"));
+    format!("msg_{}", &hex::encode(digest)[..32])
+}
+
+impl Dispatcher {
+    pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
+        Dispatcher {
+            store,
+            allow_private: config.webhook_allow_private,
+            schedule: config.webhook_schedule.clone().into(),
+        }
+    }
+
+    /// The messages `events` make: one per enabled endpoint of its client that
+    /// wants its type, due now.
+    pub async fn messages_for(&self, events: &[StoredEvent]) -> Result<Vec<Message>> {
+        let mut out = vec![];
+        let mut endpoints: Vec<(Uuid, Vec<Endpoint>)> = vec![];
+        for e in events {
+            let Some(kind) = rules::message_type(&e.event_type) else { continue };
+            if !endpoints.iter().any(|(c, _)| *c == e.client_id) {
+                endpoints.push((e.client_id, self.store.webhook_endpoints(e.client_id).await?));
+            }
+            let (_, theirs) = endpoints.iter().find(|(c, _)| *c == e.client_id).expect("just read");
+            for ep in theirs.iter().filter(|ep| ep.enabled && rules::wants(&ep.events, kind)) {
+                out.push(Message {
+                    id: message_id(ep.id, e.stream_id, e.version),
+                    endpoint_id: ep.id,
+                    client_id: e.client_id,
+                    message_type: kind.into(),
+                    stream_id: Some(e.stream_id),
+                    version: e.version,
+                    created_at: e.recorded_at,
+                    state: MessageState::Pending,
+                    attempts: 0,
+                    due_at: Some(now()),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// New events (a stream batch): their messages are recorded, then tried at once.
+    pub async fn dispatch(&self, events: &[StoredEvent]) -> Result<()> {
+        let messages = self.messages_for(events).await?;
+        self.store.enqueue_messages(&messages).await?;
+        self.attempt_all(messages).await;
+        Ok(())
+    }
+
+    /// Tries the messages due now (at most `limit`); returns how many.
+    pub async fn deliver_due(&self, limit: usize) -> Result<usize> {
+        let due = self.store.due_messages(now(), limit).await?;
+        let n = due.len();
+        self.attempt_all(due).await;
+        Ok(n)
+    }
+
+    /// How many messages are due now, up to `limit` (a read: also warms the store).
+    pub async fn due_count(&self, limit: usize) -> Result<usize> {
+        Ok(self.store.due_messages(now(), limit).await?.len())
+    }
+
+    /// Records a `webhook.test` message for an endpoint and tries it at once.
+    pub async fn send_test(&self, endpoint: &Endpoint) -> Result<Message> {
+        let at = now();
+        let message = Message {
+            id: format!("msg_{}", Uuid::new_v4().simple()),
+            endpoint_id: endpoint.id,
+            client_id: endpoint.client_id,
+            message_type: rules::TEST_TYPE.into(),
+            stream_id: None,
+            version: 0,
+            created_at: at,
+            state: MessageState::Pending,
+            attempts: 0,
+            due_at: Some(at),
+        };
+        self.store.enqueue_messages(std::slice::from_ref(&message)).await?;
+        self.attempt_all(vec![message.clone()]).await;
+        Ok(message)
+    }
+
+    async fn attempt_all(&self, messages: Vec<Message>) {
+        let limit = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
+        let mut running = tokio::task::JoinSet::new();
+        for m in messages {
+            let (this, limit) = (self.clone(), limit.clone());
+            running.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                if let Err(e) = this.attempt(&m).await {
+                    // The message stays due (or claimed until the claim ends): retried later.
+                    tracing::warn!(message = %m.id, error = %e, "webhook attempt not recorded");
+                }
+            });
+        }
+        while running.join_next().await.is_some() {}
+    }
+
+    /// One attempt: claim, send, settle, and note the endpoint's health.
+    async fn attempt(&self, m: &Message) -> Result<()> {
+        let claimed = Message { due_at: Some(after(now(), CLAIM)), ..m.clone() };
+        if !self.store.update_message(m, &claimed, None).await? {
+            return Ok(()); // Another worker has it.
+        }
+        let endpoint = self.store.webhook_endpoint(m.client_id, m.endpoint_id).await?.filter(|e| e.enabled);
+        let number = m.attempts + 1;
+        let started = Instant::now();
+        let (outcome, next) = match &endpoint {
+            None => (Outcome::Failed { error: "The endpoint is disabled or deleted.".into() }, Next::GiveUp),
+            Some(e) => {
+                let outcome = self.send(e, m).await?;
+                let jitter = f64::from(random_u32()) / f64::from(u32::MAX) * 2.0 - 1.0;
+                let next = rules::next(&outcome, number, &self.schedule, jitter);
+                (outcome, next)
+            }
+        };
+        let at = now();
+        let (state, due_at) = match next {
+            Next::Delivered => (MessageState::Delivered, None),
+            Next::Retry(wait) => (MessageState::Pending, Some(after(at, wait))),
+            Next::GiveUp | Next::Gone => (MessageState::Failed, None),
+        };
+        let (status, error) = match &outcome {
+            Outcome::Answered { status, .. } => (Some(*status), None),
+            Outcome::Failed { error } => (None, Some(error.clone())),
+        };
+        let record = DeliveryAttempt {
+            message_id: m.id.clone(),
+            endpoint_id: m.endpoint_id,
+            message_type: m.message_type.clone(),
+            attempt: number,
+            at,
+            status,
+            error,
+            duration_ms: started.elapsed().as_millis() as u64,
+            next_attempt_at: due_at,
+            state,
+        };
+        let settled = Message { attempts: number, state, due_at, ..m.clone() };
+        // Not settled means the claim ran out and another worker took over.
+        if self.store.update_message(&claimed, &settled, Some(&record)).await? {
+            if let Some(e) = endpoint {
+                self.note_health(&e, &next, at, &m.id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&self, e: &Endpoint, m: &Message) -> Result<Outcome> {
+        let body = self.body(m).await?;
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature = match rules::sign(&e.secret, &m.id, timestamp, &body) {
+            Ok(s) => s,
+            Err(error) => return Ok(Outcome::Failed { error }),
+        };
+        let headers = [
+            ("webhook-id", m.id.clone()),
+            ("webhook-timestamp", timestamp.to_string()),
+            ("webhook-signature", signature),
+        ];
+        Ok(send::post(&e.url, &headers, body, self.allow_private).await)
+    }
+
+    /// The message body: its type, the event's time, and the account after the
+    /// event and the event, exactly as the API serves them.
+    pub async fn body(&self, m: &Message) -> Result<String> {
+        let timestamp = time::format(&m.created_at);
+        let Some(stream) = m.stream_id else {
+            let data = json!({"endpointId": m.endpoint_id});
+            return Ok(json!({"type": m.message_type, "timestamp": timestamp, "data": data}).to_string());
+        };
+        let event = self.store.stream_range(stream, m.version, m.version).await?.pop();
+        let event = event.ok_or_else(|| StoreError::Internal(format!("no event {stream} v{}", m.version)))?;
+        let account = match self.store.get_account(m.client_id, stream).await? {
+            // The common case: the read model is still at this event.
+            Some(a) if a.version == m.version => Some(a),
+            _ => {
+                let history = self.store.stream_range(stream, 1, m.version).await?;
+                inbox_domain::project(&history).map_err(|e| StoreError::Internal(e.to_string()))?
+            }
+        };
+        let account = account.map_or(Value::Null, |a| json!(AccountView::of(&a, true)));
+        let data = json!({"account": account, "event": EventView::of(&event)});
+        Ok(json!({"type": m.message_type, "timestamp": timestamp, "data": data}).to_string())
+    }
+
+    /// After an attempt: a success ends a failing streak; `410 Gone`, or
+    /// failing for [`rules::FAILING_LIMIT`], disables the endpoint.
+    async fn note_health(&self, e: &Endpoint, next: &Next, at: Timestamp, message_id: &str) -> Result<()> {
+        let delivered = *next == Next::Delivered;
+        if delivered && e.failing_since.is_none() {
+            return Ok(());
+        }
+        let envelope = Envelope {
+            client_id: e.client_id,
+            actor: ACTOR.into(),
+            correlation_id: message_id.into(),
+            at: Some(at),
+            idempotency: None,
+        };
+        let limit = chrono::Duration::from_std(rules::FAILING_LIMIT).expect("days fit");
+        endpoints::change(&*self.store, &envelope, e.id, |current| {
+            let Some(mut ep) = current.cloned() else { return Ok::<_, StoreError>(None) };
+            match next {
+                Next::Delivered => ep.failing_since = None,
+                Next::Gone => {
+                    ep.enabled = false;
+                    ep.disabled_reason = Some("The endpoint answered 410 Gone.".into());
+                }
+                _ => match ep.failing_since {
+                    None => ep.failing_since = Some(at),
+                    Some(since) if at - since >= limit && ep.enabled => {
+                        ep.enabled = false;
+                        ep.disabled_reason = Some("Every delivery failed for 5 days.".into());
+                    }
+                    Some(_) => {}
+                },
+            }
+            Ok(Some(ep))
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The local dispatcher over SQLite: follows the event log from its durable
+    /// cursor (recording each batch's messages and moving the cursor in one
+    /// transaction), and tries what is due. Runs until the task is dropped.
+    pub async fn follow_sqlite(self, log: SqliteStore) {
+        loop {
+            let busy = match self.follow_once(&log).await {
+                Ok(busy) => busy,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook dispatcher: will try again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    false
+                }
+            };
+            if !busy {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+
+    /// One round of [`Self::follow_sqlite`]; `true` if it found work.
+    pub async fn follow_once(&self, log: &SqliteStore) -> Result<bool> {
+        let cursor = log.log_cursor(CURSOR).await?;
+        let batch = log.log_after(cursor, 200).await?;
+        if let Some((last, _)) = batch.last() {
+            let events: Vec<StoredEvent> = batch.iter().map(|(_, e)| e.clone()).collect();
+            let messages = self.messages_for(&events).await?;
+            log.enqueue_from_log(CURSOR, cursor, *last, &messages).await?;
+        }
+        let delivered = self.deliver_due(100).await?;
+        Ok(!batch.is_empty() || delivered > 0)
+    }
+}
+
+fn random_u32() -> u32 {
+    let mut b = [0u8; 4];
+    getrandom::fill(&mut b).expect("the OS has randomness");
+    u32::from_le_bytes(b)
+}

@@ -1,0 +1,123 @@
+//! `inbox serve` on DynamoDB: the events table's stream read as the Lambda
+//! event source mapping reads it, each batch handed to the same handler as the
+//! `webhooks-dispatch` function. Every shard is read from its oldest record at
+//! start (recording messages is idempotent, so nothing is sent twice and
+//! nothing committed while the server was down is missed); what is due is
+//! tried in between, as the `webhooks-retry` function does on AWS.
+
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use aws_sdk_dynamodbstreams::Client;
+use inbox_api::webhooks::Dispatcher;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub async fn follow(dispatcher: Dispatcher) {
+    let client = client().await;
+    let table = inbox_store::Tables::from_env().events;
+    // Open shards and where reading goes on in each.
+    let mut iterators: HashMap<String, Option<String>> = HashMap::new();
+    loop {
+        let busy = match round(&client, &table, &dispatcher, &mut iterators).await {
+            Ok(busy) => busy,
+            Err(e) => {
+                tracing::warn!(error = %aws_smithy_types::error::display::DisplayErrorContext(&*e), "webhook stream follower: will try again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                false
+            }
+        };
+        if !busy {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+async fn client() -> Client {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let mut config = aws_sdk_dynamodbstreams::config::Builder::from(&sdk);
+    // DynamoDB Local serves its streams on the table endpoint.
+    if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").is_none() {
+        if let Ok(url) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+            config = config.endpoint_url(url);
+        }
+    }
+    Client::from_conf(config.build())
+}
+
+async fn round(
+    client: &Client,
+    table: &str,
+    dispatcher: &Dispatcher,
+    iterators: &mut HashMap<String, Option<String>>,
+) -> anyhow::Result<bool> {
+    let streams = client.list_streams().table_name(table).send().await?;
+    let Some(arn) = streams.streams().last().and_then(|s| s.stream_arn()).map(str::to_string) else {
+        return Ok(false);
+    };
+    let description = client.describe_stream().stream_arn(&arn).send().await?;
+    for shard in description.stream_description().map(|d| d.shards()).unwrap_or_default() {
+        let Some(id) = shard.shard_id() else { continue };
+        if !iterators.contains_key(id) {
+            let it = client
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(id)
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await?;
+            iterators.insert(id.to_string(), it.shard_iterator().map(str::to_string));
+        }
+    }
+    let mut busy = false;
+    let mut lost = vec![];
+    for (shard, position) in iterators.iter_mut() {
+        let Some(iterator) = position.clone() else { continue };
+        let out = match client.get_records().shard_iterator(iterator).limit(1000).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                // An expired or invalidated iterator (DynamoDB Local invalidates
+                // one taken on an empty shard): read the shard again from its
+                // start; recording messages again is harmless.
+                tracing::debug!(shard, error = ?e, "stream iterator lost");
+                lost.push(shard.clone());
+                continue;
+            }
+        };
+        if !out.records().is_empty() {
+            busy = true;
+            let records: Vec<Value> = out.records().iter().filter_map(record_json).collect();
+            let answer = dispatcher.stream_batch(&json!({ "Records": records })).await;
+            if answer["batchItemFailures"].as_array().is_some_and(|f| !f.is_empty()) {
+                continue; // The same batch again next round.
+            }
+        }
+        *position = out.next_shard_iterator().map(str::to_string);
+    }
+    for shard in lost {
+        iterators.remove(&shard);
+    }
+    busy |= dispatcher.deliver_due(100).await? > 0;
+    Ok(busy)
+}
+
+/// A stream record in the Lambda event's shape (what the handler reads of it).
+fn record_json(r: &aws_sdk_dynamodbstreams::types::Record) -> Option<Value> {
+    use aws_sdk_dynamodbstreams::types::AttributeValue;
+    let d = r.dynamodb()?;
+    let keys = d.keys()?;
+    let stream = match keys.get("streamId")? {
+        AttributeValue::S(s) => s.clone(),
+        _ => return None,
+    };
+    let version = match keys.get("version")? {
+        AttributeValue::N(n) => n.clone(),
+        _ => return None,
+    };
+    Some(json!({
+        "eventName": r.event_name()?.as_str(),
+        "dynamodb": {
+            "SequenceNumber": d.sequence_number()?,
+            "Keys": {"streamId": {"S": stream}, "version": {"N": version}},
+        },
+    }))
+}

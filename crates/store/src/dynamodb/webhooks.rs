@@ -1,0 +1,262 @@
+//! Webhooks on DynamoDB, in the directory table (keys: `DYNAMODB.md`). Each
+//! record is a JSON `body` beside its keys. A pending message has a due item
+//! under one of a few `WEBHOOKS-DUE#n` partitions, sorted by due time, written
+//! and removed in the same transaction as the message: due messages are found
+//! by a `Query`, never a scan.
+
+use super::errors::cancellation_codes;
+use super::items::{client_key, epoch, n, put, s, Item, Read};
+use super::DynamoStore;
+use crate::webhooks::{DeliveryAttempt, Endpoint, EndpointCommit, EndpointEvent, Message, Webhooks};
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+use inbox_domain::{time, Timestamp};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// Due items spread over this many partitions (by message id).
+const DUE_SHARDS: u32 = 4;
+
+/// How long delivery attempts are kept.
+const ATTEMPTS_KEPT_DAYS: i64 = 30;
+
+fn endpoint_sk(id: Uuid) -> String {
+    format!("WEBHOOK#{id}")
+}
+
+/// The partition of an endpoint's own records: events, messages, attempts.
+fn endpoint_pk(id: Uuid) -> String {
+    format!("WEBHOOK#{id}")
+}
+
+fn due_key(m: &Message, due: &Timestamp) -> (String, String) {
+    let shard = m.id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % DUE_SHARDS;
+    (format!("WEBHOOKS-DUE#{shard}"), format!("{}#{}", time::format(due), m.id))
+}
+
+fn body<T: serde::Serialize>(value: &T) -> aws_sdk_dynamodb::types::AttributeValue {
+    s(serde_json::to_string(value).expect("webhook records serialize"))
+}
+
+fn from_body<T: DeserializeOwned>(i: &Item) -> Result<T> {
+    serde_json::from_str(&Read(i).s("body")?).map_err(|e| StoreError::Internal(format!("bad webhook record: {e}")))
+}
+
+fn keyed(
+    pk: String,
+    sk: String,
+    rest: impl IntoIterator<Item = (&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
+) -> Item {
+    let mut item: Item = [("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))].into();
+    item.extend(rest.into_iter().map(|(k, v)| (k.to_string(), v)));
+    item
+}
+
+fn attempt_sk(a: &DeliveryAttempt) -> String {
+    format!("ATTEMPT#{}#{}#{:04}", time::format(&a.at), a.message_id, a.attempt)
+}
+
+impl DynamoStore {
+    fn due_put(&self, m: &Message) -> Option<TransactWriteItem> {
+        let due = m.due_at.as_ref()?;
+        let (pk, sk) = due_key(m, due);
+        Some(put(&self.tables.directory, keyed(pk, sk, [("body", body(m))]), None, None))
+    }
+
+    fn due_delete(&self, m: &Message) -> Option<TransactWriteItem> {
+        let (pk, sk) = due_key(m, m.due_at.as_ref()?);
+        let delete = Delete::builder()
+            .table_name(&self.tables.directory)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .build()
+            .expect("table and key set");
+        Some(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    fn message_item(&self, m: &Message) -> Item {
+        let mut item = keyed(endpoint_pk(m.endpoint_id), format!("MSG#{}", m.id), [("attempts", n(m.attempts as u64))]);
+        item.insert("body".into(), body(m));
+        if let Some(due) = &m.due_at {
+            item.insert("dueAt".into(), s(time::format(due)));
+        }
+        item
+    }
+
+    async fn query_prefix(
+        &self,
+        pk: String,
+        prefix: &str,
+        newest_first: bool,
+        limit: Option<i32>,
+    ) -> Result<Vec<Item>> {
+        let req = self
+            .client
+            .query()
+            .table_name(&self.tables.directory)
+            .key_condition_expression("pk = :p AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":p", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .scan_index_forward(!newest_first);
+        match limit {
+            // One page is the answer: no paging on.
+            Some(l) => {
+                let out = req.limit(l).consistent_read(true).send().await;
+                Ok(out.map_err(|e| self.error(&self.tables.directory, e))?.items.unwrap_or_default())
+            }
+            None => self.query_all(&self.tables.directory, req).await,
+        }
+    }
+}
+
+#[async_trait]
+impl Webhooks for DynamoStore {
+    async fn webhook_endpoints(&self, client_id: Uuid) -> Result<Vec<Endpoint>> {
+        let items = self.client_items(client_id, "WEBHOOK#").await?;
+        let mut all = items.iter().map(from_body::<Endpoint>).collect::<Result<Vec<_>>>()?;
+        all.sort_by_key(|e| (e.created_at, e.id));
+        Ok(all)
+    }
+
+    async fn webhook_endpoint(&self, client_id: Uuid, id: Uuid) -> Result<Option<Endpoint>> {
+        self.get_directory(&client_key(client_id), &endpoint_sk(id)).await?.as_ref().map(from_body).transpose()
+    }
+
+    async fn commit_webhook(&self, c: &EndpointCommit) -> Result<()> {
+        let directory = &self.tables.directory;
+        let (pk, sk) = (client_key(c.client_id), endpoint_sk(c.endpoint_id));
+        let expected = [(":v".to_string(), n(c.expected))].into();
+        let condition = if c.expected == 0 { "attribute_not_exists(pk)" } else { "version = :v" };
+        let mut items = vec![match &c.after {
+            Some(e) => {
+                let item = keyed(pk, sk, [("version", n(e.version)), ("body", body(e))]);
+                put(directory, item, Some(condition), (c.expected > 0).then_some(expected))
+            }
+            None => {
+                let delete = Delete::builder()
+                    .table_name(directory)
+                    .key("pk", s(pk))
+                    .key("sk", s(sk))
+                    .condition_expression(condition)
+                    .set_expression_attribute_values(Some(expected))
+                    .build()
+                    .expect("table and key set");
+                TransactWriteItem::builder().delete(delete).build()
+            }
+        }];
+        if let Some(e) = &c.event {
+            let sk = format!("EVENT#{:020}", e.version);
+            let item =
+                keyed(endpoint_pk(c.endpoint_id), sk, [("clientId", s(c.client_id.to_string())), ("body", body(e))]);
+            items.push(put(directory, item, Some("attribute_not_exists(pk)"), None));
+        }
+        let Err(e) = self.transact(items).await else { return Ok(()) };
+        let codes = cancellation_codes(&e);
+        if !codes.is_empty()
+            && codes.iter().flatten().all(|code| code == "ConditionalCheckFailed" || code == "TransactionConflict")
+        {
+            return Err(StoreError::Conflict { stream_id: c.endpoint_id, expected: c.expected });
+        }
+        Err(self.error(directory, e))
+    }
+
+    async fn webhook_events(&self, client_id: Uuid, id: Uuid) -> Result<Vec<EndpointEvent>> {
+        let items = self.query_prefix(endpoint_pk(id), "EVENT#", false, None).await?;
+        let events = items.iter().map(from_body::<EndpointEvent>).collect::<Result<Vec<_>>>()?;
+        Ok(events.into_iter().filter(|e| e.client_id == client_id).collect())
+    }
+
+    async fn enqueue_messages(&self, messages: &[Message]) -> Result<()> {
+        let directory = &self.tables.directory;
+        for m in messages {
+            // One transaction a message: one already known cancels only its own.
+            let mut items = vec![put(directory, self.message_item(m), Some("attribute_not_exists(pk)"), None)];
+            items.extend(self.due_put(m));
+            let Err(e) = self.transact(items).await else { continue };
+            if cancellation_codes(&e).first().and_then(Option::as_deref) != Some("ConditionalCheckFailed") {
+                return Err(self.error(directory, e));
+            }
+        }
+        Ok(())
+    }
+
+    async fn due_messages(&self, now: Timestamp, limit: usize) -> Result<Vec<Message>> {
+        let bound = format!("{}#~", time::format(&now));
+        let mut due = vec![];
+        for shard in 0..DUE_SHARDS {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.tables.directory)
+                .key_condition_expression("pk = :p AND sk <= :bound")
+                .expression_attribute_values(":p", s(format!("WEBHOOKS-DUE#{shard}")))
+                .expression_attribute_values(":bound", s(&bound))
+                .limit(limit.min(1000) as i32)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| self.error(&self.tables.directory, e))?;
+            for item in out.items.unwrap_or_default() {
+                due.push(from_body::<Message>(&item)?);
+            }
+        }
+        due.sort_by_key(|m| m.due_at);
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn update_message(
+        &self,
+        before: &Message,
+        after: &Message,
+        attempt: Option<&DeliveryAttempt>,
+    ) -> Result<bool> {
+        let directory = &self.tables.directory;
+        let mut values: Item = [(":a".to_string(), n(before.attempts as u64)), (":b".to_string(), body(after))].into();
+        values.insert(":n".into(), n(after.attempts as u64));
+        let mut condition = "attempts = :a".to_string();
+        match &before.due_at {
+            Some(d) => {
+                condition.push_str(" AND dueAt = :d");
+                values.insert(":d".into(), s(time::format(d)));
+            }
+            None => condition.push_str(" AND attribute_not_exists(dueAt)"),
+        }
+        let set = match &after.due_at {
+            Some(d) => {
+                values.insert(":due".into(), s(time::format(d)));
+                "SET body = :b, attempts = :n, dueAt = :due"
+            }
+            None => "SET body = :b, attempts = :n REMOVE dueAt",
+        };
+        let update = Update::builder()
+            .table_name(directory)
+            .key("pk", s(endpoint_pk(before.endpoint_id)))
+            .key("sk", s(format!("MSG#{}", before.id)))
+            .update_expression(set)
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .expect("table, key and expression set");
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        items.extend(self.due_delete(before));
+        items.extend(self.due_put(after));
+        if let Some(a) = attempt {
+            let expires = a.at + chrono::Duration::days(ATTEMPTS_KEPT_DAYS);
+            let item =
+                keyed(endpoint_pk(a.endpoint_id), attempt_sk(a), [("body", body(a)), ("expiresAt", epoch(&expires))]);
+            items.push(put(directory, item, None, None));
+        }
+        let Err(e) = self.transact(items).await else { return Ok(true) };
+        match cancellation_codes(&e).first().and_then(Option::as_deref) {
+            Some("ConditionalCheckFailed" | "TransactionConflict") => Ok(false),
+            _ => Err(self.error(directory, e)),
+        }
+    }
+
+    async fn deliveries(&self, endpoint_id: Uuid, limit: usize) -> Result<Vec<DeliveryAttempt>> {
+        let items = self.query_prefix(endpoint_pk(endpoint_id), "ATTEMPT#", true, Some(limit.min(1000) as i32)).await?;
+        items.iter().map(from_body).collect()
+    }
+}
