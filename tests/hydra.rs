@@ -19,7 +19,7 @@ fn entrypoint_contexts_and_documentation_are_public_json_ld() {
         entry.json,
         json!({"@context": "/api/contexts/Entrypoint", "@id": "/api", "@type": "Entrypoint",
                "account": "/api/accounts", "apiToken": "/api/tokens", "integration": "/api/integrations",
-               "user": "/api/users"})
+               "user": "/api/users", "webhook": "/api/webhooks"})
     );
     let vocab = format!("{}/api/docs.jsonld#", srv.base);
     for name in [
@@ -117,7 +117,7 @@ fn api_platform_clients_read_the_api() {
     let hydra = &report["hydra"];
     assert_eq!(hydra["ok"], true, "{hydra}");
     let names: Vec<_> = hydra["resources"].as_array().unwrap().iter().map(|r| r["name"].clone()).collect();
-    assert_eq!(names, [json!("accounts"), json!("integrations"), json!("tokens"), json!("users")]);
+    assert_eq!(names, [json!("accounts"), json!("integrations"), json!("tokens"), json!("users"), json!("webhooks")]);
     let resource = |doc: &Value, name: &str| -> Value {
         doc["resources"].as_array().unwrap().iter().find(|r| r["name"] == name).cloned().unwrap_or(Value::Null)
     };

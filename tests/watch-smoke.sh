@@ -60,5 +60,13 @@ for fn in accounts-get integrations-list v1-account-links-list; do
   fi
 done
 
+# The webhook dispatcher, on its sample stream batch (the example account's first event).
+if cargo lambda invoke webhooks-dispatch --data-file events/webhooks-dispatch.json --invoke-address 127.0.0.1 \
+     --invoke-port "$port" >"$data/invoke" 2>&1 && grep -q '"batchItemFailures":\[\]' "$data/invoke"; then
+  passed=$((passed + 1)); echo "ok   invoke webhooks-dispatch --data-file events/webhooks-dispatch.json"
+else
+  failed=$((failed + 1)); echo "FAIL invoke webhooks-dispatch: $(head -c 300 "$data/invoke")"
+fi
+
 echo "watch smoke: $passed passed, $failed failed"
 if [ "$failed" -ne 0 ]; then tail -n 40 "$data/watch.log"; exit 1; fi

@@ -2,6 +2,8 @@
 //! to it over HTTP, as a client would. Each test file includes it as a module.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
