@@ -278,3 +278,21 @@ fn a_killed_server_loses_no_message() {
     assert_eq!(accounts, want, "every message arrives after the restart (duplicates allowed)");
     drop(again);
 }
+
+#[test]
+fn a_restart_sends_nothing_twice() {
+    // The restarted server reads the log (or the stream) again; what was
+    // delivered is recorded under the same message ids, so it is not sent again.
+    let receiver = Receiver::start(&[]);
+    let srv = server(3, temp_dir("wh-restart"));
+    let owner = srv.client("owner");
+    assert_eq!(register(&srv, &owner, json!({"url": receiver.url})).status, 201);
+    for _ in 0..3 {
+        srv.create_account(&owner, "outlook");
+    }
+    assert_eq!(receiver.wait_for(3).len(), 3);
+    let again = server(3, srv.stop_keeping_data());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(receiver.received().len(), 3, "nothing delivered is delivered again");
+    drop(again);
+}

@@ -97,6 +97,9 @@ fn serve_one(stream: std::net::TcpStream, log: &Mutex<Vec<Received>>, script: &M
         at_ms: chrono::Utc::now().timestamp_millis(),
     });
     let status = script.lock().unwrap().pop_front().unwrap_or(200);
+    // One write, sent at once: no small segments waiting on delayed ACKs.
     let mut stream = stream;
-    let _ = write!(stream, "HTTP/1.1 {status} Scripted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    let _ = stream.set_nodelay(true);
+    let answer = format!("HTTP/1.1 {status} Scripted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    let _ = stream.write_all(answer.as_bytes());
 }

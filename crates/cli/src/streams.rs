@@ -72,7 +72,7 @@ async fn round(
     let mut lost = vec![];
     for (shard, position) in iterators.iter_mut() {
         let Some(iterator) = position.clone() else { continue };
-        let out = match client.get_records().shard_iterator(iterator).limit(1000).send().await {
+        let out = match client.get_records().shard_iterator(iterator).limit(100).send().await {
             Ok(out) => out,
             Err(e) => {
                 // An expired or invalidated iterator (DynamoDB Local invalidates

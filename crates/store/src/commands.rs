@@ -59,8 +59,12 @@ impl Idempotent {
 impl Envelope {
     /// The domain's view: who, for whom, and now.
     fn context(&self) -> Context {
-        let now = self.at.unwrap_or_else(|| inbox_domain::time::truncate(chrono::Utc::now()));
-        Context { client_id: self.client_id, actor: self.actor.clone(), now }
+        Context { client_id: self.client_id, actor: self.actor.clone(), now: self.now() }
+    }
+
+    /// The instant to decide and record at: `at`, else the clock.
+    pub fn now(&self) -> Timestamp {
+        self.at.unwrap_or_else(|| inbox_domain::time::truncate(chrono::Utc::now()))
     }
 }
 

@@ -75,6 +75,6 @@ fn event(envelope: &Envelope, id: Uuid, before: Option<&Endpoint>, after: Option
         changes: Value::Object(changes),
         actor: envelope.actor.clone(),
         correlation_id: envelope.correlation_id.clone(),
-        recorded_at: envelope.at.unwrap_or_else(|| inbox_domain::time::truncate(chrono::Utc::now())),
+        recorded_at: envelope.now(),
     })
 }

@@ -99,6 +99,6 @@ fn event(envelope: &Envelope, user_id: Uuid, before: Option<&User>, after: Optio
         changes: Value::Object(changes),
         actor: envelope.actor.clone(),
         correlation_id: envelope.correlation_id.clone(),
-        recorded_at: envelope.at.unwrap_or_else(|| inbox_domain::time::truncate(chrono::Utc::now())),
+        recorded_at: envelope.now(),
     })
 }

@@ -16,6 +16,8 @@ use inbox_store::commands::Envelope;
 use inbox_store::{endpoints, DeliveryAttempt, Endpoint, Message, MessageState, SqliteStore, Store, StoreError};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -146,13 +148,24 @@ impl Dispatcher {
     }
 
     async fn attempt_all(&self, messages: Vec<Message>) {
+        // Each client's endpoints, read once for the whole batch.
+        let mut endpoints: HashMap<Uuid, Vec<Endpoint>> = HashMap::new();
+        for m in &messages {
+            if let Entry::Vacant(slot) = endpoints.entry(m.client_id) {
+                match self.store.webhook_endpoints(m.client_id).await {
+                    Ok(all) => slot.insert(all),
+                    Err(e) => return tracing::warn!(error = %e, "webhook endpoints unreadable; retried later"),
+                };
+            }
+        }
         let limit = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
         let mut running = tokio::task::JoinSet::new();
         for m in messages {
             let (this, limit) = (self.clone(), limit.clone());
+            let endpoint = endpoints[&m.client_id].iter().find(|e| e.id == m.endpoint_id && e.enabled).cloned();
             running.spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                if let Err(e) = this.attempt(&m).await {
+                if let Err(e) = this.attempt(&m, endpoint).await {
                     // The message stays due (or claimed until the claim ends): retried later.
                     tracing::warn!(message = %m.id, error = %e, "webhook attempt not recorded");
                 }
@@ -161,13 +174,13 @@ impl Dispatcher {
         while running.join_next().await.is_some() {}
     }
 
-    /// One attempt: claim, send, settle, and note the endpoint's health.
-    async fn attempt(&self, m: &Message) -> Result<()> {
+    /// One attempt to `endpoint` (`None`: disabled or deleted): claim, send,
+    /// settle, and note the endpoint's health.
+    async fn attempt(&self, m: &Message, endpoint: Option<Endpoint>) -> Result<()> {
         let claimed = Message { due_at: Some(after(now(), CLAIM)), ..m.clone() };
         if !self.store.update_message(m, &claimed, None).await? {
             return Ok(()); // Another worker has it.
         }
-        let endpoint = self.store.webhook_endpoint(m.client_id, m.endpoint_id).await?.filter(|e| e.enabled);
         let number = m.attempts + 1;
         let started = Instant::now();
         let (outcome, next) = match &endpoint {

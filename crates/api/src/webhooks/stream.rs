@@ -39,12 +39,19 @@ impl Dispatcher {
         }
     }
 
+    /// Loads the batch's events (all at once), then dispatches them in order.
     async fn dispatch_keys(&self, keys: &[(String, Uuid, u64)]) -> Result<(), StoreError> {
-        let mut events = Vec::with_capacity(keys.len());
-        for (_, stream, version) in keys {
-            events.extend(self.store.stream_range(*stream, *version, *version).await?);
+        let mut loads = tokio::task::JoinSet::new();
+        for (i, (_, stream, version)) in keys.iter().enumerate() {
+            let (store, stream, version) = (self.store.clone(), *stream, *version);
+            loads.spawn(async move { (i, store.stream_range(stream, version, version).await) });
         }
-        self.dispatch(&events).await
+        let mut events = vec![None; keys.len()];
+        while let Some(done) = loads.join_next().await {
+            let (i, loaded) = done.map_err(|e| StoreError::Internal(format!("event load failed: {e}")))?;
+            events[i] = loaded?.pop();
+        }
+        self.dispatch(&events.into_iter().flatten().collect::<Vec<_>>()).await
     }
 }
 

@@ -101,11 +101,12 @@ pub async fn webhook_messages_are_claimed_once_and_settled(store: Arc<impl Store
     let second = message(&e, t0 - chrono::Duration::seconds(1));
     let later = message(&e, t0 + chrono::Duration::hours(1));
     store.enqueue_messages(&[second.clone(), first.clone(), later.clone()]).await.unwrap();
-    // Enqueuing again (a retried dispatch) changes nothing.
-    store.enqueue_messages(&[Message { attempts: 7, ..first.clone() }]).await.unwrap();
+    // Enqueuing again (a retried dispatch) changes nothing, also beside a new one.
+    let fourth = message(&e, t0);
+    store.enqueue_messages(&[Message { attempts: 7, ..first.clone() }, fourth.clone()]).await.unwrap();
     let due = store.due_messages(t0, 10).await.unwrap();
     let ours: Vec<_> = due.iter().filter(|m| m.endpoint_id == e.id).cloned().collect();
-    assert_eq!(ours, vec![first.clone(), second.clone()], "due ones, longest due first");
+    assert_eq!(ours, vec![first.clone(), second.clone(), fourth.clone()], "due ones, longest due first");
 
     // Claiming moves the due time: one of two claims wins.
     let claimed = Message { due_at: Some(t0 + chrono::Duration::seconds(30)), ..first.clone() };
@@ -113,6 +114,7 @@ pub async fn webhook_messages_are_claimed_once_and_settled(store: Arc<impl Store
         tokio::join!(store.update_message(&first, &claimed, None), store.update_message(&first, &claimed, None));
     assert!(a.unwrap() ^ b.unwrap(), "exactly one claim wins");
     assert!(!store.due_messages(t0, 10).await.unwrap().iter().any(|m| m.id == first.id), "claimed: not due");
+    assert_eq!(store.due_messages(t0, 1).await.unwrap(), vec![second.clone()], "at most the limit");
 
     let attempt = |n: u32, at: Timestamp, status: u16, state| DeliveryAttempt {
         message_id: first.id.clone(),

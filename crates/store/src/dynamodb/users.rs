@@ -15,7 +15,8 @@ use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use uuid::Uuid;
 
 impl DynamoStore {
-    fn delete_item(&self, (pk, sk): (String, String)) -> TransactWriteItem {
+    /// A `Delete` of one directory item inside a transaction.
+    pub(super) fn delete_item(&self, (pk, sk): (String, String)) -> TransactWriteItem {
         let delete = Delete::builder()
             .table_name(&self.tables.directory)
             .key("pk", s(pk))

@@ -65,14 +65,7 @@ impl DynamoStore {
     }
 
     fn due_delete(&self, m: &Message) -> Option<TransactWriteItem> {
-        let (pk, sk) = due_key(m, m.due_at.as_ref()?);
-        let delete = Delete::builder()
-            .table_name(&self.tables.directory)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .build()
-            .expect("table and key set");
-        Some(TransactWriteItem::builder().delete(delete).build())
+        Some(self.delete_item(due_key(m, m.due_at.as_ref()?)))
     }
 
     fn message_item(&self, m: &Message) -> Item {
@@ -169,13 +162,23 @@ impl Webhooks for DynamoStore {
 
     async fn enqueue_messages(&self, messages: &[Message]) -> Result<()> {
         let directory = &self.tables.directory;
-        for m in messages {
-            // One transaction a message: one already known cancels only its own.
+        let items = |m: &Message| {
             let mut items = vec![put(directory, self.message_item(m), Some("attribute_not_exists(pk)"), None)];
             items.extend(self.due_put(m));
-            let Err(e) = self.transact(items).await else { continue };
-            if cancellation_codes(&e).first().and_then(Option::as_deref) != Some("ConditionalCheckFailed") {
+            items
+        };
+        // Fifty messages a transaction (two items each, of at most 100); if one
+        // of them is known already, each of those fifty goes on its own.
+        for chunk in messages.chunks(50) {
+            let Err(e) = self.transact(chunk.iter().flat_map(items).collect()).await else { continue };
+            if !cancellation_codes(&e).iter().flatten().any(|c| c == "ConditionalCheckFailed") {
                 return Err(self.error(directory, e));
+            }
+            for m in chunk {
+                let Err(e) = self.transact(items(m)).await else { continue };
+                if cancellation_codes(&e).first().and_then(Option::as_deref) != Some("ConditionalCheckFailed") {
+                    return Err(self.error(directory, e));
+                }
             }
         }
         Ok(())
