@@ -1,24 +1,27 @@
 //! `inbox serve` on DynamoDB: the events table's stream read as the Lambda
 //! event source mapping reads it, each batch handed to the same handler as the
-//! `webhooks-dispatch` function. Every shard is read from its oldest record at
-//! start (recording messages is idempotent, so nothing is sent twice and
-//! nothing committed while the server was down is missed); what is due is
-//! tried in between, as the `webhooks-retry` function does on AWS.
+//! `webhooks-dispatch` function. Each shard is read on from a durable cursor
+//! (after each handled batch), else from its oldest record; either way nothing
+//! committed while the server was down is missed, and recording a message
+//! again changes nothing. What is due is tried in between, as the
+//! `webhooks-retry` function does on AWS.
 
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use aws_sdk_dynamodbstreams::Client;
 use inbox_api::webhooks::Dispatcher;
+use inbox_store::{DynamoStore, Tables};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 
 pub async fn follow(dispatcher: Dispatcher) {
     let client = client().await;
-    let table = inbox_store::Tables::from_env().events;
+    let store = DynamoStore::from_env(Tables::from_env()).await;
+    let table = store.tables().events.clone();
     // Open shards and where reading goes on in each.
     let mut iterators: HashMap<String, Option<String>> = HashMap::new();
     loop {
-        let busy = match round(&client, &table, &dispatcher, &mut iterators).await {
+        let busy = match round(&client, &store, &table, &dispatcher, &mut iterators).await {
             Ok(busy) => busy,
             Err(e) => {
                 tracing::warn!(error = %aws_smithy_types::error::display::DisplayErrorContext(&*e), "webhook stream follower: will try again");
@@ -46,6 +49,7 @@ async fn client() -> Client {
 
 async fn round(
     client: &Client,
+    store: &DynamoStore,
     table: &str,
     dispatcher: &Dispatcher,
     iterators: &mut HashMap<String, Option<String>>,
@@ -58,13 +62,19 @@ async fn round(
     for shard in description.stream_description().map(|d| d.shards()).unwrap_or_default() {
         let Some(id) = shard.shard_id() else { continue };
         if !iterators.contains_key(id) {
-            let it = client
-                .get_shard_iterator()
-                .stream_arn(&arn)
-                .shard_id(id)
-                .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                .send()
-                .await?;
+            let start = client.get_shard_iterator().stream_arn(&arn).shard_id(id);
+            let after = match store.stream_cursor(id).await? {
+                Some(seq) => {
+                    let it = start.clone().shard_iterator_type(ShardIteratorType::AfterSequenceNumber);
+                    it.sequence_number(seq).send().await.ok()
+                }
+                None => None,
+            };
+            // No cursor, or one whose records are gone: from the oldest record.
+            let it = match after {
+                Some(it) => it,
+                None => start.shard_iterator_type(ShardIteratorType::TrimHorizon).send().await?,
+            };
             iterators.insert(id.to_string(), it.shard_iterator().map(str::to_string));
         }
     }
@@ -89,6 +99,9 @@ async fn round(
             let answer = dispatcher.stream_batch(&json!({ "Records": records })).await;
             if answer["batchItemFailures"].as_array().is_some_and(|f| !f.is_empty()) {
                 continue; // The same batch again next round.
+            }
+            if let Some(last) = out.records().last().and_then(|r| r.dynamodb()?.sequence_number()) {
+                store.save_stream_cursor(shard, last).await?;
             }
         }
         *position = out.next_shard_iterator().map(str::to_string);

@@ -314,7 +314,8 @@ impl Dispatcher {
                 }
             };
             if !busy {
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // The next local commit, or a poll for other processes' (`cargo lambda watch`).
+                let _ = tokio::time::timeout(Duration::from_millis(100), inbox_store::sqlite::committed()).await;
             }
         }
     }

@@ -10,6 +10,7 @@
 mod accounts;
 #[cfg(feature = "test-util")]
 mod calls;
+mod cursors;
 mod directory;
 mod errors;
 mod events;

@@ -115,7 +115,9 @@ impl EventStore for SqliteStore {
             }
             tx.commit().map_err(db)
         })
-        .await
+        .await?;
+        super::COMMITTED.notify_one();
+        Ok(())
     }
 
     async fn load_stream(&self, stream_id: Uuid) -> Result<Vec<StoredEvent>> {

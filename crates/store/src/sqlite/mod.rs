@@ -199,6 +199,16 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("tenants", "users_version", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
+/// Signalled after each commit of events in this process, so a follower of
+/// the log (the local webhook dispatcher) need not wait for its next poll.
+static COMMITTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Resolves at the next commit of events in this process (or at once if one
+/// happened since the last wait).
+pub async fn committed() {
+    COMMITTED.notified().await
+}
+
 /// How many read-only connections a store file gets: reads run on them, in
 /// parallel, and never queue behind a write waiting for SQLite's write lock.
 const READERS: usize = 4;
