@@ -208,6 +208,7 @@ fn owners_manage_endpoints_and_nobody_else_does() {
         assert_eq!(register(&srv, &s, json!({"url": receiver.url})).status, 403, "{role}");
         assert_eq!(srv.get("/api/webhooks", &s).status, 403, "{role}");
         assert_eq!(srv.get(&hook, &s).status, 403, "{role}");
+        assert_eq!(srv.get(&format!("{hook}/events"), &s).status, 403, "{role}: URLs may carry credentials");
     }
     let stranger = srv.client("owner");
     for (method, path) in [("GET", hook.clone()), ("DELETE", hook.clone()), ("GET", format!("{hook}/deliveries"))] {
@@ -295,4 +296,18 @@ fn a_restart_sends_nothing_twice() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(receiver.received().len(), 3, "nothing delivered is delivered again");
     drop(again);
+}
+
+#[test]
+fn an_endpoint_hears_only_what_happens_after_its_creation() {
+    let srv = server(2, temp_dir("wh-after"));
+    let owner = srv.client("owner");
+    let id = srv.create_account(&owner, "linkedin");
+    let receiver = Receiver::start(&[]);
+    assert_eq!(register(&srv, &owner, json!({"url": receiver.url})).status, 201);
+    assert_eq!(srv.put_json(&format!("/api/accounts/{id}"), &owner, &json!({"description": "later"})).status, 200);
+    let got = receiver.wait_for(1);
+    std::thread::sleep(Duration::from_millis(300));
+    let types: Vec<Value> = receiver.received().iter().map(|m| m.json()["type"].clone()).collect();
+    assert_eq!(types, [json!("account.updated")], "not the connection before it: {got:?}");
 }

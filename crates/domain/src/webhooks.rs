@@ -140,6 +140,7 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || (a == 100 && (64..128).contains(&b)) // CGNAT 100.64.0.0/10
         || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
         || (a == 198 && (18..20).contains(&b)) // benchmarking
+        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast
         || a >= 240) // reserved
 }
 
@@ -148,10 +149,15 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         return is_public_v4(v4);
     }
     let s = ip.segments();
-    // NAT64 (64:ff9b::/96) and IPv4-compatible (::/96) addresses reach IPv4.
-    if (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4]) || s[..6] == [0; 6] {
-        let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-        return !ip.is_unspecified() && !ip.is_loopback() && is_public_v4(v4);
+    let low_v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    // NAT64 (64:ff9b::/96), IPv4-compatible (::/96) and IPv4-translated
+    // (::ffff:0:0:0/96) addresses reach IPv4: judged by that address.
+    if (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4]) || s[..6] == [0; 6] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return !ip.is_unspecified() && !ip.is_loopback() && is_public_v4(low_v4);
+    }
+    // 6to4 (2002::/16) carries its IPv4 address in the next 32 bits.
+    if s[0] == 0x2002 {
+        return is_public_v4(Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8));
     }
     !(ip.is_unspecified()
         || ip.is_loopback()
@@ -159,7 +165,9 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
         || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
         || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
-        || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
+        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+        || (s[0] == 0x2001 && s[1] == 0) // Teredo: tunnels to anywhere
+        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)) // local-use NAT64 (RFC 8215)
 }
 
 #[cfg(test)]
@@ -230,10 +238,15 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a00:1",
+            "64:ff9b:1::a00:1",
+            "::ffff:0:a00:1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378::1",
+            "192.88.99.1",
         ] {
             assert!(!is_public(blocked.parse().unwrap()), "{blocked} must be refused");
         }
-        for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "2002:808:808::1"] {
             assert!(is_public(public.parse().unwrap()), "{public} must be allowed");
         }
     }

@@ -315,10 +315,15 @@ mod tests {
         config.webhook_schedule = vec![0, 0];
         let dispatcher = Dispatcher::new(Arc::new(store.clone()), &config);
         store.calls().reset();
-        let answer = dispatcher.stream_batch(&webhook_event(DISPATCH_FUNCTION)).await;
+        // A run with too little time left records the message and leaves it due.
+        let hurried = dispatcher.clone().within(std::time::Duration::from_secs(1));
+        let answer = hurried.stream_batch(&webhook_event(DISPATCH_FUNCTION)).await;
         assert_eq!(answer, json!({"batchItemFailures": []}));
+        assert_eq!(store.deliveries(WEBHOOK, 10).await.unwrap(), vec![], "no attempt without the time for one");
+        assert_eq!(dispatcher.due_count(10).await.unwrap(), 1);
+        inbox_lambda::webhooks::retry(&dispatcher).await.unwrap();
         let attempts = store.deliveries(WEBHOOK, 10).await.unwrap();
-        assert_eq!(attempts.len(), 1, "the message is recorded and tried once: {attempts:?}");
+        assert_eq!(attempts.len(), 1, "the message is tried once: {attempts:?}");
         // The example host does not resolve here: retried by the schedule, then failed.
         inbox_lambda::webhooks::retry(&dispatcher).await.unwrap();
         let attempts = store.deliveries(WEBHOOK, 10).await.unwrap();

@@ -3,7 +3,7 @@
 //! when the committed file is stale.
 
 use inbox_api::access::Table;
-use inbox_api::routes::DELIVERY;
+use inbox_api::routes::{DELIVERY, TIMEOUTS};
 use inbox_api::webhooks::{DISPATCH_FUNCTION, FUNCTIONS as WEBHOOK_FUNCTIONS};
 use inbox_api::{FALLBACK_FUNCTION, ROUTES};
 use inbox_store::Tables;
@@ -170,7 +170,8 @@ pub fn template() -> String {
     for r in ROUTES {
         let events: Vec<(&str, String, &str)> = methods(r).into_iter().map(|(e, m)| (e, m, r.path)).collect();
         let description = format!("{} {}", r.method, r.path);
-        function(&mut out, r.function, &description, r.uses_jwt(), &r.grants(), &http_events(&events), None);
+        let timeout = TIMEOUTS.iter().find(|(f, _)| *f == r.function).map(|(_, t)| *t);
+        function(&mut out, r.function, &description, r.uses_jwt(), &r.grants(), &http_events(&events), timeout);
     }
     // API Gateway's own answer to an unknown route is not problem+json: this function's is.
     let fallback = FALLBACK_FUNCTION;

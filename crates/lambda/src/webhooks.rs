@@ -9,14 +9,18 @@ use lambda_http::{lambda_runtime, service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// How long one scheduled run keeps trying what is due (the function's
-/// timeout is longer by more than one attempt's 15 s).
+/// How long one scheduled run starts attempts (each ends within 15 s, before
+/// the function's 60 s timeout).
 const RETRY_BUDGET: Duration = Duration::from_secs(40);
+
+/// How long one stream batch starts attempts (the function's timeout is 120 s);
+/// what is left stays due for `webhooks-retry`.
+const DISPATCH_BUDGET: Duration = Duration::from_secs(60);
 
 pub async fn run(function: &str) -> Result<(), Error> {
     let config = Config::load_keys(false).await?;
     let store = open_store(&config).await?;
-    let dispatcher = Dispatcher::new(store, &config);
+    let dispatcher = Dispatcher::new(store, &config).within(DISPATCH_BUDGET);
     // Warm the store's connection during init, with a read both may make.
     let _ = dispatcher.due_count(1).await;
     tracing::info!(function, "ready");
@@ -41,10 +45,10 @@ pub async fn run(function: &str) -> Result<(), Error> {
 
 /// Tries what is due, a hundred at a time, until nothing is or the budget is spent.
 pub async fn retry(dispatcher: &Dispatcher) -> Result<Value, Error> {
-    let started = Instant::now();
+    let deadline = Instant::now() + RETRY_BUDGET;
     let mut tried = 0;
-    while started.elapsed() < RETRY_BUDGET {
-        let n = dispatcher.deliver_due(100).await?;
+    while Instant::now() < deadline {
+        let n = dispatcher.deliver_due_until(100, Some(deadline)).await?;
         tried += n;
         if n < 100 {
             break;

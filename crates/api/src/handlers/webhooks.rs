@@ -94,6 +94,9 @@ pub async fn update(app: &App, call: Call, id: Uuid) -> Answer {
     }
     let after = endpoints::change(&*app.store, &envelope(&call), id, |current| {
         let mut next = current.ok_or_else(ApiError::not_found)?.clone();
+        if url.as_ref().is_some_and(|u| *u != next.url) {
+            next.failing_since = None; // A new target starts with a clean record.
+        }
         next.url = url.clone().unwrap_or(next.url);
         next.events = events.clone().unwrap_or(next.events);
         next.description = description.clone().unwrap_or(next.description);

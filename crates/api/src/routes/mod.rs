@@ -15,7 +15,7 @@ mod table;
 mod users;
 mod webhooks;
 pub use table::ROUTES;
-pub use webhooks::DELIVERY;
+pub use webhooks::{DELIVERY, TIMEOUTS};
 
 pub(crate) const READERS: &[Role] = &[Owner, Customer, Auditor, CustomerSession];
 pub(crate) const WRITERS: &[Role] = &[Owner, Customer, CustomerSession];

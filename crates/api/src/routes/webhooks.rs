@@ -9,6 +9,10 @@ use http::Method;
 /// An endpoint change: read the endpoint, write it and its event in one transaction.
 const WEBHOOK_CHANGE: &[(crate::access::Table, &[&str])] = &[(Directory, &[GET, PUT, DELETE])];
 
+/// Functions that send a message while the caller waits (up to 15 s), with
+/// the Lambda timeout they need.
+pub const TIMEOUTS: &[(&str, u32)] = &[("webhooks-test", 30)];
+
 /// A delivery: find what is due, claim and settle it (message, due item and
 /// attempt in one transaction), note the endpoint's health; the message body
 /// reads the account event and the account.
@@ -139,7 +143,8 @@ pub(super) const WEBHOOKS_EVENTS: Route = Route {
     method: Method::GET,
     path: "/api/webhooks/{id}/events",
     function: "webhooks-events",
-    access: Access::Roles(AUDITORS),
+    // Owners only: endpoint URLs often carry the receiver's own credentials.
+    access: Access::Roles(OWNERS),
     handler: handler!(ById, webhooks::events),
     doc: Doc {
         summary: "The endpoint's changes, oldest first, with actor, time and request id; also after deletion.",

@@ -51,6 +51,9 @@ pub struct Dispatcher {
     store: Arc<dyn Store>,
     allow_private: bool,
     schedule: Arc<[u64]>,
+    /// On Lambda: how long one call may go on starting attempts, so that the
+    /// last one ends before the function's timeout (what is left stays due).
+    budget: Option<Duration>,
 }
 
 fn now() -> Timestamp {
@@ -74,7 +77,18 @@ impl Dispatcher {
             store,
             allow_private: config.webhook_allow_private,
             schedule: config.webhook_schedule.clone().into(),
+            budget: None,
         }
+    }
+
+    /// Each call starts attempts for at most `budget` (they end by then).
+    pub fn within(mut self, budget: Duration) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.budget.map(|b| Instant::now() + b)
     }
 
     /// The messages `events` make: one per enabled endpoint of its client that
@@ -88,7 +102,11 @@ impl Dispatcher {
                 endpoints.push((e.client_id, self.store.webhook_endpoints(e.client_id).await?));
             }
             let (_, theirs) = endpoints.iter().find(|(c, _)| *c == e.client_id).expect("just read");
-            for ep in theirs.iter().filter(|ep| ep.enabled && rules::wants(&ep.events, kind)) {
+            // An endpoint hears of events from its creation on (a replay of
+            // older ones, after downtime or a retried batch, is not for it).
+            let wanted =
+                |ep: &&Endpoint| ep.enabled && rules::wants(&ep.events, kind) && e.recorded_at >= ep.created_at;
+            for ep in theirs.iter().filter(wanted) {
                 out.push(Message {
                     id: message_id(ep.id, e.stream_id, e.version),
                     endpoint_id: ep.id,
@@ -110,15 +128,20 @@ impl Dispatcher {
     pub async fn dispatch(&self, events: &[StoredEvent]) -> Result<()> {
         let messages = self.messages_for(events).await?;
         self.store.enqueue_messages(&messages).await?;
-        self.attempt_all(messages).await;
+        self.attempt_all(messages, self.deadline()).await;
         Ok(())
     }
 
     /// Tries the messages due now (at most `limit`); returns how many.
     pub async fn deliver_due(&self, limit: usize) -> Result<usize> {
+        self.deliver_due_until(limit, self.deadline()).await
+    }
+
+    /// As [`Self::deliver_due`], starting no attempt that could end after `deadline`.
+    pub async fn deliver_due_until(&self, limit: usize, deadline: Option<Instant>) -> Result<usize> {
         let due = self.store.due_messages(now(), limit).await?;
         let n = due.len();
-        self.attempt_all(due).await;
+        self.attempt_all(due, deadline).await;
         Ok(n)
     }
 
@@ -143,11 +166,11 @@ impl Dispatcher {
             due_at: Some(at),
         };
         self.store.enqueue_messages(std::slice::from_ref(&message)).await?;
-        self.attempt_all(vec![message.clone()]).await;
+        self.attempt_all(vec![message.clone()], None).await;
         Ok(message)
     }
 
-    async fn attempt_all(&self, messages: Vec<Message>) {
+    async fn attempt_all(&self, messages: Vec<Message>, deadline: Option<Instant>) {
         // Each client's endpoints, read once for the whole batch.
         let mut endpoints: HashMap<Uuid, Vec<Endpoint>> = HashMap::new();
         for m in &messages {
@@ -165,6 +188,9 @@ impl Dispatcher {
             let endpoint = endpoints[&m.client_id].iter().find(|e| e.id == m.endpoint_id && e.enabled).cloned();
             running.spawn(async move {
                 let _permit = limit.acquire_owned().await;
+                if deadline.is_some_and(|d| Instant::now() + rules::TIMEOUT >= d) {
+                    return; // Out of time: it stays due, for the next run.
+                }
                 if let Err(e) = this.attempt(&m, endpoint).await {
                     // The message stays due (or claimed until the claim ends): retried later.
                     tracing::warn!(message = %m.id, error = %e, "webhook attempt not recorded");
@@ -186,7 +212,11 @@ impl Dispatcher {
         let (outcome, next) = match &endpoint {
             None => (Outcome::Failed { error: "The endpoint is disabled or deleted.".into() }, Next::GiveUp),
             Some(e) => {
-                let outcome = self.send(e, m).await?;
+                let outcome = match self.send(e, m).await {
+                    Ok(outcome) => outcome,
+                    // Counted as an attempt: the schedule still ends it.
+                    Err(error) => Outcome::Failed { error: format!("The message could not be built: {error}") },
+                };
                 let jitter = f64::from(random_u32()) / f64::from(u32::MAX) * 2.0 - 1.0;
                 let next = rules::next(&outcome, number, &self.schedule, jitter);
                 (outcome, next)
@@ -263,12 +293,9 @@ impl Dispatcher {
     }
 
     /// After an attempt: a success ends a failing streak; `410 Gone`, or
-    /// failing for [`rules::FAILING_LIMIT`], disables the endpoint.
+    /// failing for [`rules::FAILING_LIMIT`], disables the endpoint. Decided on
+    /// the endpoint as it is now, and only while it still has the URL tried.
     async fn note_health(&self, e: &Endpoint, next: &Next, at: Timestamp, message_id: &str) -> Result<()> {
-        let delivered = *next == Next::Delivered;
-        if delivered && e.failing_since.is_none() {
-            return Ok(());
-        }
         let envelope = Envelope {
             client_id: e.client_id,
             actor: ACTOR.into(),
@@ -279,6 +306,9 @@ impl Dispatcher {
         let limit = chrono::Duration::from_std(rules::FAILING_LIMIT).expect("days fit");
         endpoints::change(&*self.store, &envelope, e.id, |current| {
             let Some(mut ep) = current.cloned() else { return Ok::<_, StoreError>(None) };
+            if ep.url != e.url {
+                return Ok(Some(ep)); // Repointed meanwhile: this outcome says nothing of it.
+            }
             match next {
                 Next::Delivered => ep.failing_since = None,
                 Next::Gone => {

@@ -63,8 +63,11 @@ pub async fn resolve(target: &Target, allow_private: bool) -> Result<Vec<SocketA
         return Err(format!("The host {} cannot be resolved.", target.host));
     }
     if !allow_private {
+        // Which private address it is stays in the server's log: a caller
+        // must not map internal names through this answer.
         if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-            return Err(format!("The URL must reach a public address; {} resolves to {}.", target.host, bad.ip()));
+            tracing::info!(host = %target.host, address = %bad.ip(), "webhook target refused: not a public address");
+            return Err(format!("The URL must reach a public address; {} does not.", target.host));
         }
     }
     Ok(addrs)

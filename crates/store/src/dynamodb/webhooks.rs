@@ -18,7 +18,7 @@ use uuid::Uuid;
 /// Due items spread over this many partitions (by message id).
 const DUE_SHARDS: u32 = 4;
 
-/// How long delivery attempts are kept.
+/// How long delivery attempts, and messages once final, are kept.
 const ATTEMPTS_KEPT_DAYS: i64 = 30;
 
 fn endpoint_sk(id: Uuid) -> String {
@@ -231,7 +231,12 @@ impl Webhooks for DynamoStore {
                 values.insert(":due".into(), s(time::format(d)));
                 "SET body = :b, attempts = :n, dueAt = :due"
             }
-            None => "SET body = :b, attempts = :n REMOVE dueAt",
+            None => {
+                // Final: kept a while (its id stops a replayed stream from sending it again), then expired.
+                let kept = chrono::Utc::now() + chrono::Duration::days(ATTEMPTS_KEPT_DAYS);
+                values.insert(":x".into(), epoch(&kept));
+                "SET body = :b, attempts = :n, expiresAt = :x REMOVE dueAt"
+            }
         };
         let update = Update::builder()
             .table_name(directory)
@@ -251,11 +256,20 @@ impl Webhooks for DynamoStore {
                 keyed(endpoint_pk(a.endpoint_id), attempt_sk(a), [("body", body(a)), ("expiresAt", epoch(&expires))]);
             items.push(put(directory, item, None, None));
         }
-        let Err(e) = self.transact(items).await else { return Ok(true) };
-        match cancellation_codes(&e).first().and_then(Option::as_deref) {
-            Some("ConditionalCheckFailed" | "TransactionConflict") => Ok(false),
-            _ => Err(self.error(directory, e)),
+        // Only a failed condition means the message moved on; a transaction
+        // that merely met another on the same item is tried again.
+        for attempt in 1.. {
+            let Err(e) = self.transact(items.clone()).await else { return Ok(true) };
+            let codes = cancellation_codes(&e);
+            if codes.iter().flatten().any(|c| c == "ConditionalCheckFailed") {
+                return Ok(false);
+            }
+            if attempt == 5 || !codes.iter().flatten().any(|c| c == "TransactionConflict") {
+                return Err(self.error(directory, e));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
         }
+        unreachable!("the loop returns")
     }
 
     async fn deliveries(&self, endpoint_id: Uuid, limit: usize) -> Result<Vec<DeliveryAttempt>> {

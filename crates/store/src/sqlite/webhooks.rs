@@ -231,6 +231,8 @@ impl SqliteStore {
             )
             .map_err(db)?;
             insert_messages(&tx, &messages)?;
+            // What every follower has passed is not needed any more.
+            tx.execute("DELETE FROM event_log WHERE seq <= (SELECT MIN(seq) FROM log_cursors)", []).map_err(db)?;
             tx.commit().map_err(db)?;
             Ok(true)
         })
