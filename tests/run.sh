@@ -34,7 +34,8 @@ step "tests: domain, both store contracts, API, CLI; black-box HTTP on SQLite"
 cargo test --workspace --all-targets --locked 2>&1 | tee -a "$log"
 
 step "tests: black-box HTTP on DynamoDB Local"
-INBOX_TEST_STORE=dynamodb cargo test -p inbox-tests --locked \
+# `--workspace`, as above: the same feature set, so nothing is compiled again.
+INBOX_TEST_STORE=dynamodb cargo test --workspace --locked \
   --test http_api --test concurrency --test audit --test api_tokens --test hydra --test idempotency --test readme \
   --test customer_sessions --test users --test webhooks 2>&1 | tee -a "$log"
 
