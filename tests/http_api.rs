@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use support::*;
 
 /// The fields of an account, in the seed's order, and nothing else.
-const ACCOUNT_KEYS: [&str; 18] = [
+const ACCOUNT_KEYS: [&str; 19] = [
     "@context",
     "@id",
     "@type",
@@ -20,6 +20,7 @@ const ACCOUNT_KEYS: [&str; 18] = [
     "reconnectUrl",
     "createdAt",
     "disconnectedAt",
+    "disconnectReason",
     "historySyncUntil",
     "customerId",
     "clientId",

@@ -10,11 +10,14 @@ log=$(mktemp)
 cleanup() { rm -f "$log"; tests/dynamodb-local.sh stop; }
 trap cleanup EXIT
 
-step "Python tools (cfn-lint, aws-sam-translator, cargo-lambda, zig, schemathesis, standardwebhooks) in .tools/venv"
+step "Python tools (cfn-lint, aws-sam-translator, cargo-lambda, zig, schemathesis, standardwebhooks, selenium) in .tools/venv"
 venv=.tools/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check cfn-lint aws-sam-translator cargo-lambda ziglang schemathesis==4.32.5 \
-  standardwebhooks
+  standardwebhooks selenium
+
+step "Chromium and ChromeDriver (Debian packages) for the browser tests"
+tests/browser/install.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -42,6 +45,9 @@ INBOX_TEST_STORE=dynamodb cargo test --workspace --locked \
 step "schemathesis against inbox serve (all checks, stateful, seed 1)"
 tests/schemathesis/run.sh 2>&1 | tail -n 30 | tee -a "$log"
 
+step "browser: dashboard, connect page and widget in headless Chromium"
+"$venv/bin/python" tests/browser/test_dashboard.py 2>&1 | tee -a "$log"
+
 step "SAM template: cfn-lint as written and after the SAM transform"
 "$venv/bin/python" infra/check.py
 
@@ -52,4 +58,5 @@ step "done"
 # One closing line for the whole run (cargo's test results and the smoke test's).
 awk '/^test result:/ { p += $4; f += $6 }
      /^watch smoke:/ { p += $3; f += $5 }
+     /^browser:/ { p += $2; f += $4 }
      END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"

@@ -49,6 +49,10 @@ expect 200 "list" "$api/api/accounts" "${auth[@]}"
 grep -q "\"totalItems\":1" "$data/body" || { failed=$((failed + 1)); echo "FAIL list body"; }
 expect 204 "delete" -X DELETE "$api/api/accounts/$id" "${auth[@]}"
 expect 404 "get after delete" "$api/api/accounts/$id" "${auth[@]}"
+expect 200 "dashboard" "$api/dashboard"
+grep -q 'src="/dashboard/app.js"' "$data/body" || { failed=$((failed + 1)); echo "FAIL dashboard body"; }
+expect 200 "connect page" "$api/connect/telegram/$id"
+expect 200 "widget" "$api/embed/accounts.js"
 
 # Sample events straight to single functions.
 for fn in accounts-get integrations-list v1-account-links-list; do

@@ -18,7 +18,6 @@ pub const DEFAULT_DATA_DIR: &str = ".inbox";
 pub const DEFAULT_TOKEN_TTL: i64 = 900;
 /// A refresh token lives 30 days (gesdinet/jwt-refresh-token-bundle's default).
 pub const DEFAULT_REFRESH_TTL: i64 = 30 * 86_400;
-pub const DEFAULT_CONNECT_BASE_URL: &str = "http://localhost:3000/connect";
 pub const DEFAULT_TOKEN_LOG_DAYS: i64 = 30;
 const SECRET_FILE: &str = "jwt-secret";
 const MIN_SECRET_LEN: usize = 32;
@@ -34,8 +33,12 @@ pub struct Config {
     pub jwt_previous_secret: Option<Vec<u8>>,
     pub token_ttl_seconds: i64,
     pub refresh_ttl_seconds: i64,
-    /// `reconnectUrl` of an account is `{base}/{integration}/{account id}`.
+    /// `reconnectUrl` of an account is `{base}/{integration}/{account id}`;
+    /// empty: this server's own connect page, `{its URL}/connect`.
     pub connect_base_url: String,
+    /// Origins whose pages may call the API from a browser (`INBOX_EMBED_ORIGINS`,
+    /// comma-separated): where the embedded accounts widget runs.
+    pub embed_origins: Vec<String>,
     /// How long an API token's request log keeps an entry.
     pub token_log_days: i64,
     /// `INBOX_WEBHOOK_ALLOW_PRIVATE=1`: webhooks may use `http` and reach
@@ -63,6 +66,7 @@ impl std::fmt::Debug for Config {
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("refresh_ttl_seconds", &self.refresh_ttl_seconds)
             .field("connect_base_url", &self.connect_base_url)
+            .field("embed_origins", &self.embed_origins)
             .field("token_log_days", &self.token_log_days)
             .field("webhook_allow_private", &self.webhook_allow_private)
             .field("webhook_schedule", &self.webhook_schedule)
@@ -72,8 +76,8 @@ impl std::fmt::Debug for Config {
 
 impl Config {
     /// Reads `INBOX_STORE`, `INBOX_DATA_DIR`, `INBOX_JWT_SECRET`, `INBOX_JWT_TTL`, `INBOX_REFRESH_TTL`,
-    /// `INBOX_CONNECT_BASE_URL`, `INBOX_TOKEN_LOG_DAYS`, `INBOX_WEBHOOK_ALLOW_PRIVATE`,
-    /// `INBOX_WEBHOOK_RETRY_SCHEDULE`.
+    /// `INBOX_CONNECT_BASE_URL`, `INBOX_EMBED_ORIGINS`, `INBOX_TOKEN_LOG_DAYS`,
+    /// `INBOX_WEBHOOK_ALLOW_PRIVATE`, `INBOX_WEBHOOK_RETRY_SCHEDULE`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
         let store = match var("INBOX_STORE").as_deref() {
@@ -106,13 +110,18 @@ impl Config {
         let token_ttl_seconds = positive("INBOX_JWT_TTL", DEFAULT_TOKEN_TTL, "seconds")?;
         let refresh_ttl_seconds = positive("INBOX_REFRESH_TTL", DEFAULT_REFRESH_TTL, "seconds")?;
         let token_log_days = positive("INBOX_TOKEN_LOG_DAYS", DEFAULT_TOKEN_LOG_DAYS, "days")?;
-        let connect_base_url = var("INBOX_CONNECT_BASE_URL").unwrap_or_else(|| DEFAULT_CONNECT_BASE_URL.into());
-        if !inbox_domain::commands::is_http_url(&connect_base_url) {
+        let connect_base_url = var("INBOX_CONNECT_BASE_URL").unwrap_or_default();
+        if !connect_base_url.is_empty() && !inbox_domain::commands::is_http_url(&connect_base_url) {
             return Err(ConfigError::Invalid {
                 name: "INBOX_CONNECT_BASE_URL",
                 problem: format!("must be an http(s) URL, not {connect_base_url:?}"),
             });
         }
+        let embed_origins = match var("INBOX_EMBED_ORIGINS") {
+            None => vec![],
+            Some(v) => crate::cors::parse_origins(&v)
+                .map_err(|problem| ConfigError::Invalid { name: "INBOX_EMBED_ORIGINS", problem })?,
+        };
         let webhook_allow_private = match var("INBOX_WEBHOOK_ALLOW_PRIVATE").as_deref() {
             None | Some("0") => false,
             Some("1") => true,
@@ -136,6 +145,7 @@ impl Config {
             token_ttl_seconds,
             refresh_ttl_seconds,
             connect_base_url: connect_base_url.trim_end_matches('/').to_string(),
+            embed_origins,
             token_log_days,
             webhook_allow_private,
             webhook_schedule,

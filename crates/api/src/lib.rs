@@ -6,6 +6,7 @@ pub mod auth;
 pub mod classes;
 pub mod config;
 mod constraints;
+pub mod cors;
 mod error;
 mod handlers;
 pub mod hydra;
@@ -42,6 +43,8 @@ pub enum Scope {
     Route(&'static Route),
     /// Requests API Gateway matched to no route: 404, or 405 for a known path.
     Unrouted,
+    /// The dashboard, connect page and widget ([`routes::PAGES`]): one function.
+    Pages,
 }
 
 /// The Lambda function behind API Gateway's `$default` route.
@@ -114,15 +117,24 @@ impl App {
     /// none (the function behind API Gateway's `$default` route).
     pub async fn handle(&self, req: Request, scope: Scope) -> Response {
         let started = std::time::Instant::now();
+        if let Some(resp) = cors::preflight(&self.config.embed_origins, &req) {
+            return resp;
+        }
+        let origin = cors::allowed_origin(&self.config.embed_origins, &req).map(str::to_string);
         let request_id = request_id(&req);
         let base = base_url(&req);
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
-        let routes = match scope {
-            Scope::Route(route) => std::slice::from_ref(route),
-            Scope::All | Scope::Unrouted => ROUTES,
+        let resolved = match scope {
+            Scope::Route(route) => routing::resolve(std::slice::from_ref(route), &method, &path),
+            Scope::Pages => routing::resolve(routes::PAGES, &method, &path),
+            Scope::Unrouted => routing::resolve(ROUTES, &method, &path),
+            Scope::All => match routing::resolve(ROUTES, &method, &path) {
+                Resolved::NotFound => routing::resolve(routes::PAGES, &method, &path),
+                found => found,
+            },
         };
         let mut documentation = false;
-        let result = match routing::resolve(routes, &method, &path) {
+        let result = match resolved {
             Resolved::Found(route, param) if !matches!(scope, Scope::Unrouted) => {
                 documentation = route.access == Access::Public && route.method == http::Method::GET;
                 let param = param.map(str::to_string);
@@ -134,13 +146,16 @@ impl App {
             _ => Err(ApiError::new(StatusCode::NOT_FOUND, format!("No route found for \"{method} {path}\""))),
         };
         let mut resp = result.unwrap_or_else(ApiError::into_response);
+        if let Some(origin) = origin {
+            cors::expose(&mut resp, &origin);
+        }
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             resp.headers_mut().insert("x-request-id", v);
         }
         let headers = resp.headers_mut();
         headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-        // Only public documentation may be kept by caches; anything else may carry
-        // data or a secret (a login's token, a new API token).
+        // Only public documentation and pages may be kept by caches; anything else
+        // may carry data or a secret (a login's token, a new API token).
         if !documentation {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }

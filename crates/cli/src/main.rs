@@ -346,12 +346,16 @@ fn report(what: &str, findings: &[inbox_domain::audit::Finding]) -> anyhow::Resu
 /// Logs on stderr (stdout carries only command results); `INBOX_LOG_FORMAT=json`
 /// for JSON lines; level from `RUST_LOG` (default info).
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use tracing_subscriber::prelude::*;
+    let info = || tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO);
+    // `level` or `target=level` directives, as the Lambda functions read them.
+    let filter: tracing_subscriber::filter::Targets =
+        std::env::var("RUST_LOG").ok().and_then(|v| v.parse().ok()).unwrap_or_else(info);
+    let registry = tracing_subscriber::registry().with(filter);
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     if std::env::var("INBOX_LOG_FORMAT").is_ok_and(|f| f == "json") {
-        builder.json().init();
+        registry.with(layer.json()).init();
     } else {
-        builder.init();
+        registry.with(layer).init();
     }
 }

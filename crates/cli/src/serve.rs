@@ -41,7 +41,9 @@ pub async fn serve(
     };
     let app = Arc::new(App::new(config, store));
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    println!("Inbox Accounts API listening on http://{}", listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    println!("Inbox Accounts API listening on http://{addr}");
+    println!("Dashboard: http://{addr}/dashboard");
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut stop = std::pin::pin!(shutdown());

@@ -3,8 +3,9 @@
 //! them in a deployment.
 
 use inbox_api::auth::{hash_password, Claims, Keys};
+use inbox_api::routes::{PAGES, PAGES_FUNCTION};
 use inbox_api::routing::{Access, Handler, Route};
-use inbox_api::ROUTES;
+use inbox_api::{Scope, ROUTES};
 use inbox_domain::{time, Command};
 use inbox_store::commands::{self, CommandError, Envelope};
 use inbox_store::users;
@@ -201,11 +202,25 @@ pub fn event(r: &Route) -> Value {
     event
 }
 
+/// The routes with a sample event: every API route, and the dashboard's first page.
+pub fn sampled() -> impl Iterator<Item = &'static Route> {
+    ROUTES.iter().chain(&PAGES[..1])
+}
+
+/// What a function serves of a route: the route, or every page.
+pub fn scope(r: &'static Route) -> Scope {
+    if r.function == PAGES_FUNCTION {
+        Scope::Pages
+    } else {
+        Scope::Route(r)
+    }
+}
+
 /// Every sample event, by file name.
 pub fn events() -> Vec<(String, String)> {
     let pretty = |v: &Value| serde_json::to_string_pretty(v).expect("json") + "\n";
     let mut all: Vec<(String, String)> =
-        ROUTES.iter().map(|r| (format!("{}.json", r.function), pretty(&event(r)))).collect();
+        sampled().map(|r| (format!("{}.json", r.function), pretty(&event(r)))).collect();
     for (function, _) in inbox_api::webhooks::FUNCTIONS {
         all.push((format!("{function}.json"), pretty(&webhook_event(function))));
     }
@@ -251,6 +266,7 @@ mod tests {
             token_ttl_seconds: 3600,
             refresh_ttl_seconds: 86_400,
             connect_base_url: "https://connect.example.com".into(),
+            embed_origins: vec![],
             token_log_days: 30,
             webhook_allow_private: false,
             webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
@@ -276,7 +292,7 @@ mod tests {
     /// Every sample event, fed to its function's handler on the example data.
     #[tokio::test]
     async fn every_event_gets_its_expected_answer() {
-        for r in ROUTES {
+        for r in sampled() {
             let store = Arc::new(inbox_store::SqliteStore::in_memory().unwrap());
             assert!(load(&*store).await.unwrap());
             let config = example_config(inbox_api::config::StoreKind::Sqlite);
@@ -288,9 +304,7 @@ mod tests {
             )
             .unwrap();
             let lambda_request: lambda_http::request::LambdaRequest = serde_json::from_str(&file).unwrap();
-            let resp =
-                inbox_lambda::handle(&app, inbox_api::Scope::Route(r), lambda_http::Request::from(lambda_request))
-                    .await;
+            let resp = inbox_lambda::handle(&app, scope(r), lambda_http::Request::from(lambda_request)).await;
             let body = match resp.body() {
                 lambda_http::Body::Text(t) => t.clone(),
                 _ => String::new(),
@@ -347,7 +361,7 @@ mod tests {
     async fn every_endpoint_stays_within_its_table_access() {
         use inbox_api::access::Table;
         use inbox_store::{DynamoStore, Tables};
-        for r in ROUTES {
+        for r in sampled() {
             let tables = Tables::prefixed(&format!("iam{}", Uuid::new_v4().simple()));
             let store = DynamoStore::local(inbox_store::contract::dynamodb_local(), tables.clone()).await;
             store.create_tables().await.unwrap();
@@ -360,7 +374,7 @@ mod tests {
             let warmed = store.calls().snapshot().values().sum::<u64>();
             assert_eq!(warmed > 0, !r.grants().is_empty(), "{}: warm-up reads iff the route has tables", r.function);
             let event: lambda_http::request::LambdaRequest = serde_json::from_value(event(r)).unwrap();
-            let resp = inbox_lambda::handle(&app, inbox_api::Scope::Route(r), lambda_http::Request::from(event)).await;
+            let resp = inbox_lambda::handle(&app, scope(r), lambda_http::Request::from(event)).await;
             assert_eq!(resp.status().as_u16(), sample(r).2, "{}", r.function);
             let name = |t: Table| match t {
                 Table::Events => tables.events.clone(),

@@ -3,7 +3,7 @@
 //! when the committed file is stale.
 
 use inbox_api::access::Table;
-use inbox_api::routes::{DELIVERY, TIMEOUTS};
+use inbox_api::routes::{DELIVERY, PAGES, PAGES_FUNCTION, TIMEOUTS};
 use inbox_api::webhooks::{DISPATCH_FUNCTION, FUNCTIONS as WEBHOOK_FUNCTIONS};
 use inbox_api::{FALLBACK_FUNCTION, ROUTES};
 use inbox_store::Tables;
@@ -21,8 +21,12 @@ Parameters:
     Description: Name of the Secrets Manager secret whose SecretString is the HS256 JWT secret (at least 32 characters). Rotate it with put-secret-value; tokens of the previous version stay valid until they expire.
   ConnectBaseUrl:
     Type: String
-    Default: https://connect.example.com
-    Description: reconnectUrl of an account is {ConnectBaseUrl}/{integration}/{account id}.
+    Default: ""
+    Description: reconnectUrl of an account is {ConnectBaseUrl}/{integration}/{account id}; empty for this API's own connect page ({API URL}/connect).
+  EmbedOrigins:
+    Type: CommaDelimitedList
+    Default: ""
+    Description: Origins of the host application's pages that run the embeddable accounts widget (https://app.example.com, comma-separated); empty for none.
   LogRetentionDays:
     Type: Number
     Default: 30
@@ -31,6 +35,9 @@ Parameters:
     Type: String
     Default: info
     AllowedValues: [error, warn, info, debug, trace]
+
+Conditions:
+  HasEmbedOrigins: !Not [!Equals [!Join ["", !Ref EmbedOrigins], ""]]
 
 Globals:
   Function:
@@ -53,7 +60,27 @@ Globals:
 Resources:
   HttpApi:
     Type: AWS::Serverless::HttpApi
+    Properties:
+      # Browsers on the listed origins may call the API with a bearer token (no cookies).
+      CorsConfiguration: !If
+        - HasEmbedOrigins
+        - AllowOrigins: !Ref EmbedOrigins
+          AllowMethods: [{METHODS}]
+          AllowHeaders: [{HEADERS}]
+          ExposeHeaders: [{EXPOSE}]
+          MaxAge: {MAX_AGE}
+        - !Ref AWS::NoValue
 "#;
+
+/// The header, with the CORS settings `inbox serve` uses too.
+fn header() -> String {
+    use inbox_api::cors;
+    HEADER
+        .replace("{METHODS}", cors::ALLOW_METHODS)
+        .replace("{HEADERS}", cors::ALLOW_HEADERS)
+        .replace("{EXPOSE}", cors::EXPOSE_HEADERS)
+        .replace("{MAX_AGE}", &cors::MAX_AGE_SECONDS.to_string())
+}
 
 /// Reading the JWT secret (its current and previous versions), and nothing else of Secrets Manager.
 const JWT_SECRET_GRANT: &str = "            - Effect: Allow\n              Action: [secretsmanager:GetSecretValue]\n              Resource: !Sub \"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${JwtSecretName}-??????\"\n";
@@ -143,7 +170,7 @@ fn function(
 }
 
 pub fn template() -> String {
-    let mut out = HEADER.to_string();
+    let mut out = header();
     let defs = Tables::default().definitions();
     for (table, def) in Table::ALL.iter().zip(defs.iter()) {
         let attr =
@@ -173,6 +200,14 @@ pub fn template() -> String {
         let timeout = TIMEOUTS.iter().find(|(f, _)| *f == r.function).map(|(_, t)| *t);
         function(&mut out, r.function, &description, r.uses_jwt(), &r.grants(), &http_events(&events), timeout);
     }
+    // The pages: one function, an event per path (and HEAD beside GET).
+    let mut events = vec![];
+    for (i, r) in PAGES.iter().enumerate() {
+        events.extend(methods(r).into_iter().map(|(e, m)| (format!("{e}{i}"), m, r.path)));
+    }
+    let events: Vec<(&str, String, &str)> = events.iter().map(|(e, m, p)| (e.as_str(), m.clone(), *p)).collect();
+    let description = "The dashboard, connect page and embeddable widget";
+    function(&mut out, PAGES_FUNCTION, description, false, &[], &http_events(&events), None);
     // API Gateway's own answer to an unknown route is not problem+json: this function's is.
     let fallback = FALLBACK_FUNCTION;
     let any = http_events(&[("Default", "ANY".into(), "$default")]);
@@ -202,15 +237,19 @@ mod tests {
     #[test]
     fn every_route_has_a_function_a_route_and_logs() {
         let t = template();
-        for r in ROUTES {
+        for r in ROUTES.iter().chain(PAGES) {
             let name = pascal(r.function);
             assert!(t.contains(&format!("  {name}Function:\n")));
             assert!(t.contains(&format!("Binary: {}\n", r.function)));
             assert!(t.contains(&format!("Method: {}\n            Path: {}\n", r.method, r.path)));
             assert!(t.contains(&format!("  {name}Logs:\n")));
         }
-        let functions = ROUTES.len() + 1 + WEBHOOK_FUNCTIONS.len();
-        assert_eq!(t.matches("Type: AWS::Serverless::Function").count(), functions, "and the fallback, and webhooks");
+        let functions = ROUTES.len() + 1 + 1 + WEBHOOK_FUNCTIONS.len();
+        let count = t.matches("Type: AWS::Serverless::Function").count();
+        assert_eq!(count, functions, "and the pages, the fallback, and webhooks");
+        // The pages are public: their function has no policy at all.
+        let pages = &t[t.find("  DashboardFunction:").unwrap()..t.find("  DashboardLogs:").unwrap()];
+        assert!(!pages.contains("Policies:"), "{pages}");
         // The stream drives dispatch, reporting partial failures; a schedule drives retries.
         let dispatch = &t[t.find("  WebhooksDispatchFunction:").unwrap()..t.find("  WebhooksDispatchLogs:").unwrap()];
         for needle in
@@ -220,7 +259,7 @@ mod tests {
         }
         assert!(t.contains("ScheduleExpression: rate(1 minute)"));
         assert!(!t.contains("INBOX_WEBHOOK_ALLOW_PRIVATE"), "never set on AWS");
-        let events: usize = ROUTES.iter().map(|r| methods(r).len()).sum();
+        let events: usize = ROUTES.iter().chain(PAGES).map(|r| methods(r).len()).sum();
         assert_eq!(t.matches("Type: HttpApi").count(), events + 1);
         assert!(t.contains("Binary: not-found\n") && t.contains("Method: ANY\n            Path: $default\n"));
         assert!(events > ROUTES.len(), "HEAD beside every GET");

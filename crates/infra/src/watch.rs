@@ -1,6 +1,7 @@
 //! The `cargo lambda watch` router in the workspace `Cargo.toml`: every route on
 //! its real path, each served by its own function.
 
+use inbox_api::routes::PAGES;
 use inbox_api::ROUTES;
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ const END: &str = "# END watch router";
 /// The router section, from the route table.
 pub fn router() -> String {
     let mut by_path: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for r in ROUTES {
+    for r in ROUTES.iter().chain(PAGES) {
         let entries = by_path.entry(r.path).or_default();
         entries.push(format!("{{ method = \"{}\", function = \"{}\" }}", r.method, r.function));
         if r.method == inbox_api::routing::Method::GET {
@@ -48,7 +49,8 @@ mod tests {
         let doc: toml::Table = manifest.parse().unwrap();
         let router = doc["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("watch router");
         let declared: usize = router.values().map(|v| v.as_array().unwrap().len()).sum();
-        let gets = ROUTES.iter().filter(|r| r.method == inbox_api::routing::Method::GET).count();
-        assert_eq!(declared, ROUTES.len() + gets, "every route, and HEAD beside every GET");
+        let all: Vec<_> = ROUTES.iter().chain(PAGES).collect();
+        let gets = all.iter().filter(|r| r.method == inbox_api::routing::Method::GET).count();
+        assert_eq!(declared, all.len() + gets, "every route and page, and HEAD beside every GET");
     }
 }

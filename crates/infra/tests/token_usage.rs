@@ -20,6 +20,7 @@ async fn a_burst_of_200_requests_writes_the_last_use_once() {
         token_ttl_seconds: 3600,
         refresh_ttl_seconds: 86_400,
         connect_base_url: "https://connect.example.com".into(),
+        embed_origins: vec![],
         token_log_days: 30,
         webhook_allow_private: false,
         webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),

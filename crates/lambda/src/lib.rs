@@ -21,6 +21,8 @@ pub async fn run(function: &str) -> Result<(), Error> {
     }
     let (scope, routes) = if function == inbox_api::FALLBACK_FUNCTION {
         (Scope::Unrouted, &[][..])
+    } else if function == routes::PAGES_FUNCTION {
+        (Scope::Pages, routes::PAGES)
     } else {
         let route = routes::by_function(function).ok_or_else(|| format!("no route is served by {function}"))?;
         (Scope::Route(route), std::slice::from_ref(route))
@@ -77,14 +79,19 @@ pub async fn handle(app: &App, scope: Scope, req: lambda_http::Request) -> lambd
 
 /// JSON logs, as CloudWatch wants them; level from `RUST_LOG` (default info).
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    use tracing_subscriber::prelude::*;
+    let json = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(filter)
         .with_current_span(false)
         .with_ansi(false)
         .without_time() // CloudWatch stamps every line
-        .with_target(false)
-        .init();
+        .with_target(false);
+    tracing_subscriber::registry().with(log_filter()).with(json).init();
+}
+
+/// `RUST_LOG` as `level` or `target=level` directives (default info). No
+/// regex filters: that keeps a regex engine out of every function.
+fn log_filter() -> tracing_subscriber::filter::Targets {
+    let info = || tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO);
+    std::env::var("RUST_LOG").ok().and_then(|v| v.parse().ok()).unwrap_or_else(info)
 }

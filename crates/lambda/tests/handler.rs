@@ -39,6 +39,7 @@ async fn app_and_token() -> (App, String) {
         token_ttl_seconds: 600,
         refresh_ttl_seconds: 86_400,
         connect_base_url: "https://connect.example.test".into(),
+        embed_origins: vec![],
         token_log_days: 30,
         webhook_allow_private: false,
         webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),

@@ -2,10 +2,9 @@
 //! concurrency, updating the read model in the same transaction), account reads,
 //! and the directory of clients and users; and the one command path over them.
 //! One implementation per backend; every implementation passes the contract
-//! suite (`contract`, behind the `test-util` feature).
+//! suite (`contract`).
 
 pub mod commands;
-#[cfg(feature = "test-util")]
 pub mod contract;
 pub mod dynamodb;
 pub mod endpoints;

@@ -89,7 +89,7 @@ pub async fn create(app: &App, call: Call) -> Answer {
     let cmd = Command::Connect {
         account_id: id,
         integration: integration.to_string(),
-        reconnect_url: connect_url(app, integration, id),
+        reconnect_url: connect_url(app, &call, integration, id),
         history_sync_until: body.history_sync_until,
     };
     let answer = move |state: &State| created(state, id);
@@ -150,9 +150,13 @@ pub async fn disconnect(app: &App, call: Call, id: Uuid) -> Answer {
     // The connector may report a lost session with no body at all.
     let body: DisconnectInput =
         if call.req.body().is_empty() { DisconnectInput::default() } else { json_body(&call.req)? };
+    let base = connect_base(app, &call);
     let state = change(app, &call, id, StatusCode::OK, |a| Command::Disconnect {
         reason: body.reason.clone(),
-        reconnect_url: body.reconnect_url.clone().unwrap_or_else(|| connect_url(app, &a.integration, a.id)),
+        reconnect_url: body
+            .reconnect_url
+            .clone()
+            .unwrap_or_else(|| format!("{base}/{}/{}", encode(&a.integration), a.id)),
     })
     .await?;
     Ok(account_response(StatusCode::OK, &state))
@@ -179,8 +183,16 @@ async fn change(
 }
 
 /// Where the user completes the channel's sign-in.
-fn connect_url(app: &App, integration: &str, id: Uuid) -> String {
-    format!("{}/{}/{id}", app.config.connect_base_url, encode(integration))
+fn connect_url(app: &App, call: &Call, integration: &str, id: Uuid) -> String {
+    format!("{}/{}/{id}", connect_base(app, call), encode(integration))
+}
+
+/// `INBOX_CONNECT_BASE_URL`, else this server's own connect page.
+fn connect_base(app: &App, call: &Call) -> String {
+    match app.config.connect_base_url.as_str() {
+        "" => format!("{}/connect", crate::base_url(&call.req)),
+        base => base.to_string(),
+    }
 }
 
 fn account_response(status: StatusCode, state: &State) -> crate::Response {

@@ -8,6 +8,7 @@ pub mod enterprise;
 pub mod history;
 pub mod integrations;
 pub mod login;
+pub mod pages;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

@@ -41,6 +41,10 @@ pub struct AccountView {
     pub created_at: String,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub disconnected_at: Option<String>,
+    /// Why the connector reported the session lost (e.g. `logged_out`); null
+    /// while connected.
+    #[schema(example = "logged_out")]
+    pub disconnect_reason: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub history_sync_until: Option<String>,
     /// The host application's id of the end user whose customer session created
@@ -69,6 +73,7 @@ impl AccountView {
             reconnect_url: a.reconnect_url.clone(),
             created_at: time::format(&a.created_at),
             disconnected_at: a.disconnected_at.as_ref().map(time::format),
+            disconnect_reason: a.disconnect_reason.clone(),
             history_sync_until: a.history_sync_until.as_ref().map(time::format),
             customer_id: a.customer_id().map(str::to_string),
             client_id: a.client_id,

@@ -11,9 +11,11 @@ mod accounts;
 mod auth;
 mod docs;
 mod enterprise;
+mod pages;
 mod table;
 mod users;
 mod webhooks;
+pub use pages::{PAGES, PAGES_FUNCTION};
 pub use table::ROUTES;
 pub use webhooks::{DELIVERY, TIMEOUTS};
 

@@ -1,4 +1,4 @@
-//! Test support (feature `test-util`): the store contract, behaviour every
+//! Test support: the store contract, behaviour every
 //! implementation must show. Each check is a plain async function over a fresh,
 //! empty store; [`store_contract_tests!`] turns them into one `#[tokio::test]`
 //! each for a given implementation.

@@ -1,5 +1,5 @@
-//! Test support (feature `test-util`, never in a production build): counts the
-//! SDK operations a store sends and the IAM action each needs on which table, so
+//! Test support, on local endpoints only (never on AWS): counts the SDK
+//! operations a store sends and the IAM action each needs on which table, so
 //! tests hold the store to its round trips and every endpoint to least privilege.
 
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;

@@ -8,7 +8,6 @@
 //! `GetItem` plus one `TransactWriteItems`.
 
 mod accounts;
-#[cfg(feature = "test-util")]
 mod calls;
 mod cursors;
 mod directory;
@@ -22,7 +21,6 @@ mod token_usage;
 mod users;
 mod webhooks;
 
-#[cfg(feature = "test-util")]
 pub use calls::CallCounter;
 pub use tables::{TableDef, Tables};
 
@@ -42,8 +40,8 @@ pub struct DynamoStore {
     tables: Tables,
     /// Where requests go, for error messages.
     endpoint: String,
-    #[cfg(feature = "test-util")]
-    calls: CallCounter,
+    /// Counts calls on local endpoints (tests); `None` on AWS.
+    calls: Option<CallCounter>,
 }
 
 /// Bounded retries (throttling, 5xx) and short timeouts, so an unreachable
@@ -71,10 +69,11 @@ impl DynamoStore {
     /// A client from the standard AWS configuration (region, credentials,
     /// `AWS_ENDPOINT_URL_DYNAMODB`).
     pub async fn from_env(tables: Tables) -> Self {
-        Self::new(&loader().load().await, tables)
+        Self::new(&loader().load().await, tables, None)
     }
 
-    /// A client for a local DynamoDB-compatible server, with dummy credentials.
+    /// A client for a local DynamoDB-compatible server, with dummy credentials,
+    /// counting its calls.
     pub async fn local(endpoint: &str, tables: Tables) -> Self {
         use aws_sdk_dynamodb::config::{Credentials, Region};
         let sdk = loader()
@@ -83,35 +82,27 @@ impl DynamoStore {
             .credentials_provider(Credentials::new("local", "local", None, None, "local"))
             .load()
             .await;
-        Self::new(&sdk, tables)
+        Self::new(&sdk, tables, Some(CallCounter::default()))
     }
 
-    fn new(sdk: &aws_config::SdkConfig, tables: Tables) -> Self {
-        let config = aws_sdk_dynamodb::config::Builder::from(sdk);
-        #[cfg(feature = "test-util")]
-        let calls = CallCounter::default();
-        #[cfg(feature = "test-util")]
-        let config = config.interceptor(calls.clone());
+    fn new(sdk: &aws_config::SdkConfig, tables: Tables, calls: Option<CallCounter>) -> Self {
+        let mut config = aws_sdk_dynamodb::config::Builder::from(sdk);
+        if let Some(counter) = &calls {
+            config = config.interceptor(counter.clone());
+        }
         let endpoint = sdk.endpoint_url().map(str::to_string).unwrap_or_else(|| {
             format!("DynamoDB in {}", sdk.region().map_or("(no region)".to_string(), |r| r.to_string()))
         });
-        DynamoStore {
-            client: Client::from_conf(config.build()),
-            tables,
-            endpoint,
-            #[cfg(feature = "test-util")]
-            calls,
-        }
+        DynamoStore { client: Client::from_conf(config.build()), tables, endpoint, calls }
     }
 
     pub fn tables(&self) -> &Tables {
         &self.tables
     }
 
-    /// What this store sent to DynamoDB (tests only).
-    #[cfg(feature = "test-util")]
+    /// What this store sent to DynamoDB (tests, on a local endpoint).
     pub fn calls(&self) -> &CallCounter {
-        &self.calls
+        self.calls.as_ref().expect("calls are counted on local endpoints only")
     }
 
     /// Writes all items or none. A fresh client token per transaction: the SDK's

@@ -1,0 +1,104 @@
+// The connect page an account's `reconnectUrl` opens: the account, its state,
+// and what the person must do next. The sign-in itself happens with the
+// channel's connector (QR code, OAuth), which reports it to the API; this page
+// polls the account and says "Connected" once it has.
+//
+// Credentials: a token in the fragment (`#token=…`, never sent to a server:
+// the embedded widget opens the page so), else the dashboard's login.
+
+import { session } from './api.js';
+import { h, logo, mount, reasonText, status } from './ui.js';
+
+const POLL_MS = 3000;
+const [, , integration, id] = location.pathname.split('/');
+const TOKEN_KEY = `inbox.connect.${id}`;
+
+const STEPS = {
+  whatsapp: [
+    'Open WhatsApp on your phone.',
+    'Go to Settings → Linked devices → Link a device.',
+    'Scan the QR code the WhatsApp connector shows you.',
+  ],
+  telegram: ['Enter your phone number in the Telegram connector’s sign-in.', 'Type the code Telegram sends you (and your password, if you set one).'],
+};
+
+function steps(name) {
+  return (
+    STEPS[integration] || [
+      `Sign in with ${name} in the window the ${name} connector opens.`,
+      'Allow access to your messages when asked.',
+    ]
+  );
+}
+
+function token() {
+  const fragment = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fragment) {
+    sessionStorage.setItem(TOKEN_KEY, fragment);
+    history.replaceState(null, '', location.pathname);
+  }
+  const s = session.get();
+  return sessionStorage.getItem(TOKEN_KEY) || (s && s.token) || null;
+}
+
+const NAMES = { whatsapp: 'WhatsApp', linkedin: 'LinkedIn', telegram: 'Telegram', instagram: 'Instagram', x: 'X', gmail: 'Gmail', outlook: 'Outlook' };
+
+function show(a) {
+  const name = NAMES[a.accountType] || a.accountType;
+  const s = status(a);
+  const state = {
+    authorized: `Connected${a.username ? ` as ${a.username}` : ''}`,
+    waiting: 'Waiting for sign-in',
+    disconnected: `Disconnected: ${reasonText(a.disconnectReason || 'session lost')}`,
+  }[s.key];
+  const body = a.isAuthorized
+    ? [h('p', { text: `Your ${name} account is connected: its messages now reach your inbox. You can close this page.` })]
+    : [
+        h('h2', { text: s.key === 'disconnected' ? 'To reconnect' : 'To finish' }),
+        h('ol', {}, steps(name).map((t) => h('li', { text: t }))),
+        h(
+          'p',
+          { class: 'muted' },
+          `The sign-in happens with the ${name} connector, not on this page: Inbox Accounts never sees your password. `,
+          'As soon as the connector reports the sign-in, this page says “Connected” by itself.',
+        ),
+      ];
+  document.title = `${state} · ${name} · Inbox Accounts`;
+  mount(
+    h(
+      'div',
+      { class: 'card' },
+      h('h1', {}, logo(a.accountType, name), ` Connect your ${name} account`),
+      h('p', { class: 'muted', text: a.username || `Account ${a.id}` }),
+      h('p', { class: `state state-${s.key}`, role: 'status', 'aria-live': 'polite', id: 'state', 'data-state': s.key, text: state }),
+      body,
+    ),
+  );
+}
+
+function problem(text) {
+  mount(h('div', { class: 'card' }, h('h1', { text: 'Connect your account' }), h('div', { class: 'alert', role: 'alert', text }), h('p', {}, h('a', { href: '/dashboard', text: 'Go to the dashboard' }))));
+}
+
+async function poll() {
+  const t = token();
+  if (!t) return problem('Open this page from your dashboard, or from the inbox where you added the account.');
+  let resp;
+  try {
+    resp = await fetch(`/api/accounts/${id}`, { headers: { Authorization: `Bearer ${t}`, Accept: 'application/ld+json' } });
+  } catch {
+    setTimeout(poll, POLL_MS);
+    return;
+  }
+  if (resp.status === 401) return problem('Your session has ended. Open this page again from where you added the account.');
+  if (resp.status === 404 || resp.status === 403) return problem('This account does not exist, or it is not yours.');
+  if (!resp.ok) {
+    setTimeout(poll, POLL_MS);
+    return;
+  }
+  const account = await resp.json();
+  show(account);
+  if (!account.isAuthorized) setTimeout(poll, POLL_MS);
+}
+
+poll();
