@@ -46,7 +46,7 @@ step "schemathesis against inbox serve (all checks, stateful, seed 1)"
 tests/schemathesis/run.sh 2>&1 | tail -n 30 | tee -a "$log"
 
 step "browser: dashboard, connect page and widget in headless Chromium"
-"$venv/bin/python" tests/browser/test_dashboard.py 2>&1 | tee -a "$log"
+"$venv/bin/python" tests/browser/run.py 2>&1 | tee -a "$log"
 
 step "SAM template: cfn-lint as written and after the SAM transform"
 "$venv/bin/python" infra/check.py
