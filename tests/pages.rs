@@ -31,11 +31,18 @@ fn pages_are_served_with_a_strict_policy_and_no_inline_code() {
         let etag = r.header("etag").expect("an ETag").to_string();
         let again = call("GET", &srv.url(path), None, None, &[("If-None-Match", &etag)]);
         assert_eq!((again.status, again.text.as_str()), (304, ""));
+        let weak = format!("\"other\", W/{etag}");
+        assert_eq!(call("GET", &srv.url(path), None, None, &[("If-None-Match", &weak)]).status, 304, "{weak}");
+        assert_eq!(call("GET", &srv.url(path), None, None, &[("If-None-Match", "\"other\"")]).status, 200);
     }
     let script = srv.call("GET", "/dashboard/app.js", None, None);
     assert_eq!((script.status, script.header("content-type")), (200, Some("text/javascript; charset=utf-8")));
-    assert_eq!(srv.call("GET", "/dashboard/logo-whatsapp.svg", None, None).header("content-type"), Some("image/svg+xml"));
-    for missing in ["/dashboard/secret.txt", "/dashboard/..%2fCargo.toml", "/connect/whatsapp/not-an-id", "/dashboard/"] {
+    assert_eq!(
+        srv.call("GET", "/dashboard/logo-whatsapp.svg", None, None).header("content-type"),
+        Some("image/svg+xml")
+    );
+    for missing in ["/dashboard/secret.txt", "/dashboard/..%2fCargo.toml", "/connect/whatsapp/not-an-id", "/dashboard/"]
+    {
         assert_eq!(srv.call("GET", missing, None, None).status, 404, "{missing}");
     }
     // The widget is loaded by other sites' pages.
@@ -102,6 +109,7 @@ fn only_listed_origins_may_call_from_a_browser() {
     let other = list("https://host.example.com.evil.test");
     assert_eq!(other.status, 200, "a server-side caller is unaffected");
     assert_eq!(other.header("access-control-allow-origin"), None, "but a browser would not let the page read it");
+    assert_eq!(other.header("vary"), Some("origin"), "caches keep the two answers apart");
 }
 
 #[test]

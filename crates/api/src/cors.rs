@@ -35,6 +35,14 @@ pub fn parse_origins(list: &str) -> Result<Vec<String>, String> {
     Ok(origins)
 }
 
+/// Whether answers depend on the caller's origin (some are listed): caches
+/// must then keep them apart, allowed or not.
+pub fn varies(allowed: &[String], resp: &mut Response) {
+    if !allowed.is_empty() {
+        resp.headers_mut().append(header::VARY, HeaderValue::from_static("origin"));
+    }
+}
+
 /// The request's `Origin`, if it is one of `allowed`.
 pub fn allowed_origin<'a>(allowed: &[String], req: &'a Request) -> Option<&'a str> {
     let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
@@ -55,6 +63,7 @@ pub fn preflight(allowed: &[String], req: &Request) -> Option<Response> {
     h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
     h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from(MAX_AGE_SECONDS));
     allow(h, origin);
+    varies(allowed, &mut resp);
     Some(resp)
 }
 
@@ -69,8 +78,6 @@ fn allow(h: &mut http::HeaderMap, origin: &str) {
     if let Ok(v) = HeaderValue::from_str(origin) {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
     }
-    // The answer differs by origin: caches must keep them apart.
-    h.append(header::VARY, HeaderValue::from_static("origin"));
 }
 
 #[cfg(test)]

@@ -149,6 +149,7 @@ impl App {
         if let Some(origin) = origin {
             cors::expose(&mut resp, &origin);
         }
+        cors::varies(&self.config.embed_origins, &mut resp);
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             resp.headers_mut().insert("x-request-id", v);
         }

@@ -29,12 +29,12 @@ export async function accountsPage(query) {
   const api = new URLSearchParams();
   if (page > 1) api.set('page', page);
   for (const key of ['accountType', 'isAuthorized']) if (params.get(key)) api.set(key, params.get(key));
-  const [list, body] = await Promise.all([integrations(), call('GET', `/api/accounts${api.size ? `?${api}` : ''}`)]);
+  const [list, body] = await Promise.all([integrations(), call('GET', `/api/accounts${String(api) ? `?${api}` : ''}`)]);
 
   const go = (changes) => {
     const next = new URLSearchParams(params);
     for (const [k, v] of Object.entries(changes)) v ? next.set(k, v) : next.delete(k);
-    location.hash = `#/accounts${next.size ? `?${next}` : ''}`;
+    location.hash = `#/accounts${String(next) ? `?${next}` : ''}`;
   };
   const platform = h(
     'select',
@@ -58,14 +58,17 @@ export async function accountsPage(query) {
     h(
       'tr',
       {},
-      h('td', { 'data-label': 'Platform' }, h('span', { class: 'platform' }, logo(a.accountType, integrationName(list, a.accountType)), integrationName(list, a.accountType))),
+      h('td', { 'data-label': 'Platform' }, h('span', { class: 'platform' }, logo(a.accountType, ''), integrationName(list, a.accountType))),
       h('td', { 'data-label': 'Account' }, h('a', { href: `#/accounts/${a.id}`, text: a.username || `${integrationName(list, a.accountType)} account` })),
       h('td', { 'data-label': 'Status' }, badge(a), a.disconnectReason ? h('span', { class: 'reason', text: reasonText(a.disconnectReason) }) : null),
       h('td', { 'data-label': 'Created' }, date(a.createdAt)),
       h('td', { 'data-label': 'Customer' }, a.customerId || '—'),
     ),
   );
-  const table = members.length
+  const beyond = !members.length && total > 0;
+  const table = beyond
+    ? h('p', { class: 'empty' }, `There is no page ${page}: the list has ${pages}. `, h('a', { href: '#/accounts', text: 'Back to the first page' }))
+    : members.length
     ? h(
         'div',
         { class: 'table-wrap' },
@@ -87,7 +90,7 @@ export async function accountsPage(query) {
       h('div', { class: 'filters' }, field('Platform', platform, 'accountType'), field('Status', state, 'isAuthorized')),
       h('p', { class: 'muted', text: `${total} account${total === 1 ? '' : 's'}` }),
       table,
-      pages > 1
+      pages > 1 && !beyond
         ? h(
             'nav',
             { class: 'pager', 'aria-label': 'Pages' },
@@ -193,15 +196,16 @@ export async function accountPage(id) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearError(form);
+    // Only what changed: an untouched field keeps its stored value exactly.
+    const changed = {};
+    for (const [key] of WRITABLE) if (inputs[key].value !== (a[key] || '')) changed[key] = inputs[key].value || null;
+    if (inputs.sharePastHistory.checked !== a.sharePastHistory) changed.sharePastHistory = inputs.sharePastHistory.checked;
+    const day = inputs.historySyncUntil.value;
+    if (day !== (a.historySyncUntil ? a.historySyncUntil.slice(0, 10) : '')) changed.historySyncUntil = day ? `${day}T00:00:00.000Z` : null;
+    if (!Object.keys(changed).length) return toast('Nothing to save: no field changed.');
     save.disabled = true;
     try {
-      await call('PUT', `/api/accounts/${id}`, {
-        username: inputs.username.value || null,
-        description: inputs.description.value || null,
-        avatarUrl: inputs.avatarUrl.value || null,
-        historySyncUntil: inputs.historySyncUntil.value ? `${inputs.historySyncUntil.value}T00:00:00.000Z` : null,
-        sharePastHistory: inputs.sharePastHistory.checked,
-      });
+      await call('PUT', `/api/accounts/${id}`, changed);
       toast('Changes saved.');
       await accountPage(id);
     } catch (err) {

@@ -71,7 +71,8 @@ function refresh() {
   refreshing =
     refreshing ||
     call('POST', '/api/token/refresh', { refresh_token: s.refresh }, { auth: false })
-      .then((b) => session.set({ ...s, token: b.token, refresh: b.refresh_token }))
+      // A logout while this was under way wins: nothing is written back.
+      .then((b) => session.get() && session.set({ ...s, token: b.token, refresh: b.refresh_token }))
       .finally(() => {
         refreshing = null;
       });

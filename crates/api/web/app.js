@@ -18,6 +18,8 @@ const VIEWS = [
   [new RegExp(`^#/settings/webhooks/${UUID}$`), webhookPage],
 ];
 
+let renders = 0;
+
 async function render() {
   const s = session.get();
   if (!s) return loginPage();
@@ -29,10 +31,11 @@ async function render() {
     document.querySelectorAll('[data-nav]').forEach((a) => {
       a.classList.toggle('current', hash.startsWith(`#/${a.dataset.nav}`));
     });
+    const seq = ++renders;
     try {
       await view(...m.slice(1));
     } catch (err) {
-      failed(err);
+      if (seq === renders) failed(err);
     }
     return;
   }
@@ -93,5 +96,9 @@ document.getElementById('logout').addEventListener('click', async () => {
   history.replaceState(null, '', location.pathname);
   loginPage('You are logged out.');
 });
-window.addEventListener('hashchange', render);
+window.addEventListener('hashchange', async () => {
+  await render();
+  // A new view: keyboard and screen-reader users start at its content.
+  document.getElementById('main').focus({ preventScroll: true });
+});
 render();

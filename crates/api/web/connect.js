@@ -6,7 +6,7 @@
 // Credentials: a token in the fragment (`#token=…`, never sent to a server:
 // the embedded widget opens the page so), else the dashboard's login.
 
-import { session } from './api.js';
+import { ApiError, call, session } from './api.js';
 import { h, logo, mount, reasonText, status } from './ui.js';
 
 const POLL_MS = 3000;
@@ -31,14 +31,30 @@ function steps(name) {
   );
 }
 
-function token() {
+/** The token handed over in the fragment (kept for reloads), if any. */
+function handedOver() {
   const fragment = new URLSearchParams(location.hash.slice(1)).get('token');
   if (fragment) {
     sessionStorage.setItem(TOKEN_KEY, fragment);
     history.replaceState(null, '', location.pathname);
   }
-  const s = session.get();
-  return sessionStorage.getItem(TOKEN_KEY) || (s && s.token) || null;
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** The account: with the handed-over token, else with the dashboard's login
+ * (renewed by its refresh token when it expires). */
+async function account() {
+  const token = handedOver();
+  if (!token) return call('GET', `/api/accounts/${id}`);
+  let resp;
+  try {
+    resp = await fetch(`/api/accounts/${id}`, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/ld+json' } });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  const body = await resp.json().catch(() => null);
+  if (!resp.ok) throw new ApiError(resp.status, body);
+  return body;
 }
 
 const NAMES = { whatsapp: 'WhatsApp', linkedin: 'LinkedIn', telegram: 'Telegram', instagram: 'Instagram', x: 'X', gmail: 'Gmail', outlook: 'Outlook' };
@@ -81,24 +97,20 @@ function problem(text) {
 }
 
 async function poll() {
-  const t = token();
-  if (!t) return problem('Open this page from your dashboard, or from the inbox where you added the account.');
-  let resp;
+  if (!handedOver() && !session.get()) {
+    return problem('Open this page from your dashboard, or from the inbox where you added the account.');
+  }
+  let a;
   try {
-    resp = await fetch(`/api/accounts/${id}`, { headers: { Authorization: `Bearer ${t}`, Accept: 'application/ld+json' } });
-  } catch {
-    setTimeout(poll, POLL_MS);
+    a = await account();
+  } catch (err) {
+    if (err.status === 401) return problem('Your session has ended. Open this page again from where you added the account.');
+    if (err.status === 404 || err.status === 403) return problem('This account does not exist, or it is not yours.');
+    setTimeout(poll, POLL_MS); // unreachable or busy: try again
     return;
   }
-  if (resp.status === 401) return problem('Your session has ended. Open this page again from where you added the account.');
-  if (resp.status === 404 || resp.status === 403) return problem('This account does not exist, or it is not yours.');
-  if (!resp.ok) {
-    setTimeout(poll, POLL_MS);
-    return;
-  }
-  const account = await resp.json();
-  show(account);
-  if (!account.isAuthorized) setTimeout(poll, POLL_MS);
+  show(a);
+  if (!a.isAuthorized) setTimeout(poll, POLL_MS);
 }
 
 poll();

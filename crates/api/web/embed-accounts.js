@@ -82,12 +82,16 @@
       } else {
         this.root.append(el('style', {}, CSS));
       }
-      this.box = el('div', { class: 'box', part: 'box' });
-      this.root.append(this.box);
+      // Built once; a refresh replaces only the list, so focus and the chosen platform stay.
+      this.alert = el('p', { class: 'alert', role: 'alert' });
+      this.list = el('div', {});
+      this.form = el('div', {});
+      this.root.append(el('div', { class: 'box', part: 'box' }, el('h2', { text: 'Connected accounts' }), this.alert, this.list, this.form));
       this.accounts = [];
       this.integrations = null;
       this.confirming = null;
-      this.error = '';
+      this.generation = 0; // the latest load; older ones drop their answers
+      this.watchUntil = 0; // after a connect or reconnect: keep refreshing until then
     }
 
     connectedCallback() {
@@ -95,15 +99,23 @@
     }
 
     disconnectedCallback() {
+      this.generation++;
       clearTimeout(this.timer);
     }
 
-    attributeChangedCallback() {
-      if (this.isConnected) this.load();
+    attributeChangedCallback(name, before, after) {
+      if (before !== after && this.isConnected) {
+        this.say('');
+        this.load();
+      }
     }
 
     get api() {
       return (this.getAttribute('api') || SCRIPT_ORIGIN).replace(/\/+$/, '');
+    }
+
+    say(message) {
+      this.alert.textContent = message;
     }
 
     async request(method, path, body) {
@@ -118,8 +130,9 @@
         throw new Error('The accounts service cannot be reached.');
       }
       if (resp.status === 401) {
-        this.dispatchEvent(new CustomEvent('inbox-token-expired', { bubbles: true, composed: true }));
-        throw new Error('Your session has ended: reload the page.');
+        const error = new Error('Your session has ended: reload the page.');
+        error.expired = true;
+        throw error;
       }
       const text = await resp.text();
       let data = null;
@@ -132,49 +145,81 @@
       return data;
     }
 
-    async load() {
-      clearTimeout(this.timer);
-      if (!this.getAttribute('token')) {
-        this.error = 'No customer session: set the token attribute.';
-        return this.render();
+    /** Every member of a collection, following its pages. */
+    async all(path) {
+      let body = await this.request('GET', path);
+      const members = [...(body.member || [])];
+      for (let n = 0; body.view && body.view.next && n < 20; n++) {
+        const next = new URL(body.view.next, this.api);
+        body = await this.request('GET', next.pathname + next.search);
+        members.push(...(body.member || []));
       }
-      try {
-        if (!this.integrations) this.integrations = (await this.request('GET', '/api/integrations')).member || [];
-        this.accounts = (await this.request('GET', '/api/accounts')).member || [];
-        this.error = '';
-        this.dispatchEvent(new CustomEvent('inbox-accounts-change', { detail: { accounts: this.accounts }, bubbles: true, composed: true }));
-      } catch (e) {
-        this.error = e.message;
-      }
-      this.render();
-      if (this.accounts.some((a) => !a.isAuthorized)) this.timer = setTimeout(() => this.load(), POLL_MS);
+      return members;
     }
 
-    /** Opens the connect page; the customer's token goes along in the fragment
-     * (never sent to a server), and only to this API's own page. */
-    connect(account) {
+    async load() {
+      const generation = ++this.generation;
+      clearTimeout(this.timer);
+      if (!this.getAttribute('token')) return this.say('No customer session: set the token attribute.');
+      try {
+        const integrations = this.integrations || (await this.all('/api/integrations'));
+        const accounts = await this.all('/api/accounts');
+        if (generation !== this.generation) return;
+        this.integrations = integrations;
+        this.accounts = accounts;
+        this.dispatchEvent(new CustomEvent('inbox-accounts-change', { detail: { accounts }, bubbles: true, composed: true }));
+      } catch (e) {
+        if (generation !== this.generation) return;
+        this.say(e.message);
+        if (e.expired) {
+          // Nothing more until the host sets a fresh token.
+          this.dispatchEvent(new CustomEvent('inbox-token-expired', { bubbles: true, composed: true }));
+          return;
+        }
+      }
+      this.render();
+      const waiting = this.accounts.some((a) => !a.isAuthorized && !a.disconnectedAt);
+      if (this.isConnected && (waiting || Date.now() < this.watchUntil)) this.timer = setTimeout(() => this.load(), POLL_MS);
+    }
+
+    /** Opens the connect page. The window opens first, while the click still
+     * allows it; the customer's token goes along in the fragment (never sent
+     * to a server), and only to this API's own page. */
+    openWindow() {
+      const win = window.open('about:blank', '_blank');
+      if (win) win.opener = null;
+      return win;
+    }
+
+    connect(account, win) {
       if (!account.reconnectUrl) return;
       const url = new URL(account.reconnectUrl);
       if (url.origin === new URL(this.api).origin) url.hash = `token=${encodeURIComponent(this.getAttribute('token'))}`;
-      window.open(url.toString(), '_blank', 'noopener');
+      this.watchUntil = Date.now() + 10 * 60 * 1000;
+      if (win) win.location.href = url.toString();
+      else this.say('Your browser blocked the new tab: allow pop-ups for this page, then choose Finish sign-in.');
     }
 
     async add(integration, button) {
+      const win = this.openWindow();
       button.disabled = true;
+      this.say('');
       try {
-        const account = await this.request('POST', '/api/accounts', { integration });
-        this.connect(account);
+        this.connect(await this.request('POST', '/api/accounts', { integration }), win);
       } catch (e) {
-        this.error = e.message;
+        if (win) win.close();
+        this.say(e.message);
       }
+      button.disabled = false;
       await this.load();
     }
 
     async remove(account) {
+      this.say('');
       try {
         await this.request('DELETE', `/api/accounts/${account.id}`);
       } catch (e) {
-        this.error = e.message;
+        this.say(e.message);
       }
       this.confirming = null;
       await this.load();
@@ -195,13 +240,13 @@
               el('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: () => ((this.confirming = null), this.render()) }),
             ]
           : [
-              a.isAuthorized ? null : el('button', { type: 'button', text: key === 'disconnected' ? 'Reconnect' : 'Finish sign-in', onclick: () => this.connect(a) }),
+              a.isAuthorized ? null : el('button', { type: 'button', text: key === 'disconnected' ? 'Reconnect' : 'Finish sign-in', onclick: () => this.connect(a, this.openWindow()) }),
               el('button', { type: 'button', class: 'secondary', text: 'Remove', 'aria-label': `Remove ${a.username || platform}`, onclick: () => ((this.confirming = a.id), this.render()) }),
             ];
       return el(
         'li',
         { 'data-id': a.id, 'data-state': key },
-        el('img', { src: `${this.api}/dashboard/logo-${encodeURIComponent(a.accountType)}.svg`, alt: platform }),
+        el('img', { src: `${this.api}/dashboard/logo-${encodeURIComponent(a.accountType)}.svg`, alt: '' }),
         el('span', { class: 'name' }, a.username || `${platform} account`, el('small', { text: platform })),
         el('span', { class: `badge ${key}`, text: label }),
         el('span', { class: 'actions' }, actions),
@@ -209,19 +254,19 @@
     }
 
     render() {
-      const select = el('select', { name: 'integration' }, (this.integrations || []).map((i) => el('option', { value: i['@id'], text: i.name })));
-      const button = el('button', { type: 'submit', text: 'Add account' });
-      const form = el('form', {}, el('label', {}, 'Platform', select), button);
-      form.addEventListener('submit', (e) => {
-        e.preventDefault();
-        this.add(select.value, button);
-      });
-      this.box.replaceChildren(
-        el('h2', { text: 'Connected accounts' }),
-        el('p', { class: 'alert', role: 'alert', text: this.error }),
+      this.list.replaceChildren(
         this.accounts.length ? el('ul', {}, this.accounts.map((a) => this.row(a))) : el('p', { class: 'empty', text: 'No accounts connected yet.' }),
-        this.integrations ? form : null,
       );
+      if (this.integrations && !this.form.firstChild) {
+        const select = el('select', { name: 'integration' }, this.integrations.map((i) => el('option', { value: i['@id'], text: i.name })));
+        const button = el('button', { type: 'submit', text: 'Add account' });
+        const form = el('form', {}, el('label', {}, 'Platform', select), button);
+        form.addEventListener('submit', (e) => {
+          e.preventDefault();
+          this.add(select.value, button);
+        });
+        this.form.append(form);
+      }
     }
   }
 

@@ -33,13 +33,15 @@ export function field(label, input, name, hint) {
   input.name = input.name || name;
   const error = h('p', { class: 'field-error', id: `${input.id}-error`, 'data-error-for': name });
   input.setAttribute('aria-describedby', error.id);
-  return h('div', { class: 'field' }, h('label', { for: input.id, text: label }), input, hint ? h('p', { class: 'hint', text: hint }) : null, error);
+  const help = hint ? h('p', { class: 'hint', id: `${input.id}-hint`, text: hint }) : null;
+  if (help) input.setAttribute('aria-describedby', `${help.id} ${error.id}`);
+  return h('div', { class: 'field' }, h('label', { for: input.id, text: label }), input, help, error);
 }
 
 /** Shows an error: the message in the form's alert, each violation next to its field. */
 export function showError(container, err) {
-  for (const el of container.querySelectorAll('[data-error-for]')) el.textContent = '';
-  let alert = container.querySelector('.alert');
+  clearError(container);
+  let alert = container.querySelector(':scope > .alert');
   if (!alert) {
     alert = h('div', { class: 'alert', role: 'alert' });
     container.prepend(alert);
@@ -49,6 +51,8 @@ export function showError(container, err) {
     const slot = container.querySelector(`[data-error-for="${CSS.escape(v.propertyPath)}"]`);
     if (slot) {
       slot.textContent = v.message;
+      const input = slot.id && container.querySelector(`[aria-describedby~="${CSS.escape(slot.id)}"]`);
+      if (input) input.setAttribute('aria-invalid', 'true');
       placed.push(v);
     }
   }
@@ -58,7 +62,8 @@ export function showError(container, err) {
 
 export function clearError(container) {
   for (const el of container.querySelectorAll('[data-error-for]')) el.textContent = '';
-  const alert = container.querySelector('.alert');
+  for (const el of container.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  const alert = container.querySelector(':scope > .alert');
   if (alert) alert.hidden = true;
 }
 
@@ -105,7 +110,7 @@ const LOGOS = ['whatsapp', 'linkedin', 'telegram', 'instagram', 'x', 'gmail', 'o
 
 export function logo(id, name) {
   if (!LOGOS.includes(id)) return h('span', { class: 'logo logo-none', 'aria-hidden': 'true' });
-  return h('img', { class: 'logo', src: `/dashboard/logo-${id}.svg`, alt: name || id, width: 24, height: 24 });
+  return h('img', { class: 'logo', src: `/dashboard/logo-${id}.svg`, alt: name ?? id, width: 24, height: 24 });
 }
 
 /** What an account's state means to a person. */

@@ -22,7 +22,7 @@ Parameters:
   ConnectBaseUrl:
     Type: String
     Default: ""
-    Description: reconnectUrl of an account is {ConnectBaseUrl}/{integration}/{account id}; empty for this API's own connect page ({API URL}/connect).
+    Description: reconnectUrl of an account is {ConnectBaseUrl}/{integration}/{account id}; empty for this API's own connect page ({the URL the request came to}/connect). Set it if the API has several names (a custom domain).
   EmbedOrigins:
     Type: CommaDelimitedList
     Default: ""
@@ -55,6 +55,8 @@ Globals:
         # The functions read the secret at start-up (never in their configuration).
         INBOX_JWT_SECRET_ID: !Ref JwtSecretName
         INBOX_CONNECT_BASE_URL: !Ref ConnectBaseUrl
+        # API Gateway answers browsers' CORS preflights; this lets a function answer one that reaches it.
+        INBOX_EMBED_ORIGINS: !Join [",", !Ref EmbedOrigins]
         RUST_LOG: !Ref LogLevel
 
 Resources:

@@ -63,6 +63,8 @@ pub async fn connect(_app: &App, call: Call, _id: Uuid) -> Answer {
 pub async fn widget(_app: &App, call: Call) -> Answer {
     let mut resp = file(&call, JS, WIDGET);
     let h = resp.headers_mut();
+    // Every page view of every host loads it: let browsers keep it a while.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     h.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
     Ok(resp)
@@ -70,7 +72,11 @@ pub async fn widget(_app: &App, call: Call) -> Answer {
 
 fn file(call: &Call, kind: &'static str, body: &'static [u8]) -> Response {
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body))[..20]);
-    let fresh = call.req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str());
+    // `If-None-Match` may list several tags, weak (`W/`) or not.
+    let fresh =
+        call.req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|tags| {
+            tags.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == etag || t == "*")
+        });
     let mut resp = Response::new(if fresh { Bytes::new() } else { Bytes::from_static(body) });
     if fresh {
         *resp.status_mut() = StatusCode::NOT_MODIFIED;
