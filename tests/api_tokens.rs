@@ -27,7 +27,7 @@ fn cli_token_reads_team_and_links_until_revoked() {
     assert!(team.json["createdAt"].as_str().unwrap().ends_with('Z'));
 
     // Links follow the accounts: create, authorize with a profile, remove.
-    assert_eq!(bearer(&srv, "/api/v1/account-links", &secret).json, json!({"accountLinks": []}));
+    assert_eq!(bearer(&srv, "/api/v1/account-links", &secret).json, json!({"accountLinks": [], "nextCursor": null}));
     let id = srv.create_account(&owner, "x");
     let pending = bearer(&srv, "/api/v1/account-links", &secret).json;
     assert_eq!(pending["accountLinks"][0]["id"], id.as_str());
@@ -51,7 +51,7 @@ fn cli_token_reads_team_and_links_until_revoked() {
     );
     assert_eq!(bearer(&srv, "/api/v1/account-links", &secret).json["accountLinks"][0], link.json);
     srv.delete(&format!("/api/accounts/{id}"), &owner);
-    assert_eq!(bearer(&srv, "/api/v1/account-links", &secret).json, json!({"accountLinks": []}));
+    assert_eq!(bearer(&srv, "/api/v1/account-links", &secret).json, json!({"accountLinks": [], "nextCursor": null}));
     let gone = bearer(&srv, &format!("/api/v1/account-links/{id}"), &secret);
     assert_eq!((gone.status, gone.json["error"].as_str()), (404, Some("Not Found")));
 
@@ -101,6 +101,41 @@ fn bad_tokens_get_the_enterprise_401() {
     for token in [None, Some("inbx_0000"), Some("garbage"), Some(owner.token.as_str())] {
         let r = srv.call("GET", "/api/v1/account-links", token, None);
         assert_eq!((r.status, r.json.clone()), (401, unauthorized()), "{token:?}");
+    }
+}
+
+#[test]
+fn account_links_page_with_limit_and_cursor() {
+    let srv = Server::start();
+    let owner = srv.client("owner");
+    let secret = stdout_line(&srv.inbox(&["token", "create", "--tenant", &owner.tenant, "--name", "pages"]));
+    let ids: Vec<String> = (0..7).map(|_| srv.create_account(&owner, "x")).collect();
+    // Without `limit`: all of them, and nothing further.
+    let all = bearer(&srv, "/api/v1/account-links", &secret).json;
+    let listed = |body: &Value| -> Vec<String> {
+        body["accountLinks"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(listed(&all), ids);
+    assert_eq!(all["nextCursor"], Value::Null);
+    // Pages of 3 by their cursors: every link once, in the same order.
+    let (mut seen, mut path, mut pages) = (vec![], "/api/v1/account-links?limit=3".to_string(), 0);
+    loop {
+        let page = bearer(&srv, &path, &secret);
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert!(listed(&page.json).len() <= 3);
+        seen.extend(listed(&page.json));
+        pages += 1;
+        match page.json["nextCursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/account-links?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!((seen, pages), (ids, 3));
+    for bad in ["limit=0", "limit=10001", "limit=x", "cursor=abc", "cursor=c1.zz", "limit=-1"] {
+        let r = bearer(&srv, &format!("/api/v1/account-links?{bad}"), &secret);
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(r.json["error"], "Bad Request", "{bad}: {}", r.text);
+        assert!(r.json["message"].as_str().unwrap().contains(bad.split('=').next().unwrap()), "{}", r.text);
     }
 }
 

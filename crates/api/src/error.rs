@@ -43,6 +43,14 @@ pub enum Session {
 pub enum Enterprise {
     Unauthorized,
     LinkNotFound,
+    /// A query parameter out of range or unreadable: the message says which.
+    BadParameter(&'static str),
+}
+
+impl From<Enterprise> for ApiError {
+    fn from(e: Enterprise) -> Self {
+        ApiError::Enterprise(e)
+    }
 }
 
 /// `{"error": "Unauthorized", "message": "…"}`, as the Inbox Enterprise API answers.
@@ -153,6 +161,7 @@ impl ApiError {
                         (StatusCode::UNAUTHORIZED, "Unauthorized", "Invalid or missing authentication token")
                     }
                     Enterprise::LinkNotFound => (StatusCode::NOT_FOUND, "Not Found", "Account link not found"),
+                    Enterprise::BadParameter(message) => (StatusCode::BAD_REQUEST, "Bad Request", message),
                 };
                 let mut resp = crate::json_response(status, "application/json", &EnterpriseError { error, message });
                 if e == Enterprise::Unauthorized {

@@ -222,7 +222,9 @@ fn responses(r: &Route) -> Vec<Answer> {
     const PROBLEM: &str = "application/problem+json";
     let mut out: Vec<Answer> = vec![r.doc.ok];
     let has_body = r.doc.body.is_some();
-    if has_body || !r.doc.query.is_empty() {
+    if r.access == Access::ApiToken && !r.doc.query.is_empty() {
+        out.push((400, "A query parameter out of range or unreadable", Some("EnterpriseError"), "application/json"));
+    } else if has_body || !r.doc.query.is_empty() {
         out.push((400, "Invalid input (malformed JSON, wrong type, bad query)", Some("Problem"), PROBLEM));
     }
     match r.access {

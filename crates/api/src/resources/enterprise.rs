@@ -56,4 +56,7 @@ impl AccountLink {
 #[serde(rename_all = "camelCase")]
 pub struct AccountLinks {
     pub account_links: Vec<AccountLink>,
+    /// Where the next page starts (`?cursor=…`); null on the last page.
+    #[schema(example = json!(null))]
+    pub next_cursor: Option<String>,
 }

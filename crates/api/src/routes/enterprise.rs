@@ -29,11 +29,15 @@ pub(super) const V1_ACCOUNT_LINKS_LIST: Route = Route {
     access: Access::ApiToken,
     handler: handler!(Plain, enterprise::links),
     doc: Doc {
-        summary: "The team's connected accounts, as account links.",
+        summary: "The team's connected accounts, as account links, oldest first: all of them (up to 10,000 a page), \
+                  or `limit` a page; `nextCursor` continues.",
         tag: "Enterprise API",
         body: None,
         ok: (200, "Account links", Some("AccountLinks"), JSON),
-        query: &[],
+        query: &[
+            ("limit", "integer", "Links a page, 1 to 10000 (default 10000)."),
+            ("cursor", "string", "The `nextCursor` of the previous page."),
+        ],
     },
     tables: &[(Directory, &[GET]), (Accounts, &[QUERY])],
 };
