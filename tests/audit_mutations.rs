@@ -142,6 +142,15 @@ fn verify_export_reports_every_mutation_of_the_file() {
     let copy = m[pos[1]].clone();
     m.insert(pos[3], copy);
     mutations.push(("inserted".into(), m));
+    // The stream's last event moved after the other stream's: not together any more.
+    let mut m = owned();
+    let moved = m.remove(pos[4]);
+    m.insert(m.len() - 1, moved);
+    if m == owned() {
+        let moved = m.remove(pos[4]);
+        m.insert(0, moved);
+    }
+    mutations.push(("moved apart".into(), m));
     for (what, m) in mutations {
         assert_ne!(join(m.clone()), export, "{what} changed nothing");
         let (ok, report) = check(&join(m));

@@ -5,21 +5,13 @@ use anyhow::{bail, Context as _};
 use inbox_api::resources::AccountView;
 use inbox_domain::audit::{compare, replay_checked, state_at, Finding};
 use inbox_domain::{apply, time, State, StoredEvent};
-use inbox_store::{Store, StoredReadModel};
+use inbox_store::walk::{self, Streams};
+use inbox_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Write};
 use uuid::Uuid;
-
-/// Events grouped by stream, each stream in the order given.
-fn by_stream(events: Vec<StoredEvent>) -> BTreeMap<Uuid, Vec<StoredEvent>> {
-    let mut streams: BTreeMap<Uuid, Vec<StoredEvent>> = BTreeMap::new();
-    for e in events {
-        streams.entry(e.stream_id).or_default().push(e);
-    }
-    streams
-}
 
 fn view(state: &State) -> BTreeMap<String, Value> {
     match state {
@@ -80,54 +72,64 @@ pub async fn state(store: &dyn Store, id: Uuid, at: &str) -> anyhow::Result<Stri
     }
 }
 
-/// Recomputes every chain and read model; returns the problems found.
+/// A counter of events on stderr, with their rate (hidden when not a terminal).
+fn progress() -> indicatif::ProgressBar {
+    let style = indicatif::ProgressStyle::with_template("{spinner} {human_pos} events, {per_sec}").expect("valid template");
+    indicatif::ProgressBar::new_spinner().with_style(style)
+}
+
+fn orphan(id: Uuid) -> Finding {
+    Finding { stream_id: id, version: None, problem: "read model without any event".into() }
+}
+
+/// Recomputes every chain and read model, one stream at a time; returns the
+/// streams and events read and the problems found.
 pub async fn verify(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(usize, usize, Vec<Finding>)> {
-    let events = store.all_events(client).await?;
-    let event_count = events.len();
-    let mut stored: HashMap<Uuid, StoredReadModel> =
-        store.all_accounts(client).await?.into_iter().map(|r| (r.id, r)).collect();
-    let streams = by_stream(events);
-    let mut findings = vec![];
-    for (id, events) in &streams {
-        let replayed = replay_checked(*id, events);
-        match (replayed, stored.remove(id).map(|r| r.account).transpose()) {
+    let (bar, mut walk) = (progress(), Streams::new(store, client, walk::PAGE));
+    let (mut streams, mut events, mut seen, mut findings) = (0, 0, HashSet::new(), vec![]);
+    while let Some(stream) = walk.next().await? {
+        let (id, client_id) = (stream[0].stream_id, stream[0].client_id);
+        (streams, events) = (streams + 1, events + stream.len());
+        bar.inc(stream.len() as u64);
+        seen.insert(id);
+        let stored = store.read_model(client_id, id).await?.map(|r| r.account).transpose();
+        match (replay_checked(id, &stream), stored) {
             (Err(f), _) => findings.push(f),
-            (Ok(replayed), Ok(read_model)) => findings.extend(compare(*id, &replayed, &read_model)),
+            (Ok(replayed), Ok(read_model)) => findings.extend(compare(id, &replayed, &read_model)),
             // An unreadable row is reported, and the other streams are still checked.
             (Ok(_), Err(reason)) => findings.push(Finding {
-                stream_id: *id,
+                stream_id: id,
                 version: None,
                 problem: format!("stored read model cannot be read: {reason}"),
             }),
         }
     }
-    for (id, _) in stored {
-        findings.push(Finding { stream_id: id, version: None, problem: "read model without any event".into() });
-    }
-    Ok((streams.len(), event_count, findings))
+    let keys = store.read_model_keys(client).await?;
+    findings.extend(keys.into_iter().filter(|(_, id)| !seen.contains(id)).map(|(_, id)| orphan(id)));
+    bar.finish_and_clear();
+    Ok((streams, events, findings))
 }
 
-/// Rewrites every read model from its events; safe to interrupt and run again.
+/// Rewrites every read model from its events, one stream at a time; safe to
+/// interrupt and run again.
 pub async fn rebuild(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(usize, Vec<Finding>)> {
-    let streams = by_stream(store.all_events(client).await?);
-    let bar = indicatif::ProgressBar::new(streams.len() as u64).with_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} accounts {msg}").expect("valid template"),
-    );
-    let mut findings = vec![];
-    let mut written = 0;
-    for (id, events) in &streams {
-        match replay_checked(*id, events) {
+    let (bar, mut walk) = (progress(), Streams::new(store, client, walk::PAGE));
+    let (mut written, mut seen, mut findings) = (0, HashSet::new(), vec![]);
+    while let Some(stream) = walk.next().await? {
+        let id = stream[0].stream_id;
+        seen.insert(id);
+        match replay_checked(id, &stream) {
             // A history that does not verify is reported, never projected.
             Err(f) => findings.push(f),
             Ok(state) => {
-                store.replace_read_model(events[0].client_id, *id, state.as_ref()).await?;
+                store.replace_read_model(stream[0].client_id, id, state.as_ref()).await?;
                 written += 1;
             }
         }
-        bar.inc(1);
+        bar.inc(stream.len() as u64);
     }
-    for orphan in store.all_accounts(client).await?.into_iter().filter(|r| !streams.contains_key(&r.id)) {
-        store.replace_read_model(orphan.client_id, orphan.id, None).await?;
+    for (client_id, id) in store.read_model_keys(client).await?.into_iter().filter(|(_, id)| !seen.contains(id)) {
+        store.replace_read_model(client_id, id, None).await?;
     }
     bar.finish_and_clear();
     Ok((written, findings))
@@ -157,30 +159,59 @@ struct ManifestLine {
     manifest: Manifest,
 }
 
-/// JSON Lines: every event of the client, then the manifest.
+/// JSON Lines: every event of the client, a stream at a time, then the manifest.
 pub async fn export(store: &dyn Store, client: Uuid, out: &mut impl Write) -> anyhow::Result<usize> {
-    let events = store.all_events(Some(client)).await?;
-    let mut heads = BTreeMap::new();
-    for e in &events {
-        serde_json::to_writer(&mut *out, e)?;
-        writeln!(out)?;
-        heads.insert(e.stream_id, Head { version: e.version, hash: e.hash.clone() });
+    let (mut walk, mut heads, mut events) = (Streams::new(store, Some(client), walk::PAGE), BTreeMap::new(), 0);
+    while let Some(stream) = walk.next().await? {
+        for e in &stream {
+            serde_json::to_writer(&mut *out, e)?;
+            writeln!(out)?;
+        }
+        let last = stream.last().expect("streams are never empty");
+        heads.insert(last.stream_id, Head { version: last.version, hash: last.hash.clone() });
+        events += stream.len();
     }
     let manifest = Manifest {
         client_id: client,
         exported_at: time::format(&time::truncate(std::time::SystemTime::now().into())),
-        events: events.len(),
+        events,
         heads,
     };
     serde_json::to_writer(&mut *out, &ManifestLine { manifest })?;
     writeln!(out)?;
-    Ok(events.len())
+    Ok(events)
 }
 
-/// Verifies an export on its own: chains, replays, and the manifest.
+/// What verifying an export keeps of each stream once it has been read.
+struct Checked {
+    head: Head,
+    /// The client and version of the stream's first event.
+    first: (Uuid, u64),
+    /// The first event of another client than the stream's first, if any.
+    mixed: Option<u64>,
+}
+
+/// Verifies an export on its own, a stream at a time: chains, replays, and the
+/// manifest. Each stream's events must be together, as `export` writes them.
 pub fn verify_export(input: impl BufRead) -> anyhow::Result<(usize, Vec<Finding>)> {
-    let mut events = vec![];
-    let mut manifest = None;
+    let (mut count, mut findings, mut manifest) = (0, vec![], None);
+    let mut checked: BTreeMap<Uuid, Checked> = BTreeMap::new();
+    let mut current: Vec<StoredEvent> = vec![];
+    let mut finish = |stream: &mut Vec<StoredEvent>, findings: &mut Vec<Finding>| {
+        let Some(first) = stream.first() else { return };
+        let id = first.stream_id;
+        if checked.contains_key(&id) {
+            let problem = "the stream's events are not together: the export was edited".into();
+            findings.push(Finding { stream_id: id, version: Some(first.version), problem });
+        } else if let Err(f) = replay_checked(id, stream) {
+            findings.push(f);
+        }
+        let last = stream.last().expect("not empty");
+        let mixed = stream.iter().find(|e| e.client_id != first.client_id).map(|e| e.version);
+        let head = Head { version: last.version, hash: last.hash.clone() };
+        checked.entry(id).or_insert(Checked { head, first: (first.client_id, first.version), mixed });
+        stream.clear();
+    };
     for (n, line) in input.lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
@@ -192,27 +223,24 @@ pub fn verify_export(input: impl BufRead) -> anyhow::Result<(usize, Vec<Finding>
         let value: Value = serde_json::from_str(&line).with_context(|| format!("line {}: not JSON", n + 1))?;
         if value.get("manifest").is_some() {
             manifest = Some(serde_json::from_value::<ManifestLine>(value)?.manifest);
-        } else {
-            events.push(serde_json::from_value::<StoredEvent>(value).with_context(|| format!("line {}", n + 1))?);
-        }
-    }
-    let Some(manifest) = manifest else { bail!("the export has no manifest line: it is incomplete") };
-    let count = events.len();
-    let mut findings = vec![];
-    let streams = by_stream(events);
-    for (id, events) in &streams {
-        if let Err(f) = replay_checked(*id, events) {
-            findings.push(f);
             continue;
         }
-        let last = events.last().expect("streams are never empty");
-        let head = Head { version: last.version, hash: last.hash.clone() };
+        let event = serde_json::from_value::<StoredEvent>(value).with_context(|| format!("line {}", n + 1))?;
+        if current.first().is_some_and(|e| e.stream_id != event.stream_id) {
+            finish(&mut current, &mut findings);
+        }
+        current.push(event);
+        count += 1;
+    }
+    finish(&mut current, &mut findings);
+    let Some(manifest) = manifest else { bail!("the export has no manifest line: it is incomplete") };
+    for (id, c) in &checked {
         match manifest.heads.get(id) {
-            Some(h) if *h == head => {}
+            Some(h) if *h == c.head => {}
             Some(h) => findings.push(Finding {
                 stream_id: *id,
-                version: Some(head.version.min(h.version) + 1),
-                problem: format!("the export ends at v{} but the manifest says v{}", head.version, h.version),
+                version: Some(c.head.version.min(h.version) + 1),
+                problem: format!("the export ends at v{} but the manifest says v{}", c.head.version, h.version),
             }),
             None => findings.push(Finding {
                 stream_id: *id,
@@ -220,16 +248,14 @@ pub fn verify_export(input: impl BufRead) -> anyhow::Result<(usize, Vec<Finding>
                 problem: "stream missing from the manifest".into(),
             }),
         }
-        if let Some(e) = events.iter().find(|e| e.client_id != manifest.client_id) {
-            findings.push(Finding {
-                stream_id: *id,
-                version: Some(e.version),
-                problem: "event of another client".into(),
-            });
+        let foreign = if c.first.0 != manifest.client_id { Some(c.first.1) } else { c.mixed };
+        if let Some(version) = foreign {
+            let problem = "event of another client".into();
+            findings.push(Finding { stream_id: *id, version: Some(version), problem });
         }
     }
     for (id, h) in &manifest.heads {
-        if !streams.contains_key(id) {
+        if !checked.contains_key(id) {
             findings.push(Finding {
                 stream_id: *id,
                 version: Some(h.version),

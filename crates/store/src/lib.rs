@@ -11,6 +11,7 @@ pub mod endpoints;
 pub mod people;
 pub mod sqlite;
 pub mod users;
+pub mod walk;
 pub mod webhooks;
 
 use async_trait::async_trait;
@@ -131,7 +132,20 @@ pub trait EventStore: Send + Sync {
     /// Every event of every stream (of one client, if given), ordered by stream
     /// then version: the input of replay and audit.
     async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>>;
+    /// At most `limit` events (of one client, if given) in the store's own
+    /// order, which keeps each stream's events together and by version; `after`
+    /// is the last event of the previous page. Audit reads the log so
+    /// ([`walk::Streams`]), in memory bounded by the page.
+    async fn events_page(
+        &self,
+        client_id: Option<Uuid>,
+        after: Option<EventKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>>;
 }
+
+/// An event's key: its stream and version.
+pub type EventKey = (Uuid, u64);
 
 /// Filters and page of an account listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -287,6 +301,10 @@ pub struct StoredReadModel {
 pub trait ReadModelAdmin: Send + Sync {
     /// Every stored read model, of one client if given.
     async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<StoredReadModel>>;
+    /// One stored read model, readable or not.
+    async fn read_model(&self, client_id: Uuid, id: Uuid) -> Result<Option<StoredReadModel>>;
+    /// The key (client, account) of every stored read model, of one client if given.
+    async fn read_model_keys(&self, client_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>>;
     /// Writes a read model unconditionally (`None` deletes it): rebuild from events.
     async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()>;
 }

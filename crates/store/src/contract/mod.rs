@@ -3,9 +3,11 @@
 //! empty store; [`store_contract_tests!`] turns them into one `#[tokio::test]`
 //! each for a given implementation.
 
+mod audit;
 mod people;
 mod token_usage;
 mod webhooks;
+pub use audit::*;
 pub use people::*;
 pub use token_usage::*;
 pub use webhooks::*;
@@ -30,7 +32,8 @@ macro_rules! store_contract_tests {
             token_use_is_recorded_at_most_once_a_minute, token_request_log_pages_newest_first_and_hides_expired,
             users_change_with_their_history, user_changes_race_on_the_clients_users, refresh_families_rotate_once,
             login_attempts_are_counted_atomically_within_a_window,
-            webhook_endpoints_change_with_their_history, webhook_messages_are_claimed_once_and_settled);
+            webhook_endpoints_change_with_their_history, webhook_messages_are_claimed_once_and_settled,
+            the_log_is_read_a_page_at_a_time_each_stream_whole);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

@@ -79,6 +79,32 @@ impl ReadModelAdmin for DynamoStore {
         Ok(rows)
     }
 
+    async fn read_model(&self, client_id: Uuid, id: Uuid) -> Result<Option<StoredReadModel>> {
+        let table = &self.tables.accounts;
+        let req = self.client.get_item().table_name(table).consistent_read(true);
+        let req = req.key("clientId", s(client_id.to_string())).key("id", s(id.to_string()));
+        let out = req.send().await.map_err(|e| self.error(table, e))?;
+        let account = |i| account_from(i).map_err(|e| e.to_string());
+        Ok(out.item.as_ref().map(|i| StoredReadModel { client_id, id, account: account(i) }))
+    }
+
+    async fn read_model_keys(&self, client_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>> {
+        // Keys only: a page of the scan is never held whole.
+        let table = &self.tables.accounts;
+        let mut req = self.client.scan().table_name(table).consistent_read(true).projection_expression("clientId, id");
+        if let Some(c) = client_id {
+            req = req.filter_expression("clientId = :c").expression_attribute_values(":c", s(c.to_string()));
+        }
+        let mut keys = vec![];
+        let mut pages = req.into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for i in page.map_err(|e| self.error(table, e))?.items.unwrap_or_default() {
+                keys.push((Read(&i).uuid("clientId")?, Read(&i).uuid("id")?));
+            }
+        }
+        Ok(keys)
+    }
+
     async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {
         let table = &self.tables.accounts;
         match state {

@@ -95,6 +95,40 @@ impl EventStore for DynamoStore {
         out.items.unwrap_or_default().first().map(event_from).transpose()
     }
 
+    async fn events_page(
+        &self,
+        client_id: Option<Uuid>,
+        after: Option<crate::EventKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>> {
+        // A Scan reads one partition (stream) after another, each by sort key
+        // (version), and may start after any key: the page's last event.
+        let table = &self.tables.events;
+        let key = |(stream, version): crate::EventKey| {
+            let n = aws_sdk_dynamodb::types::AttributeValue::N(version.to_string());
+            std::collections::HashMap::from([("streamId".to_string(), s(stream.to_string())), ("version".into(), n)])
+        };
+        let mut start = after.map(key);
+        let mut events = vec![];
+        loop {
+            let mut req = self.client.scan().table_name(table).consistent_read(true).limit(limit.clamp(1, 1000) as i32);
+            if let Some(c) = client_id {
+                req = req.filter_expression("tenant = :c").expression_attribute_values(":c", s(c.to_string()));
+            }
+            let page = req.set_exclusive_start_key(start).send().await.map_err(|e| self.error(table, e))?;
+            for item in page.items.unwrap_or_default() {
+                events.push(event_from(&item)?);
+            }
+            match page.last_evaluated_key {
+                Some(next) if events.len() < limit => start = Some(next),
+                _ => break,
+            }
+        }
+        // What is cut here is read again by the next page, which starts after the last event kept.
+        events.truncate(limit);
+        Ok(events)
+    }
+
     async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>> {
         let items = self.scan_all(&self.tables.events, "tenant", client_id).await?;
         let mut events = items.iter().map(event_from).collect::<Result<Vec<_>>>()?;

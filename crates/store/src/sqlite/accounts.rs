@@ -117,6 +117,36 @@ impl ReadModelAdmin for SqliteStore {
         .await
     }
 
+    async fn read_model(&self, client_id: Uuid, id: Uuid) -> Result<Option<StoredReadModel>> {
+        self.read(move |conn| {
+            let body = conn
+                .prepare_cached("SELECT body FROM accounts WHERE client_id = ?1 AND id = ?2")
+                .map_err(db)?
+                .query_row([client_id.to_string(), id.to_string()], |r| r.get::<_, String>(0))
+                .optional()
+                .map_err(db)?;
+            Ok(body.map(|b| StoredReadModel { client_id, id, account: decode_account(b).map_err(|e| e.to_string()) }))
+        })
+        .await
+    }
+
+    async fn read_model_keys(&self, client_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT client_id, id FROM accounts WHERE ?1 IS NULL OR client_id = ?1")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([client_id.map(|t| t.to_string())], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(db)?;
+            rows.map(|r| {
+                let (client_id, id) = r.map_err(db)?;
+                Ok((uuid_col(client_id)?, uuid_col(id)?))
+            })
+            .collect()
+        })
+        .await
+    }
+
     async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {
         let state = state.cloned();
         self.with(move |conn| write_read_model(conn, client_id, id, state.as_ref())).await

@@ -146,6 +146,25 @@ impl EventStore for SqliteStore {
         .await
     }
 
+    async fn events_page(
+        &self,
+        client_id: Option<Uuid>,
+        after: Option<crate::EventKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>> {
+        // By the primary key (stream, version): each page is one index range.
+        let (stream, version) = after.map_or((String::new(), 0), |(s, v)| (s.to_string(), v as i64));
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE (stream_id, version) > (?1, ?2) AND (?3 IS NULL OR tenant = ?3)
+                 ORDER BY stream_id, version LIMIT ?4"
+            );
+            let tenant = client_id.map(|c| c.to_string());
+            query_events(conn, &sql, &[&stream, &version, &tenant, &(limit as i64)])
+        })
+        .await
+    }
+
     async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>> {
         self.read(move |conn| {
             let sql = format!(
