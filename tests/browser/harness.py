@@ -28,6 +28,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 INBOX = os.path.join(ROOT, "target", "debug", "inbox")
 SHOTS = os.path.join(ROOT, "target", "browser")
 OWNER, CONNECTOR, PASSWORD = "owner@browser.test", "connector@browser.test", "browser password 1"
+TOKEN_TTL = 8
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
@@ -97,7 +98,8 @@ def start():
         return
     os.makedirs(SHOTS, exist_ok=True)
     DATA = tempfile.mkdtemp(prefix="inbox-browser-")
-    env = dict(os.environ, INBOX_DATA_DIR=DATA)
+    # Access tokens live 8 s: the dashboard must renew them as it goes.
+    env = dict(os.environ, INBOX_DATA_DIR=DATA, INBOX_JWT_TTL=str(TOKEN_TTL))
     env.pop("INBOX_CONNECT_BASE_URL", None)
     tenant = subprocess.check_output([INBOX, "tenant", "create", "--name", "Browser Co"], env=env, text=True).strip()
     for user, role in [(OWNER, "owner"), (CONNECTOR, "connector")]:

@@ -6,10 +6,12 @@ weight. Run by tests/browser/run.py.
 """
 
 import gzip
+import time
 import unittest
 import urllib.request
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 import harness as h
 
@@ -160,6 +162,12 @@ class Dashboard(unittest.TestCase):
         h.DRIVER.get(h.BASE + "/dashboard#/accounts")
         h.visible("table.accounts tbody tr")
         h.shot("dashboard")
+        # Filters.
+        Select(h.DRIVER.find_element(By.CSS_SELECTOR, "select[name=accountType]")).select_by_visible_text("Gmail")
+        h.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "table.accounts tbody tr")) == 1)
+        self.assertIn("accountType=gmail", h.DRIVER.current_url)
+        self.assertIn("Gmail", h.DRIVER.find_element(By.CSS_SELECTOR, "table.accounts tbody tr").text)
+        h.DRIVER.get(h.BASE + "/dashboard#/accounts")
         # Long lists page (30 a page).
         for _ in range(28):
             h.API.call("POST", "/api/accounts", {"integration": "/api/integrations/outlook"}, token=owner)
@@ -182,3 +190,27 @@ class Dashboard(unittest.TestCase):
                 size += len(gzip.compress(resp.read()))
         self.assertLess(size, 200_000, f"{size} bytes compressed: {own}")
         self.assertEqual(h.console_errors(), [])
+
+    def test_9_session_renews_itself_then_logout_ends_it(self):
+        h.DRIVER.get(h.BASE + "/dashboard#/settings/api-keys")
+        h.visible("tbody tr")
+        before = h.DRIVER.execute_script("return JSON.parse(sessionStorage.getItem('inbox.session')).token")
+        time.sleep(h.TOKEN_TTL)  # the access token has expired by now
+        h.click_text("a", "Users")
+        h.text_in("tbody", h.OWNER)
+        after = h.DRIVER.execute_script("return JSON.parse(sessionStorage.getItem('inbox.session')).token")
+        self.assertNotEqual(before, after, "renewed with the refresh token")
+        # Revoking a key, then logging out.
+        h.click_text("a", "API Keys")
+        h.click_text("button", "Revoke")
+        h.visible("dialog.confirm")
+        h.DRIVER.find_element(By.CSS_SELECTOR, "dialog.confirm button.danger").click()
+        h.text_in("tbody", "Revoked")
+        self.assertEqual(h.console_errors(), [], "no request was refused for an expired token")
+        h.click_text("button", "Log out")
+        h.text_in(".alert", "You are logged out")
+        self.assertIsNone(h.DRIVER.execute_script("return sessionStorage.getItem('inbox.session')"))
+        h.DRIVER.get(h.BASE + "/dashboard#/accounts")
+        h.DRIVER.refresh()
+        h.visible("input[autocomplete=username]")
+        h.shot("logged-out")

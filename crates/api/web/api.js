@@ -79,10 +79,24 @@ function refresh() {
   return refreshing;
 }
 
+/** Whether the access token is about to expire: renewed before it does, so
+ * no request is refused for it (a quarter of its life, at most 30 s, ahead). */
+function expiring(token) {
+  try {
+    const { iat, exp } = claims(token);
+    return Date.now() / 1000 > exp - Math.min(30, (exp - iat) / 4);
+  } catch {
+    return false;
+  }
+}
+
 /** One API call: the parsed JSON answer, or an ApiError. */
 export async function call(method, path, body, { auth = true, retry = true } = {}) {
   const headers = { Accept: 'application/ld+json, application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (auth && session.get() && session.get().refresh && expiring(session.get().token)) {
+    await refresh().catch(() => {}); // if it fails, the call's 401 says so
+  }
   const s = session.get();
   if (auth && s) headers.Authorization = `Bearer ${s.token}`;
   let resp;
