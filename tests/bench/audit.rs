@@ -79,7 +79,13 @@ fn main() {
     println!("\naudit over {walked} events in one SQLite file");
     println!("{:<36} {:>12} {:>14} {:>12}", "", "seconds", "events/s", "peak MiB");
     println!("{:<36} {:>12.2} {:>14.0} {:>12.1}", "inbox audit verify (now)", verify_s, rate(verify_s), verify_mib);
-    println!("{:<36} {:>12.2} {:>14.0} {:>12.1}", "inbox audit export (baseline)", export_s, rate(export_s), export_mib);
+    println!(
+        "{:<36} {:>12.2} {:>14.0} {:>12.1}",
+        "inbox audit export (baseline)",
+        export_s,
+        rate(export_s),
+        export_mib
+    );
     println!("{:<36} {:>12.2} {:>14.0} {:>12}", "bare walk, in process (baseline)", walk_s, rate(walk_s), "-");
     println!("targets: verify >= 300000 events/s, peak <= 100 MiB at 1,000,000 events");
     std::fs::remove_dir_all(&dir).ok();

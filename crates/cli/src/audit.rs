@@ -74,7 +74,8 @@ pub async fn state(store: &dyn Store, id: Uuid, at: &str) -> anyhow::Result<Stri
 
 /// A counter of events on stderr, with their rate (hidden when not a terminal).
 fn progress() -> indicatif::ProgressBar {
-    let style = indicatif::ProgressStyle::with_template("{spinner} {human_pos} events, {per_sec}").expect("valid template");
+    let style =
+        indicatif::ProgressStyle::with_template("{spinner} {human_pos} events, {per_sec}").expect("valid template");
     indicatif::ProgressBar::new_spinner().with_style(style)
 }
 
