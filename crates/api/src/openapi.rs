@@ -166,18 +166,25 @@ fn operation(r: &Route) -> utoipa::openapi::path::Operation {
         );
     }
     for (name, ty, doc) in r.doc.query {
-        let ty = match *ty {
+        let (ty, bounds) = ty.split_once(' ').unwrap_or((ty, ""));
+        let mut schema = ObjectBuilder::new().schema_type(match ty {
             "integer" => Type::Integer,
             "boolean" => Type::Boolean,
             _ => Type::String,
-        };
+        });
+        if let Some((min, max)) = bounds.split_once("..=") {
+            let bound = |n: &str| n.parse::<f64>().expect("route query bounds are numbers");
+            schema = schema.minimum(Some(bound(min))).maximum(Some(bound(max)));
+        } else if bounds.starts_with('^') {
+            schema = schema.pattern(Some(bounds));
+        }
         op = op.parameter(
             ParameterBuilder::new()
                 .name(*name)
                 .parameter_in(ParameterIn::Query)
                 .required(Required::False)
                 .description(Some(*doc))
-                .schema(Some(ObjectBuilder::new().schema_type(ty))),
+                .schema(Some(schema)),
         );
     }
     if let Some(body) = &r.doc.body {

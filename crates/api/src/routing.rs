@@ -128,7 +128,9 @@ pub struct Doc {
     pub body: Option<BodyDoc>,
     /// The success answer: status, description, schema (if any), content type.
     pub ok: (u16, &'static str, Option<&'static str>, &'static str),
-    /// Query parameters: name, type (`integer`, `string`, `boolean`), description.
+    /// Query parameters: name, type (`integer`, `string`, `boolean`; an integer
+    /// may carry its bounds, `integer 1..=100`, a string its pattern,
+    /// `string ^[a-z]+$`), description.
     pub query: &'static [(&'static str, &'static str, &'static str)],
 }
 

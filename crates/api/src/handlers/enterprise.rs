@@ -48,7 +48,9 @@ mod cursor {
     }
 
     pub fn read(cursor: &str) -> Option<u64> {
-        u64::from_str_radix(cursor.strip_prefix("c1.")?, 16).ok()
+        // At most 15 hex digits: a position SQLite's signed OFFSET can hold.
+        let digits = cursor.strip_prefix("c1.").filter(|d| d.len() <= 15)?;
+        u64::from_str_radix(digits, 16).ok()
     }
 }
 

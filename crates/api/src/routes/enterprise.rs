@@ -35,8 +35,8 @@ pub(super) const V1_ACCOUNT_LINKS_LIST: Route = Route {
         body: None,
         ok: (200, "Account links", Some("AccountLinks"), JSON),
         query: &[
-            ("limit", "integer", "Links a page, 1 to 10000 (default 10000)."),
-            ("cursor", "string", "The `nextCursor` of the previous page."),
+            ("limit", "integer 1..=10000", "Links a page, 1 to 10000 (default 10000)."),
+            ("cursor", "string ^c1\\.[0-9a-f]{1,15}$", "The `nextCursor` of the previous page."),
         ],
     },
     tables: &[(Directory, &[GET]), (Accounts, &[QUERY])],
