@@ -9,7 +9,7 @@ use inbox_store::walk::{self, Streams};
 use inbox_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{BufRead, Write};
 use uuid::Uuid;
 
@@ -111,14 +111,15 @@ pub async fn verify(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(
     Ok((streams, events, findings))
 }
 
-/// Rewrites every read model from its events, one stream at a time; safe to
-/// interrupt and run again.
+/// Rewrites every read model from its events, one stream at a time, then each
+/// client's account lists and counts; safe to interrupt and run again.
 pub async fn rebuild(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(usize, Vec<Finding>)> {
     let (bar, mut walk) = (progress(), Streams::new(store, client, walk::PAGE));
-    let (mut written, mut seen, mut findings) = (0, HashSet::new(), vec![]);
+    let (mut written, mut seen, mut findings, mut clients) = (0, HashSet::new(), vec![], BTreeSet::new());
     while let Some(stream) = walk.next().await? {
         let id = stream[0].stream_id;
         seen.insert(id);
+        clients.insert(stream[0].client_id);
         match replay_checked(id, &stream) {
             // A history that does not verify is reported, never projected.
             Err(f) => findings.push(f),
@@ -131,6 +132,10 @@ pub async fn rebuild(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<
     }
     for (client_id, id) in store.read_model_keys(client).await?.into_iter().filter(|(_, id)| !seen.contains(id)) {
         store.replace_read_model(client_id, id, None).await?;
+        clients.insert(client_id);
+    }
+    for client_id in clients {
+        store.reindex_lists(client_id).await?;
     }
     bar.finish_and_clear();
     Ok((written, findings))

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod contract;
 pub mod dynamodb;
 pub mod endpoints;
+pub mod lists;
 pub mod people;
 pub mod sqlite;
 pub mod users;
@@ -50,6 +51,9 @@ pub struct Commit {
     pub client_id: Uuid,
     /// The stream's version the events were decided on (0 for a new stream).
     pub expected_version: u64,
+    /// The read model at `expected_version`, which the events were decided on
+    /// (`None` for a new stream): the account lists move from it to `state`.
+    pub previous: State,
     pub events: Vec<StoredEvent>,
     pub state: State,
     /// The answer to record for the request's `Idempotency-Key`, written in the
@@ -154,7 +158,11 @@ pub struct ListQuery {
     pub is_authorized: Option<bool>,
     /// Only the accounts created by this subject (customers see only their own).
     pub created_by: Option<String>,
+    /// Skipped matches (`?page=N`): a keys-only read of them.
     pub offset: u64,
+    /// Start after this place ([`lists::sort_key`]) instead: a keyed cursor,
+    /// whose cost does not grow with depth.
+    pub after: Option<String>,
     pub limit: u64,
 }
 
@@ -162,7 +170,7 @@ pub struct ListQuery {
 pub struct Page {
     /// Ordered by creation (`createdAt`, then id).
     pub items: Vec<Account>,
-    /// Matching accounts in all pages.
+    /// Matching accounts in all pages (a counter, kept by each command).
     pub total: u64,
 }
 
@@ -305,8 +313,12 @@ pub trait ReadModelAdmin: Send + Sync {
     async fn read_model(&self, client_id: Uuid, id: Uuid) -> Result<Option<StoredReadModel>>;
     /// The key (client, account) of every stored read model, of one client if given.
     async fn read_model_keys(&self, client_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>>;
-    /// Writes a read model unconditionally (`None` deletes it): rebuild from events.
+    /// Writes a read model unconditionally (`None` deletes it), moving it in
+    /// the account lists: rebuild from events.
     async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()>;
+    /// Rewrites one client's account lists and counts from its read models
+    /// (after an upgrade that added them, or a rebuild); returns the accounts.
+    async fn reindex_lists(&self, client_id: Uuid) -> Result<u64>;
 }
 
 /// People and their sessions: users, refresh-token families, failed logins.

@@ -37,7 +37,15 @@ async fn two_handles_share_one_file() {
     // A second handle deciding on the empty stream it saw before: the store refuses.
     let (events, state) = inbox_domain::execute(&None, id, &cmd, &c, "dup").unwrap();
     let err = b
-        .commit(Commit { stream_id: id, client_id: c.client_id, expected_version: 0, events, state, idempotency: None })
+        .commit(Commit {
+            stream_id: id,
+            client_id: c.client_id,
+            expected_version: 0,
+            previous: None,
+            events,
+            state,
+            idempotency: None,
+        })
         .await;
     assert!(matches!(err, Err(StoreError::Conflict { .. })));
     std::fs::remove_dir_all(dir).unwrap();

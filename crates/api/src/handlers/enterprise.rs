@@ -23,34 +23,61 @@ pub async fn team(app: &App, call: Call) -> Answer {
 
 /// The client's active accounts, oldest first, a page at a time.
 pub async fn links(app: &App, call: Call) -> Answer {
-    let (mut limit, mut offset) = (MAX_LINKS, 0);
+    let mut q = ListQuery { limit: MAX_LINKS, ..ListQuery::default() };
     for (key, value) in pairs(call.req.uri().query()) {
         match key.as_str() {
-            "limit" => limit = value.parse().ok().filter(|n| (1..=MAX_LINKS).contains(n)).ok_or(BAD_LIMIT)?,
-            "cursor" => offset = cursor::read(&value).ok_or(BAD_CURSOR)?,
+            "limit" => q.limit = value.parse().ok().filter(|n| (1..=MAX_LINKS).contains(n)).ok_or(BAD_LIMIT)?,
+            "cursor" => match cursor::read(&value).ok_or(BAD_CURSOR)? {
+                cursor::At::Position(p) => q.offset = p,
+                cursor::At::After(key) => q.after = Some(key),
+            },
             _ => {}
         }
     }
-    let q = ListQuery { limit, offset, ..ListQuery::default() };
-    let page = app.store.list_accounts(call.principal().client_id, &q).await?;
-    let next = offset + page.items.len() as u64;
+    // One more than the page tells whether another page follows.
+    let limit = q.limit as usize;
+    q.limit += 1;
+    let mut page = app.store.list_accounts(call.principal().client_id, &q).await?;
+    let more = page.items.len() > limit;
+    page.items.truncate(limit);
     let links = AccountLinks {
         account_links: page.items.iter().map(AccountLink::of).collect(),
-        next_cursor: (!page.items.is_empty() && next < page.total).then(|| cursor::write(next)),
+        next_cursor: page.items.last().filter(|_| more).map(cursor::after),
     };
     Ok(json_response(StatusCode::OK, "application/json", &links))
 }
 
-/// Opaque to clients (`c1.` and a position), so the position may become a key later.
+/// Opaque to clients. `c2.` names the last link's place (creation time in
+/// milliseconds, then id, in hex): the next page starts right after it, however
+/// deep, and removals meanwhile shift nothing. `c1.` (a position) is still read.
 mod cursor {
-    pub fn write(position: u64) -> String {
-        format!("c1.{position:x}")
+    use inbox_domain::Account;
+    use inbox_store::lists::sort_key;
+
+    pub enum At {
+        Position(u64),
+        After(String),
     }
 
-    pub fn read(cursor: &str) -> Option<u64> {
+    pub fn after(a: &Account) -> String {
+        format!("c2.{:x}.{}", a.created_at.timestamp_millis().max(0), a.id.simple())
+    }
+
+    pub fn read(cursor: &str) -> Option<At> {
+        if let Some(place) = cursor.strip_prefix("c2.") {
+            let (millis, id) = place.split_once('.')?;
+            let millis = Some(millis).filter(|m| hex(m, 12)).and_then(|m| i64::from_str_radix(m, 16).ok())?;
+            let id = Some(id).filter(|i| i.len() == 32).and_then(|i| uuid::Uuid::try_parse(i).ok())?;
+            return chrono::DateTime::from_timestamp_millis(millis).map(|t| At::After(sort_key(&t, id)));
+        }
         // At most 15 hex digits: a position SQLite's signed OFFSET can hold.
-        let digits = cursor.strip_prefix("c1.").filter(|d| d.len() <= 15)?;
-        u64::from_str_radix(digits, 16).ok()
+        let digits = cursor.strip_prefix("c1.").filter(|d| hex(d, 15))?;
+        u64::from_str_radix(digits, 16).ok().map(At::Position)
+    }
+
+    /// Hex digits only (no sign), one to `max` of them.
+    fn hex(s: &str, max: usize) -> bool {
+        (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
     }
 }
 

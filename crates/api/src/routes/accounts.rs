@@ -24,7 +24,7 @@ pub(super) const ACCOUNTS_LIST: Route = Route {
             ("customerId", "string", "Only accounts created in customer sessions of this customer."),
         ],
     },
-    tables: &[(Accounts, &[QUERY])],
+    tables: LIST_READ,
 };
 
 pub(super) const ACCOUNTS_CREATE: Route = Route {
@@ -46,7 +46,7 @@ pub(super) const ACCOUNTS_CREATE: Route = Route {
     },
     // A new account's read model is put only if absent: no read needed but
     // that its client exists.
-    tables: &[(Events, &[PUT]), (Accounts, &[PUT]), (Directory, &[GET])],
+    tables: &[(Events, &[PUT]), (Accounts, &[PUT]), (Directory, &[GET, PUT, UPDATE])],
 };
 
 pub(super) const ACCOUNTS_GET: Route = Route {
@@ -98,7 +98,7 @@ pub(super) const ACCOUNTS_DELETE: Route = Route {
         ok: (204, "Account resource deleted", None, JSONLD),
         query: &[],
     },
-    tables: &[(Events, &[PUT]), (Accounts, &[GET, DELETE])],
+    tables: &[(Events, &[PUT]), (Accounts, &[GET, DELETE]), (Directory, &[DELETE, UPDATE])],
 };
 
 pub(super) const ACCOUNTS_AUTHORIZE: Route = Route {

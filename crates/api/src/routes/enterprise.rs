@@ -36,10 +36,14 @@ pub(super) const V1_ACCOUNT_LINKS_LIST: Route = Route {
         ok: (200, "Account links", Some("AccountLinks"), JSON),
         query: &[
             ("limit", "integer 1..=10000", "Links a page, 1 to 10000 (default 10000)."),
-            ("cursor", "string ^c1\\.[0-9a-f]{1,15}$", "The `nextCursor` of the previous page."),
+            (
+                "cursor",
+                "string ^c1\\.[0-9a-f]{1,15}$|^c2\\.[0-9a-f]{1,12}\\.[0-9a-f]{32}$",
+                "The `nextCursor` of the previous page.",
+            ),
         ],
     },
-    tables: &[(Directory, &[GET]), (Accounts, &[QUERY])],
+    tables: &[(Directory, &[GET, QUERY]), (Accounts, &[BATCH_GET])],
 };
 
 pub(super) const V1_ACCOUNT_LINKS_GET: Route = Route {

@@ -3,7 +3,7 @@
 //! the watch router and the sample events all come from it. Adding an endpoint:
 //! one entry here, one handler, one `functions/<name>` crate (see the README).
 
-use crate::access::Table::{Accounts, Events};
+use crate::access::Table::{Accounts, Directory, Events};
 use crate::auth::Role::{self, *};
 use crate::routing::Route;
 
@@ -31,6 +31,7 @@ pub(crate) const PUT: &str = "dynamodb:PutItem";
 pub(crate) const DELETE: &str = "dynamodb:DeleteItem";
 pub(crate) const UPDATE: &str = "dynamodb:UpdateItem";
 pub(crate) const QUERY: &str = "dynamodb:Query";
+pub(crate) const BATCH_GET: &str = "dynamodb:BatchGetItem";
 /// A `ConditionCheck` inside a transaction (a refresh checks its user).
 pub(crate) const CONDITION_CHECK: &str = "dynamodb:ConditionCheckItem";
 
@@ -38,8 +39,15 @@ pub(crate) const JSONLD: &str = "application/ld+json";
 pub(crate) const JSON: &str = "application/json";
 pub(crate) const PAGE: (&str, &str, &str) = ("page", "integer", "The collection page number (30 a page).");
 
-/// What a command on an existing account needs: read the read model, append, rewrite it.
-pub(crate) const ACCOUNT_COMMAND: &[(crate::access::Table, &[&str])] = &[(Events, &[PUT]), (Accounts, &[GET, PUT])];
+/// What a command on an existing account needs: read the read model, append,
+/// rewrite it, and move it in the account lists (members and counts).
+pub(crate) const ACCOUNT_COMMAND: &[(crate::access::Table, &[&str])] =
+    &[(Events, &[PUT]), (Accounts, &[GET, PUT]), (Directory, LIST_WRITES)];
+/// Moving an account in the account lists: members put and deleted, counts updated.
+pub(crate) const LIST_WRITES: &[&str] = &[PUT, DELETE, UPDATE];
+/// Reading a page of an account list: its count and keys, then its accounts.
+pub(crate) const LIST_READ: &[(crate::access::Table, &[&str])] =
+    &[(Directory, &[GET, QUERY]), (Accounts, &[BATCH_GET])];
 
 /// The function whose answers include 429 (failed logins are throttled per username).
 pub const THROTTLED_LOGIN: &str = "login-check";

@@ -4,10 +4,12 @@
 //! each for a given implementation.
 
 mod audit;
+mod lists;
 mod people;
 mod token_usage;
 mod webhooks;
 pub use audit::*;
+pub use lists::*;
 pub use people::*;
 pub use token_usage::*;
 pub use webhooks::*;
@@ -27,7 +29,7 @@ macro_rules! store_contract_tests {
             commit_then_load, streams_are_read_by_version_range, stale_version_conflicts_and_writes_nothing,
             racing_commits_have_one_winner,
             empty_commit_writes_nothing, removal_hides_account_keeps_events, clients_are_isolated,
-            list_filters_orders_and_pages, all_events_by_client_in_order, directory_users_and_clients,
+            list_filters_orders_and_pages, account_lists_follow_every_change, all_events_by_client_in_order, directory_users_and_clients,
             read_models_can_be_listed_and_replaced, api_tokens_are_found_listed_and_revoked,
             token_use_is_recorded_at_most_once_a_minute, token_request_log_pages_newest_first_and_hides_expired,
             users_change_with_their_history, user_changes_race_on_the_clients_users, refresh_families_rotate_once,
@@ -66,10 +68,11 @@ fn raw_commit(
     stream_id: Uuid,
     client_id: Uuid,
     expected_version: u64,
+    previous: &State,
     events: Vec<StoredEvent>,
     state: State,
 ) -> Commit {
-    Commit { stream_id, client_id, expected_version, events, state, idempotency: None }
+    Commit { stream_id, client_id, expected_version, previous: previous.clone(), events, state, idempotency: None }
 }
 
 /// The URL of a DynamoDB Local for tests: `INBOX_TEST_DYNAMODB_ENDPOINT` (tests/run.sh
@@ -118,7 +121,7 @@ pub async fn run(store: &dyn Store, id: Uuid, cmd: &Command, ctx: &Context) -> R
     Ok(done.state)
 }
 
-async fn create(store: &dyn Store, ctx: &Context, integration: &str) -> Uuid {
+pub(crate) async fn create(store: &dyn Store, ctx: &Context, integration: &str) -> Uuid {
     let account_id = Uuid::new_v4();
     run(store, account_id, &connect(account_id, integration), ctx).await.unwrap();
     account_id
@@ -149,13 +152,13 @@ pub async fn append_updates(store: &dyn Store, ctx: &Context, id: Uuid, n: u64, 
             .collect();
         let stored = inbox_domain::seal(id, head.version, &head.last_hash, &events, &meta);
         let next = stored.iter().try_fold(state.clone(), inbox_domain::apply).unwrap();
-        store.commit(raw_commit(id, ctx.client_id, head.version, stored, next)).await.unwrap();
+        store.commit(raw_commit(id, ctx.client_id, head.version, &state, stored, next)).await.unwrap();
         state = store.get_account(ctx.client_id, id).await.unwrap();
     }
     state
 }
 
-fn authorize() -> Command {
+pub(crate) fn authorize() -> Command {
     Command::Authorize(Profile { platform_id: "42".into(), username: Some("Ann".into()), ..Default::default() })
 }
 
@@ -197,7 +200,7 @@ pub async fn stale_version_conflicts_and_writes_nothing(store: Arc<impl Store>) 
     let before = store.get_account(c.client_id, id).await.unwrap();
     // Decide on a state that is one version behind the stored head.
     let (events, next) = execute(&None, id, &connect(id, "x"), &c, "stale").unwrap();
-    let err = store.commit(raw_commit(id, c.client_id, 0, events, next)).await.unwrap_err();
+    let err = store.commit(raw_commit(id, c.client_id, 0, &None, events, next)).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { expected: 0, .. }), "{err:?}");
     assert_eq!(store.load_stream(id).await.unwrap().len(), 1);
     assert_eq!(store.get_account(c.client_id, id).await.unwrap(), before);
@@ -213,7 +216,7 @@ pub async fn racing_commits_have_one_winner(store: Arc<impl Store + 'static>) {
             tokio::spawn(async move {
                 let cmd = Command::Update(Changes { username: Some(Some(format!("n{i}"))), ..Default::default() });
                 let (events, next) = execute(&state, id, &cmd, &c, "race").unwrap();
-                store.commit(raw_commit(id, c.client_id, 1, events, next)).await
+                store.commit(raw_commit(id, c.client_id, 1, &state, events, next)).await
             })
         })
         .collect();
@@ -237,7 +240,7 @@ pub async fn empty_commit_writes_nothing(store: Arc<impl Store>) {
     let state = store.get_account(c.client_id, id).await.unwrap();
     let (events, next) = execute(&state, id, &Command::Update(Changes::default()), &c, "noop").unwrap();
     assert!(events.is_empty());
-    store.commit(raw_commit(id, c.client_id, 1, events, next)).await.unwrap();
+    store.commit(raw_commit(id, c.client_id, 1, &state, events, next)).await.unwrap();
     assert_eq!(store.load_stream(id).await.unwrap().len(), 1);
 }
 

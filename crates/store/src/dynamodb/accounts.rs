@@ -1,11 +1,11 @@
-//! Account reads on DynamoDB: one `GetItem` per account, one `Query` of the
-//! client's partition per list page; and whole-table access for audit.
+//! Account reads on DynamoDB: one `GetItem` per account, a list page from the
+//! account lists (`lists.rs`); and whole-table access for audit and rebuild.
 
-use super::items::{account_from, account_item, s, Read};
+use super::items::{account_from, account_item, put, s, Read};
 use super::DynamoStore;
 use crate::{AccountReads, ListQuery, Page, ReadModelAdmin, Result, StoredReadModel};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use inbox_domain::Account;
 use uuid::Uuid;
 
@@ -26,37 +26,7 @@ impl AccountReads for DynamoStore {
     }
 
     async fn list_accounts(&self, client_id: Uuid, q: &ListQuery) -> Result<Page> {
-        // One query of the client's partition (filters applied server-side), then
-        // order by creation and cut the page. One call up to 1 MB of accounts
-        // per client (thousands); beyond, the paginator follows LastEvaluatedKey.
-        let mut req = self
-            .client
-            .query()
-            .table_name(&self.tables.accounts)
-            .key_condition_expression("clientId = :c")
-            .expression_attribute_values(":c", s(client_id.to_string()));
-        let mut filters = vec![];
-        if let Some(t) = &q.account_type {
-            filters.push("accountType = :t");
-            req = req.expression_attribute_values(":t", s(t));
-        }
-        if let Some(a) = q.is_authorized {
-            filters.push("isAuthorized = :a");
-            req = req.expression_attribute_values(":a", AttributeValue::Bool(a));
-        }
-        if let Some(by) = &q.created_by {
-            filters.push("createdBy = :b");
-            req = req.expression_attribute_values(":b", s(by));
-        }
-        if !filters.is_empty() {
-            req = req.filter_expression(filters.join(" AND "));
-        }
-        let mut accounts =
-            self.query_all(&self.tables.accounts, req).await?.iter().map(account_from).collect::<Result<Vec<_>>>()?;
-        accounts.sort_by_key(|a| (a.created_at, a.id));
-        let total = accounts.len() as u64;
-        let items = accounts.into_iter().skip(q.offset as usize).take(q.limit as usize).collect();
-        Ok(Page { items, total })
+        self.list_page(client_id, q).await
     }
 }
 
@@ -106,19 +76,23 @@ impl ReadModelAdmin for DynamoStore {
     }
 
     async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {
+        // What it replaces decides its moves in the lists; one that cannot be read
+        // leaves them to `reindex_lists`.
+        let before = self.read_model(client_id, id).await?.and_then(|r| r.account.ok());
         let table = &self.tables.accounts;
-        match state {
-            Some(a) => {
-                let put = self.client.put_item().table_name(table).set_item(Some(account_item(a)?));
-                put.send().await.map_err(|e| self.error(table, e))?;
-            }
+        let mut items = vec![match state {
+            Some(a) => put(table, account_item(a)?, None, None),
             None => {
-                let key = |k: &str, v: Uuid| (k.to_string(), s(v.to_string()));
-                let keys = [key("clientId", client_id), key("id", id)].into_iter().collect();
-                let delete = self.client.delete_item().table_name(table).set_key(Some(keys));
-                delete.send().await.map_err(|e| self.error(table, e))?;
+                let delete = Delete::builder().table_name(table).key("clientId", s(client_id.to_string()));
+                let delete = delete.key("id", s(id.to_string())).build().expect("table and key set");
+                TransactWriteItem::builder().delete(delete).build()
             }
-        }
-        Ok(())
+        }];
+        items.extend(self.list_writes(client_id, id, &crate::lists::change_of(before.as_ref(), state)));
+        self.transact(items).await.map_err(|e| self.error(table, e))
+    }
+
+    async fn reindex_lists(&self, client_id: Uuid) -> Result<u64> {
+        self.reindex(client_id).await
     }
 }

@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 pub struct CallCounter {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
     accesses: Arc<Mutex<BTreeSet<(String, String)>>>,
+    /// Capacity units the list reads consumed (benchmarks).
+    capacity: Arc<Mutex<f64>>,
 }
 
 impl CallCounter {
@@ -28,9 +30,19 @@ impl CallCounter {
         self.accesses.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Read capacity units consumed by list reads since the last reset.
+    pub fn capacity(&self) -> f64 {
+        *self.capacity.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn add_capacity(&self, units: f64) {
+        *self.capacity.lock().unwrap_or_else(|p| p.into_inner()) += units;
+    }
+
     pub fn reset(&self) {
         self.counts.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.accesses.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        *self.capacity.lock().unwrap_or_else(|p| p.into_inner()) = 0.0;
     }
 }
 
@@ -55,6 +67,12 @@ fn accesses_of(op: &str, body: &[u8]) -> Vec<(String, String)> {
                 .filter_map(|(key, action)| item.get(key).map(|i| (format!("dynamodb:{action}"), table(i))))
                 .collect::<Vec<_>>()
             })
+            .collect(),
+        // Batches name their tables as the keys of `RequestItems`.
+        "BatchGetItem" | "BatchWriteItem" => v["RequestItems"]
+            .as_object()
+            .into_iter()
+            .flat_map(|tables| tables.keys().map(|t| (format!("dynamodb:{op}"), t.clone())))
             .collect(),
         _ => vec![(format!("dynamodb:{op}"), table(&v))],
     }

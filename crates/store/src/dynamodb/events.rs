@@ -1,6 +1,6 @@
 //! The event log on DynamoDB: a command is one `TransactWriteItems` (conditional
-//! event puts, plus the read model conditioned on the stream head), and streams
-//! are read back whole, past 1 MB.
+//! event puts, the read model conditioned on the stream head, and its moves in
+//! the account lists), and streams are read back whole, past 1 MB.
 
 use super::errors::cancelled_by_condition;
 use super::items::{account_item, event_from, event_item, n, put, s};
@@ -45,6 +45,8 @@ impl EventStore for DynamoStore {
                 )
                 .build(),
         });
+        let lists = crate::lists::change_of(c.previous.as_ref(), c.state.as_ref());
+        items.extend(self.list_writes(c.client_id, c.stream_id, &lists));
         if let Some(record) = &c.idempotency {
             items.push(super::idempotency::answered_in_transaction(&self.tables.directory, record));
         }

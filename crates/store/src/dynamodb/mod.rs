@@ -4,8 +4,9 @@
 //! directory, and (for tests only) call counting.
 //!
 //! Round trips (`tests/dynamodb.rs` counts them): a GET is one `GetItem`; a list
-//! page is one `Query` of the client's partition; a command is one consistent
-//! `GetItem` plus one `TransactWriteItems`.
+//! page is a `GetItem` (its count) beside a keys-only `Query` (its list), then
+//! one `BatchGetItem`; a command is one consistent `GetItem` plus one
+//! `TransactWriteItems`.
 
 mod accounts;
 mod calls;
@@ -15,6 +16,7 @@ mod errors;
 mod events;
 mod idempotency;
 mod items;
+mod lists;
 mod sessions;
 mod tables;
 mod token_usage;

@@ -1,7 +1,8 @@
 //! The account read model on SQLite: written inside each commit, read by the API,
 //! listed and replaced by audit and rebuild.
 
-use super::{corrupt, db, uuid_col, SqliteStore};
+use super::{corrupt, db, time_col, uuid_col, SqliteStore};
+use crate::lists::{self, ListChange, Member};
 use crate::{AccountReads, ListQuery, Page, ReadModelAdmin, Result, StoreError, StoredReadModel};
 use async_trait::async_trait;
 use inbox_domain::{time, Account};
@@ -12,8 +13,111 @@ fn decode_account(body: String) -> Result<Account> {
     serde_json::from_str(&body).map_err(|e| corrupt("account", e))
 }
 
-/// Writes (or with `None` deletes) one read model, inside the caller's transaction.
+/// The list member a stored read model is, from its columns.
+fn member(conn: &Connection, client_id: Uuid, id: Uuid) -> Result<Option<Member>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT created_at, account_type, is_authorized, created_by FROM accounts WHERE client_id = ?1 AND id = ?2",
+        )
+        .map_err(db)?
+        .query_row([client_id.to_string(), id.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?))
+        })
+        .optional()
+        .map_err(db)?;
+    row.map(|(created_at, account_type, is_authorized, created_by)| {
+        Ok(Member {
+            id,
+            created_at: time_col("accounts.created_at", created_at)?,
+            account_type,
+            is_authorized,
+            created_by,
+        })
+    })
+    .transpose()
+}
+
+/// Applies a change to one client's lists, inside the caller's transaction.
+fn move_in_lists(conn: &Connection, client_id: Uuid, id: Uuid, change: &ListChange) -> Result<()> {
+    let client = client_id.to_string();
+    for (list, sort) in &change.remove {
+        conn.prepare_cached("DELETE FROM account_lists WHERE client_id = ?1 AND list = ?2 AND sort = ?3")
+            .map_err(db)?
+            .execute(params![client, list, sort])
+            .map_err(db)?;
+    }
+    for (list, sort) in &change.add {
+        conn.prepare_cached("INSERT OR REPLACE INTO account_lists (client_id, list, sort, id) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db)?
+            .execute(params![client, list, sort, id.to_string()])
+            .map_err(db)?;
+    }
+    for (list, delta) in &change.counts {
+        conn.prepare_cached(
+            "INSERT INTO account_counts (client_id, list, n) VALUES (?1, ?2, ?3)
+             ON CONFLICT (client_id, list) DO UPDATE SET n = n + excluded.n",
+        )
+        .map_err(db)?
+        .execute(params![client, list, delta])
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Rewrites the lists of one client (all clients if `None`) from the read
+/// models' columns, inside the caller's transaction; returns the accounts.
+fn fill_lists(conn: &Connection, client_id: Option<Uuid>) -> Result<u64> {
+    let client = client_id.map(|c| c.to_string());
+    conn.execute("DELETE FROM account_lists WHERE ?1 IS NULL OR client_id = ?1", [&client]).map_err(db)?;
+    conn.execute("DELETE FROM account_counts WHERE ?1 IS NULL OR client_id = ?1", [&client]).map_err(db)?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT client_id, id, created_at, account_type, is_authorized, created_by FROM accounts
+             WHERE ?1 IS NULL OR client_id = ?1",
+        )
+        .map_err(db)?;
+    let mut rows = stmt.query([&client]).map_err(db)?;
+    let mut n = 0;
+    while let Some(r) = rows.next().map_err(db)? {
+        let member = Member {
+            id: uuid_col(r.get(1).map_err(db)?)?,
+            created_at: time_col("accounts.created_at", r.get(2).map_err(db)?)?,
+            account_type: r.get(3).map_err(db)?,
+            is_authorized: r.get(4).map_err(db)?,
+            created_by: r.get(5).map_err(db)?,
+        };
+        let change = lists::change(None, Some(&member));
+        move_in_lists(conn, uuid_col(r.get(0).map_err(db)?)?, member.id, &change)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Fills the lists of a file written before they existed, once (`user_version` 1).
+pub(super) fn fill_lists_once(conn: &Connection) -> Result<()> {
+    let version = |conn: &Connection| conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).map_err(db);
+    if version(conn)? >= 1 {
+        return Ok(());
+    }
+    // Another process may be filling them: the write lock decides, then look again.
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+    let filled = (|| {
+        if version(conn)? < 1 {
+            fill_lists(conn, None)?;
+            conn.execute_batch("PRAGMA user_version = 1").map_err(db)?;
+        }
+        Ok(())
+    })();
+    conn.execute_batch(if filled.is_ok() { "COMMIT" } else { "ROLLBACK" }).map_err(db)?;
+    filled
+}
+
+/// Writes (or with `None` deletes) one read model, and moves it in the lists,
+/// inside the caller's transaction.
 pub(super) fn write_read_model(conn: &Connection, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {
+    let before = member(conn, client_id, id)?;
+    let change = lists::change(before.as_ref(), state.map(Member::of).as_ref());
+    move_in_lists(conn, client_id, id, &change)?;
     match state {
         None => {
             conn.execute(
@@ -64,23 +168,28 @@ impl AccountReads for SqliteStore {
     }
 
     async fn list_accounts(&self, client_id: Uuid, q: &ListQuery) -> Result<Page> {
-        let q = q.clone();
+        let (list, q) = (lists::list_of(q), q.clone());
         self.read(move |conn| {
-            const FILTER: &str = "client_id = ?1 AND (?2 IS NULL OR account_type = ?2)
-                AND (?3 IS NULL OR is_authorized = ?3) AND (?4 IS NULL OR created_by = ?4)";
             let client = client_id.to_string();
             let total: i64 = conn
-                .prepare_cached(&format!("SELECT COUNT(*) FROM accounts WHERE {FILTER}"))
+                .prepare_cached("SELECT n FROM account_counts WHERE client_id = ?1 AND list = ?2")
                 .map_err(db)?
-                .query_row(params![client, q.account_type, q.is_authorized, q.created_by], |r| r.get(0))
-                .map_err(db)?;
+                .query_row([&client, &list], |r| r.get(0))
+                .optional()
+                .map_err(db)?
+                .unwrap_or(0);
+            // The list's own index gives the page's keys (OFFSET skips keys only),
+            // then the page's accounts are read.
             let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT body FROM accounts WHERE {FILTER} ORDER BY created_at, id LIMIT ?5 OFFSET ?6"
-                ))
+                .prepare_cached(
+                    "SELECT a.body FROM (
+                        SELECT id, sort FROM account_lists
+                        WHERE client_id = ?1 AND list = ?2 AND sort > COALESCE(?3, '')
+                        ORDER BY sort LIMIT ?4 OFFSET ?5
+                     ) l JOIN accounts a ON a.client_id = ?1 AND a.id = l.id ORDER BY l.sort",
+                )
                 .map_err(db)?;
-            let page_args =
-                params![client, q.account_type, q.is_authorized, q.created_by, q.limit as i64, q.offset as i64];
+            let page_args = params![client, list, q.after, q.limit as i64, q.offset as i64];
             let items = stmt
                 .query_map(page_args, |r| r.get::<_, String>(0))
                 .map_err(db)?
@@ -149,6 +258,21 @@ impl ReadModelAdmin for SqliteStore {
 
     async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {
         let state = state.cloned();
-        self.with(move |conn| write_read_model(conn, client_id, id, state.as_ref())).await
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(db)?;
+            write_read_model(&tx, client_id, id, state.as_ref())?;
+            tx.commit().map_err(db)
+        })
+        .await
+    }
+
+    async fn reindex_lists(&self, client_id: Uuid) -> Result<u64> {
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(db)?;
+            let n = fill_lists(&tx, Some(client_id))?;
+            tx.commit().map_err(db)?;
+            Ok(n)
+        })
+        .await
     }
 }

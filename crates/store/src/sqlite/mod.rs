@@ -91,6 +91,20 @@ CREATE TABLE IF NOT EXISTS accounts (
     PRIMARY KEY (client_id, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS accounts_by_creation ON accounts (client_id, created_at, id);
+-- The account lists (`crate::lists`): members in creation order, and counts.
+CREATE TABLE IF NOT EXISTS account_lists (
+    client_id TEXT NOT NULL,
+    list      TEXT NOT NULL,
+    sort      TEXT NOT NULL,
+    id        TEXT NOT NULL,
+    PRIMARY KEY (client_id, list, sort)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS account_counts (
+    client_id TEXT    NOT NULL,
+    list      TEXT    NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (client_id, list)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS tenants (
     id         TEXT PRIMARY KEY,
@@ -278,6 +292,7 @@ impl SqliteStore {
                 conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}")).map_err(db)?;
             }
         }
+        accounts::fill_lists_once(&conn)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)), readers: Arc::new([]), next_reader: Arc::default() })
     }
 

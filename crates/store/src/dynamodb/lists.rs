@@ -1,0 +1,253 @@
+//! The account lists on DynamoDB (`crate::lists`), in the directory table: one
+//! partition per list and client (`LIST#{client}#{list}`), one small item per
+//! member (sort key: creation, then id), and its count under `#count`, which
+//! sorts before every member. Commands move them in their own transaction; a
+//! page is a keys-only `Query` of its list, the count's `GetItem` beside it, and
+//! a consistent `BatchGetItem` of the page's accounts.
+
+use super::items::{account_from, n, s, Item, Read};
+use super::DynamoStore;
+use crate::lists::{self, ListChange, Member};
+use crate::{ListQuery, Page, Result, StoreError};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, TransactWriteItem,
+    Update, WriteRequest,
+};
+use inbox_domain::Account;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use uuid::Uuid;
+
+/// The sort key of a list's count: before any member (they start with a year).
+const COUNT: &str = "#count";
+/// Accounts a `BatchGetItem` may read at once.
+const BATCH_GET: usize = 100;
+/// Items a `BatchWriteItem` may write at once.
+const BATCH_WRITE: usize = 25;
+
+fn pk(client_id: Uuid, list: &str) -> String {
+    format!("LIST#{client_id}#{list}")
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+}
+
+impl DynamoStore {
+    /// The transaction items that move one account in its client's lists.
+    pub(super) fn list_writes(&self, client_id: Uuid, id: Uuid, change: &ListChange) -> Vec<TransactWriteItem> {
+        let table = &self.tables.directory;
+        let mut items = vec![];
+        for (list, sort) in &change.remove {
+            let delete = Delete::builder().table_name(table).set_key(Some(key(pk(client_id, list), sort)));
+            items.push(TransactWriteItem::builder().delete(delete.build().expect("table and key set")).build());
+        }
+        for (list, sort) in &change.add {
+            let mut item = key(pk(client_id, list), sort);
+            item.insert("id".into(), s(id.to_string()));
+            items.push(super::items::put(table, item, None, None));
+        }
+        for (list, delta) in &change.counts {
+            let update = Update::builder()
+                .table_name(table)
+                .set_key(Some(key(pk(client_id, list), COUNT)))
+                .update_expression("ADD n :d")
+                .expression_attribute_values(":d", AttributeValue::N(delta.to_string()));
+            items.push(TransactWriteItem::builder().update(update.build().expect("table, key, update set")).build());
+        }
+        items
+    }
+
+    /// One page of one list: its count, its keys (skipping `offset` keys or
+    /// starting after `after`), then its accounts, in list order.
+    pub(super) async fn list_page(&self, client_id: Uuid, q: &ListQuery) -> Result<Page> {
+        let list_pk = pk(client_id, &lists::list_of(q));
+        let (total, keys) = tokio::try_join!(self.list_count(&list_pk), self.list_keys(&list_pk, q))?;
+        let ids: Vec<Uuid> = keys.iter().skip(q.offset as usize).filter_map(|k| lists::id_of(k)).collect();
+        let mut found = self.accounts_by_id(client_id, &ids).await?;
+        // An account removed between the two reads is left out, not shown stale.
+        let items = ids.iter().filter_map(|id| found.remove(id)).filter(|a| Member::of(a).matches(q)).collect();
+        Ok(Page { items, total })
+    }
+
+    async fn list_count(&self, list_pk: &str) -> Result<u64> {
+        let table = &self.tables.directory;
+        let req = self.client.get_item().table_name(table).set_key(Some(key(list_pk.to_string(), COUNT)));
+        let out = req.consistent_read(true).set_return_consumed_capacity(self.capacity()).send().await;
+        let out = out.map_err(|e| self.error(table, e))?;
+        self.count_capacity(out.consumed_capacity.as_ref());
+        // A list never written to is empty; a count below zero would be a bug, shown as empty.
+        Ok(match out.item.as_ref().and_then(|i| i.get("n")) {
+            Some(AttributeValue::N(v)) => {
+                v.parse::<i64>().map_err(|_| StoreError::Internal(format!("bad count {v}")))?.max(0) as u64
+            }
+            _ => 0,
+        })
+    }
+
+    /// The sort keys of the first `offset + limit` members (after `after`).
+    async fn list_keys(&self, list_pk: &str, q: &ListQuery) -> Result<Vec<String>> {
+        let table = &self.tables.directory;
+        let wanted = (q.offset + q.limit) as usize;
+        let mut keys = Vec::with_capacity(wanted.min(10_000));
+        let mut start = None;
+        while keys.len() < wanted {
+            let req = self
+                .client
+                .query()
+                .table_name(table)
+                .key_condition_expression("pk = :p AND sk > :after")
+                .expression_attribute_values(":p", s(list_pk))
+                .expression_attribute_values(":after", s(q.after.as_deref().unwrap_or(COUNT)))
+                .projection_expression("sk")
+                .consistent_read(true)
+                .limit((wanted - keys.len()).min(i32::MAX as usize) as i32)
+                .set_return_consumed_capacity(self.capacity())
+                .set_exclusive_start_key(start);
+            let out = req.send().await.map_err(|e| self.error(table, e))?;
+            self.count_capacity(out.consumed_capacity.as_ref());
+            for item in out.items.unwrap_or_default() {
+                keys.push(Read(&item).s("sk")?);
+            }
+            match out.last_evaluated_key {
+                Some(next) => start = Some(next),
+                None => break,
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Accounts of one client by id, read consistently, a hundred a request, the
+    /// requests in parallel.
+    async fn accounts_by_id(&self, client_id: Uuid, ids: &[Uuid]) -> Result<HashMap<Uuid, Account>> {
+        let mut batches = tokio::task::JoinSet::new();
+        for chunk in ids.chunks(BATCH_GET) {
+            let keys: Vec<Item> = chunk
+                .iter()
+                .map(|id| {
+                    HashMap::from([("clientId".into(), s(client_id.to_string())), ("id".into(), s(id.to_string()))])
+                })
+                .collect();
+            let store = self.clone();
+            batches.spawn(async move { store.batch_get(keys).await });
+        }
+        let mut found = HashMap::with_capacity(ids.len());
+        while let Some(batch) = batches.join_next().await {
+            let items = batch.map_err(|e| StoreError::Internal(format!("batch read task: {e}")))??;
+            for item in items {
+                let account = account_from(&item)?;
+                found.insert(account.id, account);
+            }
+        }
+        Ok(found)
+    }
+
+    /// One `BatchGetItem` of accounts, asked again for what DynamoDB left unprocessed.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>> {
+        let table = &self.tables.accounts;
+        let (mut keys, mut items) = (keys, vec![]);
+        for attempt in 0.. {
+            if keys.is_empty() {
+                break;
+            }
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
+            }
+            let request = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build();
+            let request = request.map_err(|e| StoreError::Internal(e.to_string()))?;
+            let req = self.client.batch_get_item().request_items(table, request);
+            let out =
+                req.set_return_consumed_capacity(self.capacity()).send().await.map_err(|e| self.error(table, e))?;
+            for c in out.consumed_capacity.iter().flatten() {
+                self.count_capacity(Some(c));
+            }
+            items.extend(out.responses.unwrap_or_default().remove(table).unwrap_or_default());
+            keys = out.unprocessed_keys.unwrap_or_default().remove(table).map(|k| k.keys).unwrap_or_default();
+        }
+        Ok(items)
+    }
+
+    /// Rewrites one client's lists from its read models: every member put, every
+    /// count set, and members of those lists that are no longer there removed.
+    pub(super) async fn reindex(&self, client_id: Uuid) -> Result<u64> {
+        let req = self
+            .client
+            .query()
+            .table_name(&self.tables.accounts)
+            .key_condition_expression("clientId = :c")
+            .expression_attribute_values(":c", s(client_id.to_string()))
+            .projection_expression("id, createdAt, accountType, isAuthorized, createdBy");
+        let rows = self.query_all(&self.tables.accounts, req).await?;
+        let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for row in &rows {
+            let r = Read(row);
+            let member = Member {
+                id: r.uuid("id")?,
+                created_at: r.time("createdAt")?,
+                account_type: r.s("accountType")?,
+                is_authorized: matches!(row.get("isAuthorized"), Some(AttributeValue::Bool(true))),
+                created_by: r.s("createdBy")?,
+            };
+            for list in member.lists() {
+                expected.entry(list).or_default().insert(member.sort_key());
+            }
+        }
+        for (list, members) in &expected {
+            let list_pk = pk(client_id, list);
+            let q = ListQuery { limit: u32::MAX as u64, ..ListQuery::default() };
+            let stored: BTreeSet<String> = self.list_keys(&list_pk, &q).await?.into_iter().collect();
+            let mut writes: Vec<WriteRequest> = stored
+                .difference(members)
+                .map(|sk| {
+                    let delete = DeleteRequest::builder().set_key(Some(key(list_pk.clone(), sk)));
+                    WriteRequest::builder().delete_request(delete.build().expect("key set")).build()
+                })
+                .collect();
+            for sk in members.difference(&stored) {
+                let mut item = key(list_pk.clone(), sk);
+                item.insert("id".into(), s(lists::id_of(sk).map(|id| id.to_string()).unwrap_or_default()));
+                let put = PutRequest::builder().set_item(Some(item)).build().expect("item set");
+                writes.push(WriteRequest::builder().put_request(put).build());
+            }
+            let mut count = key(list_pk.clone(), COUNT);
+            count.insert("n".into(), n(members.len() as u64));
+            writes.push(
+                WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(count)).build().expect("item set"))
+                    .build(),
+            );
+            self.batch_write(writes).await?;
+        }
+        Ok(rows.len() as u64)
+    }
+
+    /// `BatchWriteItem`s of the directory table, 25 at a time, retrying what is unprocessed.
+    async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<()> {
+        let table = &self.tables.directory;
+        for chunk in writes.chunks(BATCH_WRITE) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0.. {
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
+                }
+                let out = self.client.batch_write_item().request_items(table, pending).send().await;
+                let out = out.map_err(|e| self.error(table, e))?;
+                pending = out.unprocessed_items.unwrap_or_default().remove(table).unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+
+    /// Consumed capacity is asked for on local endpoints only (benchmarks read it).
+    fn capacity(&self) -> Option<ReturnConsumedCapacity> {
+        self.calls.is_some().then_some(ReturnConsumedCapacity::Total)
+    }
+
+    fn count_capacity(&self, c: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>) {
+        if let (Some(calls), Some(units)) = (&self.calls, c.and_then(|c| c.capacity_units)) {
+            calls.add_capacity(units);
+        }
+    }
+}
