@@ -68,6 +68,28 @@ fn cli_token_reads_team_and_links_until_revoked() {
 }
 
 #[test]
+fn the_token_list_pages_thirty_at_a_time_oldest_first() {
+    let srv = Server::start();
+    let owner = srv.client("owner");
+    let names: Vec<String> = (0..31).map(|i| format!("key {i:02}")).collect();
+    for name in &names {
+        assert_eq!(srv.post_json("/api/tokens", Some(&owner.token), &json!({"name": name})).status, 201);
+    }
+    let first = srv.get("/api/tokens", &owner);
+    assert_eq!((first.json["totalItems"].as_u64(), first.json["member"].as_array().unwrap().len()), (Some(31), 30));
+    assert_eq!(first.json["view"]["next"], "/api/tokens?page=2");
+    let second = srv.get("/api/tokens?page=2", &owner);
+    let members: Vec<_> = [&first, &second].iter().flat_map(|p| p.json["member"].as_array().unwrap().clone()).collect();
+    let created: Vec<_> = members.iter().map(|t| t["createdAt"].as_str().unwrap().to_string()).collect();
+    assert!(created.windows(2).all(|w| w[0] <= w[1]), "oldest first: {created:?}");
+    let mut listed: Vec<_> = members.iter().map(|t| t["name"].as_str().unwrap().to_string()).collect();
+    listed.sort();
+    assert_eq!(listed, names, "every token once");
+    assert!(second.json["view"].get("next").is_none());
+    assert_problem(&srv.get("/api/tokens?page=0", &owner), 400);
+}
+
+#[test]
 fn tokens_over_http_show_the_secret_once_and_only_to_owners() {
     let srv = Server::start();
     let owner = srv.client("owner");
@@ -130,8 +152,20 @@ fn account_links_page_with_limit_and_cursor() {
             None => break,
         }
     }
-    assert_eq!((seen, pages), (ids, 3));
-    for bad in ["limit=0", "limit=10001", "limit=x", "cursor=abc", "cursor=c1.zz", "limit=-1"] {
+    assert_eq!((seen, pages), (ids.clone(), 3));
+    // The cursor is a place, not a position: removing a link already read
+    // shifts nothing. A position cursor (`c1.`, the earlier form) is still read.
+    let first = bearer(&srv, "/api/v1/account-links?limit=3", &secret).json;
+    assert_eq!(srv.delete(&format!("/api/accounts/{}", ids[0]), &owner).status, 204);
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let next = bearer(&srv, &format!("/api/v1/account-links?limit=3&cursor={cursor}"), &secret).json;
+    assert_eq!(listed(&next), ids[3..6].to_vec());
+    let by_position = bearer(&srv, "/api/v1/account-links?limit=2&cursor=c1.2", &secret).json;
+    assert_eq!(listed(&by_position), ids[3..5].to_vec());
+    let bad_places = ["cursor=c2.zz.0", &format!("cursor=c2.-1.{}", "0".repeat(32)), "cursor=c2.1.abc", "cursor=c1.+5"];
+    for bad in
+        ["limit=0", "limit=10001", "limit=x", "cursor=abc", "cursor=c1.zz", "limit=-1"].into_iter().chain(bad_places)
+    {
         let r = bearer(&srv, &format!("/api/v1/account-links?{bad}"), &secret);
         assert_eq!(r.status, 400, "{bad}");
         assert_eq!(r.json["error"], "Bad Request", "{bad}: {}", r.text);

@@ -162,7 +162,8 @@ enum DynamoCmd {
     CreateTables,
     /// Bring items written by earlier versions up to date, once after an
     /// upgrade: users created before `/api/users` existed are listed under
-    /// their client. Safe to run again.
+    /// their client, and accounts created before the account lists are put in
+    /// them (with their counts). Safe to run again.
     Migrate,
 }
 
@@ -262,6 +263,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Cmd::DynamoDb { command: DynamoCmd::Migrate } = cli.command {
         let store = DynamoStore::from_env(Tables::from_env()).await;
         println!("listed {} users under their client", store.index_users().await?);
+        let clients: std::collections::BTreeSet<_> =
+            inbox_store::ReadModelAdmin::read_model_keys(&store, None).await?.into_iter().map(|(c, _)| c).collect();
+        let mut accounts = 0;
+        for client in &clients {
+            accounts += inbox_store::ReadModelAdmin::reindex_lists(&store, *client).await?;
+        }
+        println!("indexed {accounts} accounts of {} clients in the account lists", clients.len());
         return Ok(());
     }
     let store = config::open_store(&config).await.context("cannot open the store")?;

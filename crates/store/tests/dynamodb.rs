@@ -124,3 +124,38 @@ async fn users_from_before_are_listed_under_their_client_by_the_migration() {
     assert_eq!(store.get_user(client, id).await.unwrap(), Some(found));
     assert_eq!(store.index_users().await.unwrap(), 0, "once");
 }
+
+/// Accounts stored before the account lists existed (their list items and
+/// counts absent) are listed after the migration's reindex, exactly.
+#[tokio::test]
+async fn accounts_from_before_the_lists_are_listed_after_a_reindex() {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    use inbox_store::ReadModelAdmin;
+    let store = fresh().await;
+    let c = contract::ctx(Uuid::new_v4(), "u");
+    for t in ["whatsapp", "gmail", "whatsapp"] {
+        let id = Uuid::new_v4();
+        contract::run(&store, id, &contract::connect(id, t), &c).await.unwrap();
+    }
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "t"))
+        .load()
+        .await;
+    let raw = aws_sdk_dynamodb::Client::new(&sdk);
+    let directory = &store.tables().directory;
+    let scan = raw.scan().table_name(directory).filter_expression("begins_with(pk, :p)");
+    let lists = scan.expression_attribute_values(":p", S(format!("LIST#{}#", c.client_id))).send().await.unwrap();
+    let lists = lists.items.unwrap_or_default();
+    assert_eq!(lists.len(), 3 * 8 + 12, "3 accounts in 8 lists each, and a count for each of the 12 lists");
+    for item in lists {
+        let key = [("pk", item["pk"].clone()), ("sk", item["sk"].clone())].map(|(k, v)| (k.to_string(), v));
+        raw.delete_item().table_name(directory).set_key(Some(key.into())).send().await.unwrap();
+    }
+    let all = ListQuery { limit: 30, ..Default::default() };
+    assert_eq!(store.list_accounts(c.client_id, &all).await.unwrap().total, 0, "the lists are gone");
+    assert_eq!(store.reindex_lists(c.client_id).await.unwrap(), 3);
+    contract::lists_agree(&store, c.client_id).await;
+    assert_eq!(store.list_accounts(c.client_id, &all).await.unwrap().total, 3);
+}

@@ -87,3 +87,28 @@ async fn reads_do_not_queue_behind_a_waiting_writer() {
     assert_eq!(store.get_account(c.client_id, id).await.unwrap().unwrap().description.as_deref(), Some("waited"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A file written before the account lists existed gets them, filled from its
+/// read models, when it is next opened.
+#[tokio::test]
+async fn a_file_from_before_the_lists_is_filled_when_opened() {
+    use inbox_store::{contract, AccountReads, ListQuery};
+    let dir = std::env::temp_dir().join(format!("inbox-sqlite-{}", uuid::Uuid::new_v4()));
+    let path = dir.join("inbox.db");
+    let c = contract::ctx(uuid::Uuid::new_v4(), "u");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        for t in ["whatsapp", "gmail", "whatsapp"] {
+            let id = uuid::Uuid::new_v4();
+            contract::run(&store, id, &contract::connect(id, t), &c).await.unwrap();
+        }
+    }
+    let old = rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch("DROP TABLE account_lists; DROP TABLE account_counts; PRAGMA user_version = 0").unwrap();
+    drop(old);
+    let store = SqliteStore::open(&path).unwrap();
+    let all = ListQuery { limit: 30, ..Default::default() };
+    assert_eq!(store.list_accounts(c.client_id, &all).await.unwrap().total, 3);
+    contract::lists_agree(&store, c.client_id).await;
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -32,17 +32,27 @@ pub async fn create(app: &App, call: Call) -> Answer {
     Ok(with_location(resp, &format!("/api/tokens/{}", token.id)))
 }
 
+/// The client's tokens, oldest first, 30 a page (`?page=N`, as `/api/accounts`).
 pub async fn list(app: &App, call: Call) -> Answer {
-    let tokens = app.store.list_api_tokens(call.principal().client_id).await?;
+    let mut page = 1;
+    for (key, value) in pairs(call.req.uri().query()) {
+        if key == "page" {
+            page = super::accounts::page_number(&value)?;
+        }
+    }
+    let mut tokens = app.store.list_api_tokens(call.principal().client_id).await?;
+    tokens.sort_by_key(|t| (t.created_at, t.id));
+    let total = tokens.len() as u64;
+    let skip = ((page - 1) * PAGE_SIZE) as usize;
     Ok(jsonld(
         StatusCode::OK,
         &Collection {
             context: "/api/contexts/ApiToken",
             iri: "/api/tokens".into(),
             kind: "Collection",
-            total_items: Some(tokens.len() as u64),
-            member: tokens.iter().map(|t| TokenView::of(t, false, None)).collect(),
-            view: None,
+            total_items: Some(total),
+            member: tokens.iter().skip(skip).take(PAGE_SIZE as usize).map(|t| TokenView::of(t, false, None)).collect(),
+            view: collection_view("/api/tokens", "", page, total),
             search: None,
         },
     ))

@@ -29,11 +29,11 @@ pub(super) const TOKENS_LIST: Route = Route {
     access: Access::Roles(OWNERS),
     handler: handler!(Plain, tokens::list),
     doc: Doc {
-        summary: "Lists the client's API tokens (never their secrets).",
+        summary: "Lists the client's API tokens (never their secrets), 30 a page, oldest first.",
         tag: "Authentication",
         body: None,
         ok: (200, "API token collection", Some("ApiTokenCollection"), JSONLD),
-        query: &[],
+        query: &[PAGE],
     },
     tables: &[(Directory, &[QUERY])],
 };

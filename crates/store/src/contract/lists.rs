@@ -12,9 +12,9 @@ use uuid::Uuid;
 /// Every combination of the filters the accounts have, and some they do not.
 fn queries() -> Vec<ListQuery> {
     let mut all = vec![];
-    for t in [None, Some("whatsapp"), Some("telegram"), Some("gmail"), Some("x")] {
+    for t in [None, Some("whatsapp"), Some("gmail")] {
         for a in [None, Some(true), Some(false)] {
-            for b in [None, Some("owner"), Some("customer:7"), Some("nobody")] {
+            for b in [None, Some("customer:7"), Some("nobody")] {
                 let q = ListQuery {
                     account_type: t.map(str::to_string),
                     is_authorized: a,
@@ -30,7 +30,7 @@ fn queries() -> Vec<ListQuery> {
 
 /// Each list's total and page (whole, then in pages of 2 by offset and by key)
 /// are those of the read models, filtered and ordered by hand.
-async fn lists_agree(store: &impl Store, client_id: Uuid) {
+pub async fn lists_agree(store: &impl Store, client_id: Uuid) {
     let mut models: Vec<Account> =
         store.all_accounts(Some(client_id)).await.unwrap().into_iter().map(|r| r.account.unwrap()).collect();
     models.sort_by_key(|a| (a.created_at, a.id));
@@ -86,5 +86,23 @@ pub async fn account_lists_follow_every_change(store: Arc<impl Store>) {
     a.is_authorized = true;
     store.replace_read_model(owner.client_id, a.id, Some(&a)).await.unwrap();
     store.replace_read_model(owner.client_id, ids[6], None).await.unwrap();
+    lists_agree(&*store, owner.client_id).await;
+}
+
+/// Creations racing in one client all land, each counted once: they share
+/// the client's counts, and a command is not refused for that.
+pub async fn racing_creations_in_one_client_all_count(store: Arc<impl Store + 'static>) {
+    let owner = ctx(Uuid::new_v4(), "owner");
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let (store, owner) = (store.clone(), owner.clone());
+            tokio::spawn(async move { create(&*store, &owner, if i % 2 == 0 { "whatsapp" } else { "gmail" }).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let page = store.list_accounts(owner.client_id, &ListQuery { limit: 100, ..ListQuery::default() }).await.unwrap();
+    assert_eq!((page.total, page.items.len()), (24, 24));
     lists_agree(&*store, owner.client_id).await;
 }

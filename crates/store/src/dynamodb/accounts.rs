@@ -88,7 +88,7 @@ impl ReadModelAdmin for DynamoStore {
                 TransactWriteItem::builder().delete(delete).build()
             }
         }];
-        items.extend(self.list_writes(client_id, id, &crate::lists::change_of(before.as_ref(), state)));
+        items.extend(self.list_writes(client_id, &crate::lists::change_of(before.as_ref(), state)));
         self.transact(items).await.map_err(|e| self.error(table, e))
     }
 

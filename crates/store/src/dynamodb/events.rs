@@ -2,7 +2,7 @@
 //! event puts, the read model conditioned on the stream head, and its moves in
 //! the account lists), and streams are read back whole, past 1 MB.
 
-use super::errors::cancelled_by_condition;
+use super::errors::cancellation_codes;
 use super::items::{account_item, event_from, event_item, n, put, s};
 use super::DynamoStore;
 use crate::{Commit, EventStore, Result, StoreError};
@@ -11,6 +11,31 @@ use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use inbox_domain::StoredEvent;
 use std::collections::HashMap;
 use uuid::Uuid;
+
+/// How often a commit is sent while other transactions hold its items.
+const COMMIT_ATTEMPTS: u32 = 8;
+
+/// Why a commit's transaction was cancelled, from its items' codes.
+#[derive(Debug, PartialEq, Eq)]
+enum Cancelled {
+    /// A condition failed: the stream moved on (or exists already).
+    Stale,
+    /// Only other transactions in progress on its items: worth sending again.
+    Busy,
+    /// Not cancelled, or for another reason.
+    No,
+}
+
+fn cancelled(codes: &[Option<String>]) -> Cancelled {
+    let has = |code: &str| codes.iter().flatten().any(|c| c == code);
+    if has("ConditionalCheckFailed") {
+        Cancelled::Stale
+    } else if has("TransactionConflict") {
+        Cancelled::Busy
+    } else {
+        Cancelled::No
+    }
+}
 
 #[async_trait]
 impl EventStore for DynamoStore {
@@ -46,17 +71,26 @@ impl EventStore for DynamoStore {
                 .build(),
         });
         let lists = crate::lists::change_of(c.previous.as_ref(), c.state.as_ref());
-        items.extend(self.list_writes(c.client_id, c.stream_id, &lists));
+        items.extend(self.list_writes(c.client_id, &lists));
         if let Some(record) = &c.idempotency {
             items.push(super::idempotency::answered_in_transaction(&self.tables.directory, record));
         }
-        match self.transact(items).await {
-            Ok(_) => Ok(()),
-            Err(e) if cancelled_by_condition(&e) => {
-                Err(StoreError::Conflict { stream_id: c.stream_id, expected: c.expected_version })
+        // Commands of one client share its list counts: a transaction that met
+        // another one on a count (and on nothing of its own stream) wrote
+        // nothing, and is sent again rather than refused.
+        for attempt in 1.. {
+            match self.transact(items.clone()).await {
+                Ok(_) => return Ok(()),
+                Err(e) => match cancelled(&cancellation_codes(&e)) {
+                    Cancelled::Busy if attempt < COMMIT_ATTEMPTS => crate::commands::backoff(attempt * 4).await,
+                    Cancelled::Stale | Cancelled::Busy => {
+                        return Err(StoreError::Conflict { stream_id: c.stream_id, expected: c.expected_version })
+                    }
+                    Cancelled::No => return Err(self.error(&self.tables.events, e)),
+                },
             }
-            Err(e) => Err(self.error(&self.tables.events, e)),
         }
+        unreachable!("the last attempt returns")
     }
 
     async fn load_stream(&self, stream_id: Uuid) -> Result<Vec<StoredEvent>> {
@@ -136,5 +170,19 @@ impl EventStore for DynamoStore {
         let mut events = items.iter().map(event_from).collect::<Result<Vec<_>>>()?;
         events.sort_by_key(|e| (e.stream_id, e.version));
         Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cancelled, Cancelled};
+
+    #[test]
+    fn a_failed_condition_is_stale_and_a_held_item_is_busy() {
+        let codes = |c: &[&str]| c.iter().map(|c| (*c != "None").then(|| c.to_string())).collect::<Vec<_>>();
+        assert_eq!(cancelled(&codes(&["None", "ConditionalCheckFailed", "TransactionConflict"])), Cancelled::Stale);
+        assert_eq!(cancelled(&codes(&["None", "None", "TransactionConflict"])), Cancelled::Busy);
+        assert_eq!(cancelled(&codes(&["ValidationError"])), Cancelled::No);
+        assert_eq!(cancelled(&[]), Cancelled::No);
     }
 }

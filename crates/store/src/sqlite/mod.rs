@@ -262,6 +262,9 @@ impl SqliteStore {
             let conn = Connection::open_with_flags(path, flags)
                 .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
             conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+            // Reads map the file rather than copy pages through read(2): a page of a
+            // large client costs what it costs on a small one.
+            conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024).map_err(db)?;
             Ok(conn)
         };
         store.readers = (0..READERS).map(|_| reader().map(Mutex::new)).collect::<Result<Vec<_>>>()?.into();

@@ -1,0 +1,118 @@
+//! `inbox serve` GET throughput beside a bare hyper hello world, in the same run
+//! on the same machine (`cargo build --release -p inbox && cargo bench -p
+//! inbox-tests --bench server`).
+//!
+//! The load: 32 keep-alive connections, each sending requests one after
+//! another for 5 s (after 1 s of warm-up), from this process. Measured:
+//! `GET /api/accounts/{id}` with a JWT on the embedded store (SQLite file,
+//! WAL), and the baseline, a hyper 1 hello world in a process of its own (what
+//! axum serves on; axum adds routing). Each is measured twice, alternately.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::*;
+
+const CONNECTIONS: usize = 32;
+const WARM_UP: Duration = Duration::from_secs(1);
+const MEASURE: Duration = Duration::from_secs(5);
+
+/// Requests/s `CONNECTIONS` keep-alive connections get from `addr`.
+async fn load(addr: SocketAddr, path: &str, token: Option<&str>) -> f64 {
+    let (done, start) = (Arc::new(AtomicU64::new(0)), Instant::now());
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (done, path, token) = (done.clone(), path.to_string(), token.map(str::to_string));
+            tokio::spawn(async move {
+                let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+                stream.set_nodelay(true).unwrap();
+                let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+                tokio::spawn(conn);
+                while start.elapsed() < WARM_UP + MEASURE {
+                    let mut req = http::Request::get(&path).header("host", "127.0.0.1");
+                    if let Some(t) = &token {
+                        req = req.header("authorization", format!("Bearer {t}"));
+                    }
+                    let res = sender.send_request(req.body(Empty::<Bytes>::new()).unwrap()).await.unwrap();
+                    assert_eq!(res.status(), 200);
+                    res.into_body().collect().await.unwrap();
+                    if start.elapsed() > WARM_UP {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / MEASURE.as_secs_f64()
+}
+
+/// The baseline server: prints its port, then answers every request "hello".
+fn hello_world() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("{}", listener.local_addr().unwrap().port());
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            tokio::spawn(async move {
+                let hello = hyper::service::service_fn(|_req| async {
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from_static(b"hello"))))
+                });
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), hello).await;
+            });
+        }
+    });
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--hello-world") {
+        return hello_world();
+    }
+    if !std::env::args().any(|a| a == "--bench") {
+        return; // `cargo test` builds benches and runs them without --bench: nothing to do
+    }
+    let srv = Server::start();
+    let owner = srv.client("owner");
+    let created =
+        srv.post_json("/api/accounts", Some(&owner.token), &json!({"integration": "/api/integrations/whatsapp"}));
+    assert_eq!(created.status, 201, "{}", created.text);
+    let path = format!("/api/accounts/{}", created.json["id"].as_str().unwrap());
+    let inbox: SocketAddr = srv.base.trim_start_matches("http://").parse().unwrap();
+
+    let mut hello =
+        Command::new(std::env::current_exe().unwrap()).arg("--hello-world").stdout(Stdio::piped()).spawn().unwrap();
+    let mut port = String::new();
+    std::io::BufReader::new(hello.stdout.take().unwrap()).read_line(&mut port).unwrap();
+    let baseline: SocketAddr = format!("127.0.0.1:{}", port.trim()).parse().unwrap();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (mut ours, mut bare) = (vec![], vec![]);
+    for _ in 0..2 {
+        bare.push(rt.block_on(load(baseline, "/", None)));
+        ours.push(rt.block_on(load(inbox, &path, Some(&owner.token))));
+    }
+    hello.kill().ok();
+    hello.wait().ok();
+    let best = |xs: &[f64]| xs.iter().cloned().fold(0.0, f64::max);
+    println!(
+        "{CONNECTIONS} keep-alive connections, {} s each, best of 2 (both runs: {ours:.0?} and {bare:.0?})",
+        MEASURE.as_secs()
+    );
+    println!("inbox serve, GET /api/accounts/{{id}} with a JWT: {:>9.0} requests/s", best(&ours));
+    println!("bare hyper hello world (baseline):              {:>9.0} requests/s", best(&bare));
+    println!("ratio: {:.2}x (target at least 0.5x)", best(&ours) / best(&bare));
+}
