@@ -35,7 +35,7 @@ fn ms(d: Duration) -> f64 {
 /// The `i`th account of the client, as its creation leaves it: 7 integrations
 /// in turn, one in ten created by one of ten customers.
 fn account(client: Uuid, i: usize) -> (inbox_domain::Context, Uuid, inbox_domain::Command) {
-    let who = if i % 10 == 0 { format!("customer:{}", i % 100) } else { "owner".into() };
+    let who = if i.is_multiple_of(10) { format!("customer:{}", i % 100) } else { "owner".into() };
     let id = Uuid::new_v4();
     (contract::ctx(client, &who), id, contract::connect(id, TYPES[i % TYPES.len()]))
 }
