@@ -158,4 +158,21 @@ async fn accounts_from_before_the_lists_are_listed_after_a_reindex() {
     assert_eq!(store.reindex_lists(c.client_id).await.unwrap(), 3);
     contract::lists_agree(&store, c.client_id).await;
     assert_eq!(store.list_accounts(c.client_id, &all).await.unwrap().total, 3);
+
+    // A drifted list: every account authorized, yet one still a member (and
+    // counted) in "not authorized", which no account is in any more.
+    let accounts = store.list_accounts(c.client_id, &all).await.unwrap().items;
+    for a in &accounts {
+        contract::run(&store, a.id, &contract::authorize(), &c).await.unwrap();
+    }
+    let stale = inbox_store::lists::Member::of(&accounts[0]);
+    let pk = format!("LIST#{}#{}", c.client_id, inbox_store::lists::list_name(None, Some(false), None));
+    let put = raw.put_item().table_name(directory).item("pk", S(pk.clone())).item("sk", S(stale.sort_key()));
+    put.send().await.unwrap();
+    let count = raw.put_item().table_name(directory).item("pk", S(pk)).item("sk", S("#count".into()));
+    count.item("n", aws_sdk_dynamodb::types::AttributeValue::N("1".into())).send().await.unwrap();
+    let unauthorized = ListQuery { is_authorized: Some(false), ..all.clone() };
+    assert_eq!(store.list_accounts(c.client_id, &unauthorized).await.unwrap().total, 1, "drifted");
+    store.reindex_lists(c.client_id).await.unwrap();
+    contract::lists_agree(&store, c.client_id).await;
 }

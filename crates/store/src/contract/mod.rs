@@ -159,7 +159,8 @@ pub async fn append_updates(store: &dyn Store, ctx: &Context, id: Uuid, n: u64, 
     state
 }
 
-pub(crate) fn authorize() -> Command {
+/// The connector's report of a finished sign-in.
+pub fn authorize() -> Command {
     Command::Authorize(Profile { platform_id: "42".into(), username: Some("Ann".into()), ..Default::default() })
 }
 

@@ -82,8 +82,16 @@ impl EventStore for DynamoStore {
             match self.transact(items.clone()).await {
                 Ok(_) => return Ok(()),
                 Err(e) => match cancelled(&cancellation_codes(&e)) {
-                    Cancelled::Busy if attempt < COMMIT_ATTEMPTS => crate::commands::backoff(attempt * 4).await,
-                    Cancelled::Stale | Cancelled::Busy => {
+                    Cancelled::Busy if attempt < COMMIT_ATTEMPTS => crate::commands::backoff(attempt * 8).await,
+                    // Still busy: not a version conflict (a new account would read as
+                    // "exists already"), but a moment's overload worth retrying.
+                    Cancelled::Busy => {
+                        return Err(StoreError::Unavailable(format!(
+                            "{}: other transactions kept holding the items of a commit on stream {}",
+                            self.tables.events, c.stream_id
+                        )))
+                    }
+                    Cancelled::Stale => {
                         return Err(StoreError::Conflict { stream_id: c.stream_id, expected: c.expected_version })
                     }
                     Cancelled::No => return Err(self.error(&self.tables.events, e)),

@@ -23,6 +23,8 @@ const COUNT: &str = "#count";
 const BATCH_GET: usize = 100;
 /// Items a `BatchWriteItem` may write at once.
 const BATCH_WRITE: usize = 25;
+/// How often a batch is sent again for what DynamoDB left unprocessed.
+const BATCH_ATTEMPTS: u32 = 8;
 
 fn task_failed(e: tokio::task::JoinError) -> StoreError {
     StoreError::Internal(format!("batch task: {e}"))
@@ -65,8 +67,17 @@ impl DynamoStore {
     /// starting after `after`), then its accounts, in list order.
     pub(super) async fn list_page(&self, client_id: Uuid, q: &ListQuery) -> Result<Page> {
         let list_pk = pk(client_id, &lists::list_of(q));
-        let (total, keys) = tokio::try_join!(self.list_count(&list_pk), self.list_keys(&list_pk, q))?;
-        let ids: Vec<Uuid> = keys.iter().skip(q.offset as usize).filter_map(|k| lists::id_of(k)).collect();
+        let (total, keys) = if q.offset == 0 {
+            tokio::try_join!(self.list_count(&list_pk), self.list_keys(&list_pk, q))?
+        } else {
+            // A deep page first learns whether it is past the end, which costs nothing to read.
+            let total = self.list_count(&list_pk).await?;
+            (total, if q.offset >= total { vec![] } else { self.list_keys(&list_pk, q).await? })
+        };
+        let mut ids: Vec<Uuid> = keys.iter().skip(q.offset as usize).filter_map(|k| lists::id_of(k)).collect();
+        // One account under two keys would be a drifted list; BatchGetItem refuses duplicates.
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(*id));
         let mut found = self.accounts_by_id(client_id, &ids).await?;
         // An account removed between the two reads is left out, not shown stale.
         let items = ids.iter().filter_map(|id| found.remove(id)).filter(|a| Member::of(a).matches(q)).collect();
@@ -74,18 +85,23 @@ impl DynamoStore {
     }
 
     async fn list_count(&self, list_pk: &str) -> Result<u64> {
+        // A list never written to is empty; a count below zero would be a bug, shown as empty.
+        Ok(self.list_count_item(list_pk).await?.map_or(0, |n| n.max(0) as u64))
+    }
+
+    /// The stored count of a list, if it has one.
+    async fn list_count_item(&self, list_pk: &str) -> Result<Option<i64>> {
         let table = &self.tables.directory;
         let req = self.client.get_item().table_name(table).set_key(Some(key(list_pk.to_string(), COUNT)));
         let out = req.consistent_read(true).set_return_consumed_capacity(self.capacity()).send().await;
         let out = out.map_err(|e| self.error(table, e))?;
         self.count_capacity(out.consumed_capacity.as_ref());
-        // A list never written to is empty; a count below zero would be a bug, shown as empty.
-        Ok(match out.item.as_ref().and_then(|i| i.get("n")) {
+        match out.item.as_ref().and_then(|i| i.get("n")) {
             Some(AttributeValue::N(v)) => {
-                v.parse::<i64>().map_err(|_| StoreError::Internal(format!("bad count {v}")))?.max(0) as u64
+                v.parse::<i64>().map(Some).map_err(|_| StoreError::Internal(format!("bad count {v} in {list_pk}")))
             }
-            _ => 0,
-        })
+            _ => Ok(None),
+        }
     }
 
     /// The sort keys of the first `offset + limit` members (after `after`).
@@ -149,9 +165,9 @@ impl DynamoStore {
     async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>> {
         let table = &self.tables.accounts;
         let (mut keys, mut items) = (keys, vec![]);
-        for attempt in 0.. {
+        for attempt in 0..=BATCH_ATTEMPTS {
             if keys.is_empty() {
-                break;
+                return Ok(items);
             }
             if attempt > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
@@ -167,11 +183,17 @@ impl DynamoStore {
             items.extend(out.responses.unwrap_or_default().remove(table).unwrap_or_default());
             keys = out.unprocessed_keys.unwrap_or_default().remove(table).map(|k| k.keys).unwrap_or_default();
         }
-        Ok(items)
+        Err(StoreError::Unavailable(format!("{table}: reads left unprocessed after {BATCH_ATTEMPTS} attempts")))
     }
 
-    /// Rewrites one client's lists from its read models: every member put, every
-    /// count set, and members of those lists that are no longer there removed.
+    /// Rewrites one client's lists from its read models, while commands may
+    /// run: missing members are put; a member no longer expected is deleted
+    /// only once a consistent read of its account confirms it; each count is
+    /// then set to its list's length, on condition that no command moved it
+    /// meanwhile (else the list is counted again). Besides every list a read
+    /// model is in, the lists that differ from one only by `isAuthorized` are
+    /// visited (an account authorized since leaves the other); lists of a
+    /// combination no account has any more are not found.
     pub(super) async fn reindex(&self, client_id: Uuid) -> Result<u64> {
         let req = self
             .client
@@ -191,35 +213,67 @@ impl DynamoStore {
                 is_authorized: matches!(row.get("isAuthorized"), Some(AttributeValue::Bool(true))),
                 created_by: r.s("createdBy")?,
             };
+            let twin = Member { is_authorized: !member.is_authorized, ..member.clone() };
+            for list in twin.lists() {
+                expected.entry(list).or_default();
+            }
             for list in member.lists() {
                 expected.entry(list).or_default().insert(member.sort_key());
             }
         }
         for (list, members) in &expected {
-            let list_pk = pk(client_id, list);
-            let q = ListQuery { limit: u32::MAX as u64, ..ListQuery::default() };
-            let stored: BTreeSet<String> = self.list_keys(&list_pk, &q).await?.into_iter().collect();
-            let mut writes: Vec<WriteRequest> = stored
-                .difference(members)
-                .map(|sk| {
-                    let delete = DeleteRequest::builder().set_key(Some(key(list_pk.clone(), sk)));
-                    WriteRequest::builder().delete_request(delete.build().expect("key set")).build()
-                })
-                .collect();
-            for sk in members.difference(&stored) {
-                let put = PutRequest::builder().set_item(Some(key(list_pk.clone(), sk))).build().expect("item set");
-                writes.push(WriteRequest::builder().put_request(put).build());
-            }
-            let mut count = key(list_pk.clone(), COUNT);
-            count.insert("n".into(), n(members.len() as u64));
-            writes.push(
-                WriteRequest::builder()
-                    .put_request(PutRequest::builder().set_item(Some(count)).build().expect("item set"))
-                    .build(),
-            );
-            self.batch_write(writes).await?;
+            self.reindex_list(client_id, list, members).await?;
         }
         Ok(rows.len() as u64)
+    }
+
+    async fn reindex_list(&self, client_id: Uuid, list: &str, members: &BTreeSet<String>) -> Result<()> {
+        let list_pk = pk(client_id, list);
+        let all = ListQuery { limit: u32::MAX as u64, ..ListQuery::default() };
+        let stored: BTreeSet<String> = self.list_keys(&list_pk, &all).await?.into_iter().collect();
+        let put = |sk: &String| {
+            let put = PutRequest::builder().set_item(Some(key(list_pk.clone(), sk))).build().expect("item set");
+            WriteRequest::builder().put_request(put).build()
+        };
+        let mut writes: Vec<WriteRequest> = members.difference(&stored).map(put).collect();
+        for sk in stored.difference(members) {
+            // Created since the read models were read? Then it stays.
+            let account = match lists::id_of(sk) {
+                Some(id) => crate::AccountReads::get_account(self, client_id, id).await?,
+                None => None,
+            };
+            if account.is_some_and(|a| Member::of(&a).lists().iter().any(|l| l == list)) {
+                continue;
+            }
+            let delete = DeleteRequest::builder().set_key(Some(key(list_pk.clone(), sk)));
+            writes.push(WriteRequest::builder().delete_request(delete.build().expect("key set")).build());
+        }
+        self.batch_write(writes).await?;
+        // The count is the list's length, unless a command moved it meanwhile.
+        let table = &self.tables.directory;
+        for _ in 0..BATCH_ATTEMPTS {
+            let before = self.list_count_item(&list_pk).await?;
+            let length = self.list_keys(&list_pk, &all).await?.len() as u64;
+            let mut set = self
+                .client
+                .update_item()
+                .table_name(table)
+                .set_key(Some(key(list_pk.clone(), COUNT)))
+                .update_expression("SET n = :n")
+                .expression_attribute_values(":n", n(length));
+            set = match before {
+                Some(v) => set
+                    .condition_expression("n = :before")
+                    .expression_attribute_values(":before", AttributeValue::N(v.to_string())),
+                None => set.condition_expression("attribute_not_exists(n)"),
+            };
+            match set.send().await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(self.error(table, e)),
+            }
+        }
+        Err(StoreError::Unavailable(format!("{table}: the count of {list_pk} kept moving")))
     }
 
     /// `BatchWriteItem`s of the directory table, 25 at a time and 8 batches at
@@ -241,9 +295,9 @@ impl DynamoStore {
 
     async fn write_batch(&self, mut pending: Vec<WriteRequest>) -> Result<()> {
         let table = &self.tables.directory;
-        for attempt in 0.. {
+        for attempt in 0..=BATCH_ATTEMPTS {
             if pending.is_empty() {
-                break;
+                return Ok(());
             }
             if attempt > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
@@ -252,7 +306,7 @@ impl DynamoStore {
             let out = out.map_err(|e| self.error(table, e))?;
             pending = out.unprocessed_items.unwrap_or_default().remove(table).unwrap_or_default();
         }
-        Ok(())
+        Err(StoreError::Unavailable(format!("{table}: writes left unprocessed after {BATCH_ATTEMPTS} attempts")))
     }
 
     /// Consumed capacity is asked for on local endpoints only (benchmarks read it).

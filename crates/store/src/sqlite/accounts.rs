@@ -155,7 +155,7 @@ pub(super) fn write_read_model(conn: &Connection, client_id: Uuid, id: Uuid, sta
 #[async_trait]
 impl AccountReads for SqliteStore {
     async fn get_account(&self, client_id: Uuid, id: Uuid) -> Result<Option<Account>> {
-        self.read(move |conn| {
+        self.read_row(move |conn| {
             conn.prepare_cached("SELECT body FROM accounts WHERE client_id = ?1 AND id = ?2")
                 .map_err(db)?
                 .query_row([client_id.to_string(), id.to_string()], |r| r.get::<_, String>(0))

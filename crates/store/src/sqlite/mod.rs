@@ -322,6 +322,22 @@ impl SqliteStore {
         .map_err(|e| StoreError::Internal(format!("store task failed: {e}")))?
     }
 
+    /// A read of one row by its key (microseconds) runs right here when a reader
+    /// connection is free: handing it to the blocking pool would cost more than
+    /// the read. Otherwise it waits on the pool like any read.
+    async fn read_row<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let start = self.next_reader.load(std::sync::atomic::Ordering::Relaxed);
+        let n = self.readers.len();
+        if let Some(mut conn) = (0..n).find_map(|i| self.readers[(start + i) % n].try_lock().ok()) {
+            return f(&mut conn);
+        }
+        self.read(f).await
+    }
+
     async fn with<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
