@@ -22,6 +22,17 @@ mod contract_suite {
     inbox_store::store_contract_tests!(fresh().await);
 }
 
+/// A plain SDK client on DynamoDB Local, to write what an earlier version stored.
+async fn raw_client() -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "t"))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&sdk)
+}
+
 fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
     after.iter().map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0))).filter(|(_, v)| *v > 0).collect()
 }
@@ -95,14 +106,9 @@ async fn users_from_before_are_listed_under_their_client_by_the_migration() {
     use aws_sdk_dynamodb::types::AttributeValue::{L, S};
     use inbox_store::Users;
     let store = fresh().await;
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "t"))
-        .load()
-        .await;
     let (client, id) = (Uuid::new_v4(), Uuid::new_v4());
-    aws_sdk_dynamodb::Client::new(&sdk)
+    raw_client()
+        .await
         .put_item()
         .table_name(&store.tables().directory)
         .item("pk", S("USER#legacy@example.test".into()))
@@ -137,13 +143,7 @@ async fn accounts_from_before_the_lists_are_listed_after_a_reindex() {
         let id = Uuid::new_v4();
         contract::run(&store, id, &contract::connect(id, t), &c).await.unwrap();
     }
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "t"))
-        .load()
-        .await;
-    let raw = aws_sdk_dynamodb::Client::new(&sdk);
+    let raw = raw_client().await;
     let directory = &store.tables().directory;
     let scan = raw.scan().table_name(directory).filter_expression("begins_with(pk, :p)");
     let lists = scan.expression_attribute_values(":p", S(format!("LIST#{}#", c.client_id))).send().await.unwrap();
