@@ -43,7 +43,7 @@ INBOX_TEST_STORE=dynamodb cargo test --workspace --locked \
   --test customer_sessions --test users --test webhooks 2>&1 | tee -a "$log"
 
 step "schemathesis against inbox serve (all checks, stateful, seed 1)"
-tests/schemathesis/run.sh 2>&1 | tail -n 30 | tee -a "$log"
+tests/schemathesis/run.sh 2>&1 | tail -n 120 | tee -a "$log"
 
 step "browser: dashboard, connect page and widget in headless Chromium"
 "$venv/bin/python" tests/browser/run.py 2>&1 | tee -a "$log"
