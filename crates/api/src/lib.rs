@@ -95,9 +95,6 @@ impl App {
             self.store.get_account(nil, nil).await.map(drop)
         } else if allows(Events, "dynamodb:Query") {
             self.store.stream_head(nil).await.map(drop)
-        } else if allows(Accounts, "dynamodb:Query") {
-            let query = inbox_store::ListQuery { limit: 1, ..Default::default() };
-            self.store.list_accounts(nil, &query).await.map(drop)
         } else if allows(Directory, "dynamodb:Query") {
             self.store.list_api_tokens(nil).await.map(drop)
         } else {
