@@ -25,6 +25,9 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "slim functions: each deploy feature set lints alone; no SQLite, argon2 only where passwords are taken"
+make -s -f infra/Makefile slim-check
+
 step "build (the black-box tests run the built binaries)"
 cargo build --workspace --all-targets --locked
 

@@ -19,7 +19,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -161,7 +161,9 @@ def stop():
 def wait(condition, timeout=15):
     """Waits for a condition; on timeout, a screenshot and the page's text say what was there instead."""
     try:
-        return WebDriverWait(DRIVER, timeout).until(condition)
+        # The app re-renders parts of the page (the nav after a session renewal, lists after a
+        # fetch): an element found a moment ago may be replaced, so look again.
+        return WebDriverWait(DRIVER, timeout, ignored_exceptions=[StaleElementReferenceException]).until(condition)
     except TimeoutException:
         name = f"timeout-{len(os.listdir(SHOTS))}"
         shot(name)
@@ -178,7 +180,14 @@ def text_in(css, text):
 
 
 def click_text(tag, text):
-    wait(EC.element_to_be_clickable((By.XPATH, f"//{tag}[normalize-space()='{text}']"))).click()
+    locator = (By.XPATH, f"//{tag}[normalize-space()='{text}']")
+    for attempt in range(3):
+        try:
+            return wait(EC.element_to_be_clickable(locator)).click()
+        except StaleElementReferenceException:
+            # Replaced between being found and clicked: find it again.
+            if attempt == 2:
+                raise
 
 
 def shot(name):

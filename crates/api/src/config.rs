@@ -1,7 +1,7 @@
 //! Configuration from the environment, with defaults that make a local run work
 //! with no setup.
 
-use inbox_store::{DynamoStore, SqliteStore, Store, StoreError, Tables};
+use inbox_store::{DynamoStore, Store, StoreError, Tables};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -81,6 +81,14 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
         let store = match var("INBOX_STORE").as_deref() {
+            // The deployed functions are built without the embedded store.
+            None | Some("sqlite") if !cfg!(feature = "sqlite") => {
+                return Err(ConfigError::Invalid {
+                    name: "INBOX_STORE",
+                    problem: "this build has no embedded store (built without the `sqlite` feature): set it to dynamodb"
+                        .into(),
+                })
+            }
             None | Some("sqlite") => StoreKind::Sqlite,
             Some("dynamodb") => StoreKind::DynamoDb,
             Some(other) => {
@@ -250,7 +258,11 @@ fn local_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
 /// embedded SQLite file under the data folder.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match config.store {
-        StoreKind::Sqlite => Arc::new(SqliteStore::open(&config.sqlite_path())?),
+        #[cfg(feature = "sqlite")]
+        StoreKind::Sqlite => Arc::new(inbox_store::SqliteStore::open(&config.sqlite_path())?),
+        // `Config::from_env` refuses it in such a build.
+        #[cfg(not(feature = "sqlite"))]
+        StoreKind::Sqlite => return Err(StoreError::Internal("built without the embedded store".into())),
         StoreKind::DynamoDb => Arc::new(DynamoStore::from_env(Tables::from_env()).await),
     })
 }

@@ -3,14 +3,20 @@
 
 pub mod access;
 pub mod auth;
+#[cfg(feature = "openapi")]
 pub mod classes;
 pub mod config;
+#[cfg(feature = "openapi")]
 mod constraints;
 pub mod cors;
 mod error;
 mod handlers;
+#[cfg(feature = "openapi")]
 pub mod hydra;
 mod idempotency;
+// The documents are built only where served (feature `openapi`): elsewhere the
+// schema derives are dead code the linker drops.
+#[cfg(feature = "openapi")]
 pub mod openapi;
 mod query;
 pub mod resources;

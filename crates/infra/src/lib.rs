@@ -1,8 +1,10 @@
 //! Deployment files derived from the route table, so that adding an endpoint
 //! is one route entry, one handler and one `functions/` crate: `inbox infra
-//! generate` rewrites the SAM template, the sample events and the watch router.
+//! generate` rewrites the SAM template and its Makefile, the sample events and
+//! the watch router.
 
 pub mod fixtures;
+pub mod make;
 pub mod sam;
 pub mod watch;
 
@@ -13,6 +15,8 @@ pub fn generate(root: &Path) -> anyhow::Result<Vec<String>> {
     let mut written = vec![];
     std::fs::write(root.join("infra/template.yaml"), sam::template())?;
     written.push("infra/template.yaml".to_string());
+    std::fs::write(root.join("infra/Makefile"), make::makefile())?;
+    written.push("infra/Makefile".to_string());
     let events = root.join("events");
     std::fs::create_dir_all(&events)?;
     for entry in std::fs::read_dir(&events)? {

@@ -87,7 +87,8 @@ fn header() -> String {
 /// Reading the JWT secret (its current and previous versions), and nothing else of Secrets Manager.
 const JWT_SECRET_GRANT: &str = "            - Effect: Allow\n              Action: [secretsmanager:GetSecretValue]\n              Resource: !Sub \"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${JwtSecretName}-??????\"\n";
 
-fn pascal(name: &str) -> String {
+/// A function's logical id in the template, without its `Function` suffix.
+pub fn pascal(name: &str) -> String {
     name.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
 }
 
@@ -141,7 +142,7 @@ fn function(
     let name = pascal(bin);
     write!(
         out,
-        "\n  {name}Function:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {bin}\n    Properties:\n      CodeUri: ..\n      Description: \"{description}\"\n",
+        "\n  {name}Function:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: makefile\n      ContextPath: .\n    Properties:\n      CodeUri: ..\n      Description: \"{description}\"\n",
     )
     .unwrap();
     if let Some(seconds) = timeout {
@@ -242,7 +243,6 @@ mod tests {
         for r in ROUTES.iter().chain(PAGES) {
             let name = pascal(r.function);
             assert!(t.contains(&format!("  {name}Function:\n")));
-            assert!(t.contains(&format!("Binary: {}\n", r.function)));
             assert!(t.contains(&format!("Method: {}\n            Path: {}\n", r.method, r.path)));
             assert!(t.contains(&format!("  {name}Logs:\n")));
         }
@@ -263,7 +263,7 @@ mod tests {
         assert!(!t.contains("INBOX_WEBHOOK_ALLOW_PRIVATE"), "never set on AWS");
         let events: usize = ROUTES.iter().chain(PAGES).map(|r| methods(r).len()).sum();
         assert_eq!(t.matches("Type: HttpApi").count(), events + 1);
-        assert!(t.contains("Binary: not-found\n") && t.contains("Method: ANY\n            Path: $default\n"));
+        assert!(t.contains("  NotFoundFunction:\n") && t.contains("Method: ANY\n            Path: $default\n"));
         assert!(events > ROUTES.len(), "HEAD beside every GET");
     }
 

@@ -10,6 +10,7 @@ pub mod dynamodb;
 pub mod endpoints;
 pub mod lists;
 pub mod people;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod users;
 pub mod walk;
@@ -22,7 +23,8 @@ use uuid::Uuid;
 
 pub use dynamodb::{DynamoStore, Tables};
 pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, UserCommit, UserEvent, Users};
-pub use sqlite::{private_dir, SqliteStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 pub use webhooks::{DeliveryAttempt, Endpoint, EndpointCommit, EndpointEvent, Message, MessageState, Webhooks};
 
 #[derive(Debug, thiserror::Error)]
@@ -333,4 +335,14 @@ pub trait Store:
 impl<T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks> Store
     for T
 {
+}
+
+/// Creates a folder (and its parents) that only its owner may enter (0700 on Unix):
+/// the data folder of the embedded store and of the local signing secret.
+pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }

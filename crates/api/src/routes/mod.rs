@@ -49,6 +49,12 @@ pub(crate) const LIST_WRITES: &[&str] = &[PUT, DELETE, UPDATE];
 pub(crate) const LIST_READ: &[(crate::access::Table, &[&str])] =
     &[(Directory, &[GET, QUERY]), (Accounts, &[BATCH_GET])];
 
+/// The functions that take a password: only they link argon2 (feature `passwords`).
+pub const PASSWORD_FUNCTIONS: &[&str] = &["login-check", "users-create", "users-update"];
+/// The functions that serve the API's descriptions: only they build the OpenAPI
+/// document (feature `openapi`).
+pub const DOCUMENT_FUNCTIONS: &[&str] = &["api-contexts", "api-docs", "api-docs-jsonld", "api-entrypoint"];
+
 /// The function whose answers include 429 (failed logins are throttled per username).
 pub const THROTTLED_LOGIN: &str = "login-check";
 

@@ -13,7 +13,9 @@ use crate::resources::{AccountView, EventView};
 use inbox_domain::webhooks::{self as rules, Next, Outcome};
 use inbox_domain::{time, StoredEvent, Timestamp};
 use inbox_store::commands::Envelope;
-use inbox_store::{endpoints, DeliveryAttempt, Endpoint, Message, MessageState, SqliteStore, Store, StoreError};
+use inbox_store::{endpoints, DeliveryAttempt, Endpoint, Message, MessageState, Store, StoreError};
+#[cfg(feature = "sqlite")]
+use inbox_store::SqliteStore;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::hash_map::Entry;
@@ -330,6 +332,7 @@ impl Dispatcher {
         .map(drop)
     }
 
+    #[cfg(feature = "sqlite")]
     /// The local dispatcher over SQLite: follows the event log from its durable
     /// cursor (recording each batch's messages and moving the cursor in one
     /// transaction), and tries what is due. Runs until the task is dropped.
@@ -350,6 +353,7 @@ impl Dispatcher {
         }
     }
 
+    #[cfg(feature = "sqlite")]
     /// One round of [`Self::follow_sqlite`]; `true` if it found work.
     pub async fn follow_once(&self, log: &SqliteStore) -> Result<bool> {
         let cursor = log.log_cursor(CURSOR).await?;

@@ -243,7 +243,7 @@ impl SqliteStore {
     /// (0700) and a new file too (0600), as the JWT secret beside it is.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
-            private_dir(dir).map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+            crate::private_dir(dir).map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
         let mut new_file = std::fs::OpenOptions::new();
         new_file.write(true).create_new(true);
@@ -351,15 +351,6 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Internal(format!("store task failed: {e}")))?
     }
-}
-
-/// Creates a folder (and its parents) that only its owner may enter (0700 on Unix).
-pub fn private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 /// The one mapping of SQLite errors: busy and I/O trouble is worth retrying later.
