@@ -95,9 +95,13 @@ pub fn classes(doc: &Value) -> Vec<Class> {
     for class in &mut out {
         let creates =
             |r: &Route| class.collection.is_none() && r.method == Method::POST && r.doc.ok.2 == Some(&class.name);
-        class.collection_routes =
-            ROUTES.iter().filter(|r| resource_route(r) && (Some(r.path) == class.collection || creates(r))).collect();
-        class.item_routes = ROUTES.iter().filter(|r| resource_route(r) && Some(r.path) == class.item).collect();
+        class.collection_routes = ROUTES
+            .iter()
+            .copied()
+            .filter(|r| resource_route(r) && (Some(r.path) == class.collection || creates(r)))
+            .collect();
+        class.item_routes =
+            ROUTES.iter().copied().filter(|r| resource_route(r) && Some(r.path) == class.item).collect();
         class.properties = properties(doc, class);
     }
     out

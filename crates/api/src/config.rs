@@ -85,8 +85,9 @@ impl Config {
             None | Some("sqlite") if !cfg!(feature = "sqlite") => {
                 return Err(ConfigError::Invalid {
                     name: "INBOX_STORE",
-                    problem: "this build has no embedded store (built without the `sqlite` feature): set it to dynamodb"
-                        .into(),
+                    problem:
+                        "this build has no embedded store (built without the `sqlite` feature): set it to dynamodb"
+                            .into(),
                 })
             }
             None | Some("sqlite") => StoreKind::Sqlite,
@@ -265,4 +266,18 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
         StoreKind::Sqlite => return Err(StoreError::Internal("built without the embedded store".into())),
         StoreKind::DynamoDb => Arc::new(DynamoStore::from_env(Tables::from_env()).await),
     })
+}
+
+/// The deployed functions' build (`--no-default-features`, run by `make -f
+/// infra/Makefile slim-check`): without the embedded store, only DynamoDB is
+/// accepted, and the error says what to set.
+#[cfg(all(test, not(feature = "sqlite")))]
+mod without_sqlite {
+    #[test]
+    fn only_dynamodb_is_accepted() {
+        // The only test of this binary that reads INBOX_STORE.
+        std::env::remove_var("INBOX_STORE");
+        let e = super::Config::from_env().unwrap_err().to_string();
+        assert!(e.contains("INBOX_STORE") && e.contains("set it to dynamodb"), "{e}");
+    }
 }

@@ -42,15 +42,22 @@ pub use routing::{Answer, Call};
 pub type Request = http::Request<Bytes>;
 pub type Response = http::Response<Bytes>;
 
-/// Which routes a process answers ([`App::handle`]).
+/// Which routes a process answers ([`App::handle`]). Each scope carries its
+/// own tables, so a Lambda function's binary holds only the routes it serves.
 #[derive(Debug, Clone, Copy)]
 pub enum Scope {
-    All,
+    /// Every route, then the pages: the local server ([`Scope::ALL`]).
+    All { routes: &'static [&'static Route], pages: &'static [Route] },
+    /// One function's route: any other path or method is a 404, as for API Gateway.
     Route(&'static Route),
-    /// Requests API Gateway matched to no route: 404, or 405 for a known path.
-    Unrouted,
+    /// Requests API Gateway matched to no route: 404, or 405 for a path of these routes.
+    Unrouted(&'static [&'static Route]),
     /// The dashboard, connect page and widget ([`routes::PAGES`]): one function.
-    Pages,
+    Pages(&'static [Route]),
+}
+
+impl Scope {
+    pub const ALL: Scope = Scope::All { routes: ROUTES, pages: routes::PAGES };
 }
 
 /// The Lambda function behind API Gateway's `$default` route.
@@ -80,8 +87,8 @@ impl App {
     /// Configuration and store from the environment (see [`Config::load`]),
     /// for a process that serves `routes`: the JWT secret is read only if one
     /// of them signs or verifies tokens.
-    pub async fn from_env(routes: &[Route]) -> Result<Self, String> {
-        let jwt = routes.iter().any(Route::uses_jwt);
+    pub async fn from_env(routes: impl IntoIterator<Item = &Route>) -> Result<Self, String> {
+        let jwt = routes.into_iter().any(Route::uses_jwt);
         let config = Config::load_keys(jwt).await.map_err(|e| e.to_string())?;
         let store = config::open_store(&config).await.map_err(|e| e.to_string())?;
         Ok(Self::new(config, store))
@@ -128,17 +135,17 @@ impl App {
         let base = base_url(&req);
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
         let resolved = match scope {
-            Scope::Route(route) => routing::resolve(std::slice::from_ref(route), &method, &path),
-            Scope::Pages => routing::resolve(routes::PAGES, &method, &path),
-            Scope::Unrouted => routing::resolve(ROUTES, &method, &path),
-            Scope::All => match routing::resolve(ROUTES, &method, &path) {
-                Resolved::NotFound => routing::resolve(routes::PAGES, &method, &path),
+            Scope::Route(route) => routing::resolve([route], &method, &path),
+            Scope::Pages(pages) => routing::resolve(pages, &method, &path),
+            Scope::Unrouted(routes) => routing::resolve(routes.iter().copied(), &method, &path),
+            Scope::All { routes, pages } => match routing::resolve(routes.iter().copied(), &method, &path) {
+                Resolved::NotFound => routing::resolve(pages, &method, &path),
                 found => found,
             },
         };
         let mut documentation = false;
         let result = match resolved {
-            Resolved::Found(route, param) if !matches!(scope, Scope::Unrouted) => {
+            Resolved::Found(route, param) if !matches!(scope, Scope::Unrouted(_)) => {
                 documentation = route.access == Access::Public && route.method == http::Method::GET;
                 let param = param.map(str::to_string);
                 self.dispatch(route, param, req, &request_id).await

@@ -183,7 +183,7 @@ pub enum Resolved<'p> {
 }
 
 /// `HEAD` is answered wherever `GET` is (with the headers of `GET`, no body).
-pub fn resolve<'p>(routes: &'static [Route], method: &Method, path: &'p str) -> Resolved<'p> {
+pub fn resolve<'p>(routes: impl IntoIterator<Item = &'static Route>, method: &Method, path: &'p str) -> Resolved<'p> {
     let mut allowed = vec![];
     for r in routes {
         if let Some(param) = match_path(r.path, path) {

@@ -27,8 +27,9 @@ fn one_function_crate_per_route() {
     let others = [inbox_api::FALLBACK_FUNCTION, inbox_api::routes::PAGES_FUNCTION];
     for function in ROUTES.iter().map(|r| r.function).chain(others).chain(webhooks) {
         let main = std::fs::read_to_string(dir.join(function).join("src/main.rs")).unwrap();
-        let wired = "inbox_lambda::run(env!(\"CARGO_PKG_NAME\"))";
-        assert!(main.contains(wired), "functions/{function} must call {wired}");
+        let wired = "inbox_lambda::function(env!(\"CARGO_PKG_NAME\"))";
+        assert!(main.contains(wired), "functions/{function} must serve {wired}");
+        assert!(main.contains("inbox_lambda::main(FUNCTION)"), "functions/{function}");
         let manifest = std::fs::read_to_string(dir.join(function).join("Cargo.toml")).unwrap();
         assert!(manifest.contains(&format!("name = \"{function}\"")), "functions/{function}/Cargo.toml");
     }

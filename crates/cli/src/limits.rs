@@ -110,5 +110,5 @@ pub async fn answer(
             return resp;
         }
     };
-    app.handle(http::Request::from_parts(parts, bytes), inbox_api::Scope::All).await.map(Full::new)
+    app.handle(http::Request::from_parts(parts, bytes), inbox_api::Scope::ALL).await.map(Full::new)
 }

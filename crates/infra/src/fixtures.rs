@@ -204,13 +204,13 @@ pub fn event(r: &Route) -> Value {
 
 /// The routes with a sample event: every API route, and the dashboard's first page.
 pub fn sampled() -> impl Iterator<Item = &'static Route> {
-    ROUTES.iter().chain(&PAGES[..1])
+    ROUTES.iter().copied().chain(&PAGES[..1])
 }
 
 /// What a function serves of a route: the route, or every page.
 pub fn scope(r: &'static Route) -> Scope {
     if r.function == PAGES_FUNCTION {
-        Scope::Pages
+        Scope::Pages(PAGES)
     } else {
         Scope::Route(r)
     }

@@ -240,7 +240,7 @@ mod tests {
     #[test]
     fn every_route_has_a_function_a_route_and_logs() {
         let t = template();
-        for r in ROUTES.iter().chain(PAGES) {
+        for r in ROUTES.iter().copied().chain(PAGES) {
             let name = pascal(r.function);
             assert!(t.contains(&format!("  {name}Function:\n")));
             assert!(t.contains(&format!("Method: {}\n            Path: {}\n", r.method, r.path)));
@@ -261,7 +261,7 @@ mod tests {
         }
         assert!(t.contains("ScheduleExpression: rate(1 minute)"));
         assert!(!t.contains("INBOX_WEBHOOK_ALLOW_PRIVATE"), "never set on AWS");
-        let events: usize = ROUTES.iter().chain(PAGES).map(|r| methods(r).len()).sum();
+        let events: usize = ROUTES.iter().copied().chain(PAGES).map(|r| methods(r).len()).sum();
         assert_eq!(t.matches("Type: HttpApi").count(), events + 1);
         assert!(t.contains("  NotFoundFunction:\n") && t.contains("Method: ANY\n            Path: $default\n"));
         assert!(events > ROUTES.len(), "HEAD beside every GET");

@@ -11,7 +11,7 @@ const END: &str = "# END watch router";
 /// The router section, from the route table.
 pub fn router() -> String {
     let mut by_path: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for r in ROUTES.iter().chain(PAGES) {
+    for r in ROUTES.iter().copied().chain(PAGES) {
         let entries = by_path.entry(r.path).or_default();
         entries.push(format!("{{ method = \"{}\", function = \"{}\" }}", r.method, r.function));
         if r.method == inbox_api::routing::Method::GET {
@@ -49,7 +49,7 @@ mod tests {
         let doc: toml::Table = manifest.parse().unwrap();
         let router = doc["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("watch router");
         let declared: usize = router.values().map(|v| v.as_array().unwrap().len()).sum();
-        let all: Vec<_> = ROUTES.iter().chain(PAGES).collect();
+        let all: Vec<_> = ROUTES.iter().copied().chain(PAGES).collect();
         let gets = all.iter().filter(|r| r.method == inbox_api::routing::Method::GET).count();
         assert_eq!(declared, all.len() + gets, "every route and page, and HEAD beside every GET");
     }

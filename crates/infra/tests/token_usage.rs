@@ -33,7 +33,7 @@ async fn a_burst_of_200_requests_writes_the_last_use_once() {
             .header("x-request-id", format!("burst-{i}"))
             .body(bytes::Bytes::new())
             .unwrap();
-        assert_eq!(app.handle(req, inbox_api::Scope::All).await.status(), 200);
+        assert_eq!(app.handle(req, inbox_api::Scope::ALL).await.status(), 200);
     }
     let calls = store.calls().snapshot();
     assert_eq!(calls.get("TransactWriteItems"), Some(&1), "the last use, once: {calls:?}");

@@ -1,9 +1,17 @@
 //! Runs one endpoint of the API as a Lambda function behind API Gateway (or
-//! `cargo lambda watch`). Config and store are built once, at init.
+//! `cargo lambda watch`). Config and store are built once, at init. Each
+//! function's `main` is the same two lines:
+//!
+//! ```text
+//! const FUNCTION: inbox_lambda::Function = inbox_lambda::function(env!("CARGO_PKG_NAME"));
+//! fn main() -> Result<(), inbox_lambda::Error> { inbox_lambda::main(FUNCTION) }
+//! ```
 
 use bytes::Bytes;
+use inbox_api::routing::Route;
 use inbox_api::usage::ClientIp;
-use inbox_api::{routes, App, Scope};
+use inbox_api::webhooks::FUNCTIONS as WEBHOOK_FUNCTIONS;
+use inbox_api::{routes, App, Scope, FALLBACK_FUNCTION, ROUTES};
 use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, RequestExt};
 use std::sync::Arc;
@@ -12,22 +20,77 @@ pub use lambda_http::Error;
 
 pub mod webhooks;
 
-/// Serves the route of `function` (a `functions/` crate's name) until the
-/// runtime stops.
-pub async fn run(function: &str) -> Result<(), Error> {
-    init_tracing();
-    if inbox_api::webhooks::FUNCTIONS.iter().any(|(f, _)| *f == function) {
-        return webhooks::run(function).await;
+/// What a function serves: its route, the pages, the unrouted requests, or
+/// a webhook job. Found by [`function`] at compile time.
+#[derive(Debug, Clone, Copy)]
+pub enum Function {
+    Route(&'static Route),
+    Pages(&'static [Route]),
+    Unrouted(&'static [&'static Route]),
+    Webhooks(&'static str),
+}
+
+/// The function named `name` (a `functions/` crate's name), for a `const`: the
+/// binary then holds only that route, hence only its handler is linked. An
+/// unknown name fails the build.
+pub const fn function(name: &'static str) -> Function {
+    let mut i = 0;
+    while i < ROUTES.len() {
+        if same(ROUTES[i].function, name) {
+            return Function::Route(ROUTES[i]);
+        }
+        i += 1;
     }
-    let (scope, routes) = if function == inbox_api::FALLBACK_FUNCTION {
-        (Scope::Unrouted, &[][..])
-    } else if function == routes::PAGES_FUNCTION {
-        (Scope::Pages, routes::PAGES)
-    } else {
-        let route = routes::by_function(function).ok_or_else(|| format!("no route is served by {function}"))?;
-        (Scope::Route(route), std::slice::from_ref(route))
-    };
-    let app = App::from_env(routes).await.map_err(|e| {
+    if same(name, routes::PAGES_FUNCTION) {
+        return Function::Pages(routes::PAGES);
+    }
+    if same(name, FALLBACK_FUNCTION) {
+        return Function::Unrouted(ROUTES);
+    }
+    let mut i = 0;
+    while i < WEBHOOK_FUNCTIONS.len() {
+        if same(WEBHOOK_FUNCTIONS[i].0, name) {
+            return Function::Webhooks(WEBHOOK_FUNCTIONS[i].0);
+        }
+        i += 1;
+    }
+    panic!("no route, page or webhook function has this name")
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A function's `main`: serves `function` until the runtime stops. Inlined
+/// into a `main` whose `function` is a constant, so only its own arm (and what
+/// that arm reaches) is linked.
+#[inline(always)]
+pub fn main(function: Function) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    init_tracing();
+    match function {
+        Function::Route(route) => runtime.block_on(serve(Scope::Route(route), &[route])),
+        Function::Pages(pages) => runtime.block_on(serve(Scope::Pages(pages), &[])),
+        Function::Unrouted(routes) => runtime.block_on(serve(Scope::Unrouted(routes), &[])),
+        Function::Webhooks(name) => runtime.block_on(webhooks::run(name)),
+    }
+}
+
+/// Serves `scope` behind API Gateway; `routes` are those it runs handlers of
+/// (the JWT secret is read only if one of them needs it).
+async fn serve(scope: Scope, routes: &[&'static Route]) -> Result<(), Error> {
+    let app = App::from_env(routes.iter().copied()).await.map_err(|e| {
         tracing::error!(error = %e, "cannot start");
         e
     })?;
@@ -35,7 +98,7 @@ pub async fn run(function: &str) -> Result<(), Error> {
         app.warm_up(route).await;
     }
     let app = Arc::new(app.awaiting_follow_ups());
-    tracing::info!(function, "ready");
+    tracing::info!("ready");
     lambda_http::run(service_fn(move |req: lambda_http::Request| {
         let app = app.clone();
         async move { Ok::<_, std::convert::Infallible>(handle(&app, scope, req).await) }
@@ -94,4 +157,33 @@ fn init_tracing() {
 fn log_filter() -> tracing_subscriber::filter::Targets {
     let info = || tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO);
     std::env::var("RUST_LOG").ok().and_then(|v| v.parse().ok()).unwrap_or_else(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_function_name_finds_what_it_serves() {
+        const GET: Function = function("accounts-get");
+        assert!(matches!(GET, Function::Route(r) if r.function == "accounts-get" && r.path == "/api/accounts/{id}"));
+        for r in ROUTES {
+            assert!(
+                matches!(function(r.function), Function::Route(found) if found.function == r.function && found.path == r.path),
+                "{}",
+                r.function
+            );
+        }
+        assert!(matches!(function("dashboard"), Function::Pages(p) if p.len() == routes::PAGES.len()));
+        assert!(matches!(function("not-found"), Function::Unrouted(all) if all.len() == ROUTES.len()));
+        for (name, _) in WEBHOOK_FUNCTIONS {
+            assert!(matches!(function(name), Function::Webhooks(n) if n == *name));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "no route, page or webhook function has this name")]
+    fn an_unknown_name_is_refused() {
+        function("accounts-gets");
+    }
 }

@@ -120,19 +120,29 @@ async fn each_function_serves_only_its_route() {
 #[tokio::test]
 async fn the_fallback_function_answers_unknown_routes_as_problems() {
     let (app, token) = app_and_token().await;
-    let unknown =
-        inbox_lambda::handle(&app, inbox_api::Scope::Unrouted, request("GET", "/nowhere", &token, Body::Empty)).await;
+    let unknown = inbox_lambda::handle(
+        &app,
+        inbox_api::Scope::Unrouted(inbox_api::ROUTES),
+        request("GET", "/nowhere", &token, Body::Empty),
+    )
+    .await;
     assert_eq!(unknown.status(), 404);
     assert!(unknown.headers()["content-type"].to_str().unwrap().starts_with("application/problem+json"));
     assert_eq!(json(&unknown)["status"], 404);
-    let method =
-        inbox_lambda::handle(&app, inbox_api::Scope::Unrouted, request("PATCH", "/api/accounts", &token, Body::Empty))
-            .await;
+    let method = inbox_lambda::handle(
+        &app,
+        inbox_api::Scope::Unrouted(inbox_api::ROUTES),
+        request("PATCH", "/api/accounts", &token, Body::Empty),
+    )
+    .await;
     assert_eq!(method.status(), 405);
     assert_eq!(method.headers()["allow"], "GET, HEAD, POST");
     // A real route is never served by the fallback (it has none of the routes' grants).
-    let real =
-        inbox_lambda::handle(&app, inbox_api::Scope::Unrouted, request("GET", "/api/accounts", &token, Body::Empty))
-            .await;
+    let real = inbox_lambda::handle(
+        &app,
+        inbox_api::Scope::Unrouted(inbox_api::ROUTES),
+        request("GET", "/api/accounts", &token, Body::Empty),
+    )
+    .await;
     assert_eq!(real.status(), 404);
 }

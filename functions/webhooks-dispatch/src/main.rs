@@ -1,7 +1,9 @@
 //! `webhooks-dispatch`: a webhook function (no route).
 //! Runs the webhook function named after this crate.
 
-#[tokio::main]
-async fn main() -> Result<(), inbox_lambda::Error> {
-    inbox_lambda::run(env!("CARGO_PKG_NAME")).await
+// Found at compile time: the binary holds only what this crate's name serves.
+const FUNCTION: inbox_lambda::Function = inbox_lambda::function(env!("CARGO_PKG_NAME"));
+
+fn main() -> Result<(), inbox_lambda::Error> {
+    inbox_lambda::main(FUNCTION)
 }

@@ -60,7 +60,7 @@ pub const THROTTLED_LOGIN: &str = "login-check";
 
 /// The route a Lambda function serves, by its crate name.
 pub fn by_function(function: &str) -> Option<&'static Route> {
-    ROUTES.iter().find(|r| r.function == function)
+    ROUTES.iter().copied().find(|r| r.function == function)
 }
 
 #[cfg(test)]

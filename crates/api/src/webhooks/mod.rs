@@ -13,9 +13,9 @@ use crate::resources::{AccountView, EventView};
 use inbox_domain::webhooks::{self as rules, Next, Outcome};
 use inbox_domain::{time, StoredEvent, Timestamp};
 use inbox_store::commands::Envelope;
-use inbox_store::{endpoints, DeliveryAttempt, Endpoint, Message, MessageState, Store, StoreError};
 #[cfg(feature = "sqlite")]
 use inbox_store::SqliteStore;
+use inbox_store::{endpoints, DeliveryAttempt, Endpoint, Message, MessageState, Store, StoreError};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::hash_map::Entry;

@@ -243,7 +243,8 @@ impl SqliteStore {
     /// (0700) and a new file too (0600), as the JWT secret beside it is.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
-            crate::private_dir(dir).map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+            crate::private_dir(dir)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
         let mut new_file = std::fs::OpenOptions::new();
         new_file.write(true).create_new(true);
