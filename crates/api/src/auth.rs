@@ -265,8 +265,8 @@ mod argon {
     }
 }
 
-/// A function built without `passwords` serves a route that never takes one; its
-/// route table still names the login and user handlers, which it never runs.
+/// A function built without `passwords` serves a route that never takes one; the
+/// crate still compiles the login and user handlers, which it never links or runs.
 /// Should one run anyway, it fails closed: no hash is made, no password matches.
 #[cfg(not(feature = "passwords"))]
 mod argon {
