@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Lambda cold-start benchmark: builds, with the release profile in this run, the
-# function as deployed (`accounts-get`, no default features: what infra/Makefile
-# builds, for this machine's architecture), the two baselines and `inbox` (which
+# Lambda cold-start benchmark: builds, in this run with the profile infra/Makefile
+# ships (`deploy`), the function as deployed (`accounts-get`, no default features,
+# for this machine's architecture) and the two baselines, then `inbox` (which
 # loads the fixtures), starts DynamoDB Local, then runs tests/bench/coldstart/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release --locked -p accounts-get --no-default-features
-cargo build --release --locked -p inbox-tests --example lambda-hello --example lambda-floor
+cargo build --profile deploy --locked -p accounts-get --no-default-features
+cargo build --profile deploy --locked -p inbox-tests --example lambda-hello --example lambda-floor
 cargo build --release --locked -p inbox
 started=""
 if [ -z "${INBOX_TEST_DYNAMODB_ENDPOINT:-}" ]; then

@@ -1,6 +1,6 @@
 //! The cold-start benchmark's lower baseline: a lambda_http hello world, built
-//! with the same profile as the functions (`cargo build --release -p inbox-tests
-//! --example lambda-hello`).
+//! with the same profile as the functions (`cargo build --profile deploy -p
+//! inbox-tests --example lambda-hello`).
 
 use lambda_http::{service_fn, Error, Request};
 

@@ -119,9 +119,12 @@ fn main() {
     }
     let endpoint = std::env::var("INBOX_TEST_DYNAMODB_ENDPOINT")
         .expect("INBOX_TEST_DYNAMODB_ENDPOINT: run tests/bench/coldstart.sh, which starts DynamoDB Local");
+    // This bench runs from target/release/deps; the subjects are built with the
+    // profile `sam build` ships (`deploy`), `inbox` (which seeds) with release.
     let release = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+    let deploy = release.parent().unwrap().join("deploy");
     let bin = |path: &str| {
-        let p = release.join(path);
+        let p = if path == "inbox" { release.join(path) } else { deploy.join(path) };
         assert!(p.exists(), "{} is missing: run tests/bench/coldstart.sh", p.display());
         p
     };
