@@ -84,16 +84,52 @@ fn orphan(id: Uuid) -> Finding {
 }
 
 /// Recomputes every chain and read model, one stream at a time; returns the
-/// streams and events read and the problems found.
+/// streams and events read and the problems found. Reading and checking overlap:
+/// streams are checked in batches on the blocking pool while the next ones are
+/// read, at most [`IN_FLIGHT`] batches of about [`BATCH_EVENTS`] events at once.
 pub async fn verify(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(usize, usize, Vec<Finding>)> {
     let (bar, mut walk) = (progress(), Streams::new(store, client, walk::PAGE));
     let (mut streams, mut events, mut seen, mut findings) = (0, 0, HashSet::new(), vec![]);
-    while let Some(stream) = walk.next().await? {
-        let (id, client_id) = (stream[0].stream_id, stream[0].client_id);
-        (streams, events) = (streams + 1, events + stream.len());
-        bar.inc(stream.len() as u64);
-        seen.insert(id);
-        let stored = store.read_model(client_id, id).await?.map(|r| r.account).transpose();
+    let (mut batch, mut batch_events, mut checking) = (vec![], 0, std::collections::VecDeque::new());
+    loop {
+        let next = walk.next().await?;
+        if let Some(stream) = next.as_ref() {
+            let (id, client_id) = (stream[0].stream_id, stream[0].client_id);
+            (streams, events, batch_events) = (streams + 1, events + stream.len(), batch_events + stream.len());
+            bar.inc(stream.len() as u64);
+            seen.insert(id);
+            let stored = store.read_model(client_id, id).await?.map(|r| r.account).transpose();
+            batch.push((next.unwrap(), stored));
+        }
+        if batch_events >= BATCH_EVENTS || (next.is_none() && !batch.is_empty()) {
+            let work = std::mem::take(&mut batch);
+            batch_events = 0;
+            checking.push_back(tokio::task::spawn_blocking(move || check(work)));
+        }
+        // In order, so findings come out as streams were read.
+        while checking.len() > IN_FLIGHT || (next.is_none() && !checking.is_empty()) {
+            findings.extend(checking.pop_front().expect("not empty").await?);
+        }
+        if next.is_none() {
+            break;
+        }
+    }
+    let keys = store.read_model_keys(client).await?;
+    findings.extend(keys.into_iter().filter(|(_, id)| !seen.contains(id)).map(|(_, id)| orphan(id)));
+    bar.finish_and_clear();
+    Ok((streams, events, findings))
+}
+
+const BATCH_EVENTS: usize = 4096;
+const IN_FLIGHT: usize = 2;
+
+/// A stream and its stored read model (or why it cannot be read).
+type Checked = (Vec<StoredEvent>, Result<State, String>);
+
+fn check(batch: Vec<Checked>) -> Vec<Finding> {
+    let mut findings = vec![];
+    for (stream, stored) in batch {
+        let id = stream[0].stream_id;
         match (replay_checked(id, &stream), stored) {
             (Err(f), _) => findings.push(f),
             (Ok(replayed), Ok(read_model)) => findings.extend(compare(id, &replayed, &read_model)),
@@ -105,10 +141,7 @@ pub async fn verify(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(
             }),
         }
     }
-    let keys = store.read_model_keys(client).await?;
-    findings.extend(keys.into_iter().filter(|(_, id)| !seen.contains(id)).map(|(_, id)| orphan(id)));
-    bar.finish_and_clear();
-    Ok((streams, events, findings))
+    findings
 }
 
 /// Rewrites every read model from its events, one stream at a time, then each

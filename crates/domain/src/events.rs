@@ -148,8 +148,11 @@ impl StoredEvent {
                 schema_version: self.schema_version,
             });
         }
-        let tagged = serde_json::json!({ "type": self.event_type, "payload": self.payload });
-        serde_json::from_value(tagged).map_err(|e| DecodeError::Payload {
+        // `{"type": …, "payload": …}` read in place: the payload is not copied.
+        let tag = Value::String(self.event_type.clone());
+        let fields = [("type", &tag), ("payload", &self.payload)];
+        let tagged = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields.into_iter());
+        AccountEvent::deserialize(tagged).map_err(|e| DecodeError::Payload {
             stream_id: self.stream_id,
             version: self.version,
             event_type: self.event_type.clone(),
@@ -160,60 +163,83 @@ impl StoredEvent {
     /// The canonical encoding the hash covers: a JSON object of every field but the
     /// two hashes, keys sorted by code point at every depth, no whitespace.
     pub fn canonical(&self) -> String {
-        let v = serde_json::json!({
-            "actor": self.actor,
-            "correlationId": self.correlation_id,
-            "payload": self.payload,
-            "recordedAt": time::format(&self.recorded_at),
-            "schemaVersion": self.schema_version,
-            "streamId": self.stream_id,
-            "tenant": self.client_id,
-            "type": self.event_type,
-            "version": self.version,
-        });
-        let mut out = String::new();
-        write_canonical(&v, &mut out);
-        out
+        let mut out = Vec::with_capacity(512);
+        self.write_canonical(&mut out);
+        String::from_utf8(out).expect("serde_json writes UTF-8")
+    }
+
+    /// Written field by field (names in code-point order), not through a
+    /// `json!` copy of the payload: `inbox audit verify` hashes every event.
+    fn write_canonical(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        out.extend_from_slice(b"{\"actor\":");
+        write_json(&self.actor, out);
+        out.extend_from_slice(b",\"correlationId\":");
+        write_json(&self.correlation_id, out);
+        out.extend_from_slice(b",\"payload\":");
+        write_value(&self.payload, out);
+        out.extend_from_slice(b",\"recordedAt\":");
+        write_json(&time::format(&self.recorded_at), out);
+        let (schema, stream, tenant) = (self.schema_version, self.stream_id, self.client_id);
+        write!(out, ",\"schemaVersion\":{schema},\"streamId\":\"{stream}\",\"tenant\":\"{tenant}\",\"type\":")
+            .expect("writing to a Vec never fails");
+        write_json(&self.event_type, out);
+        write!(out, ",\"version\":{}}}", self.version).expect("writing to a Vec never fails");
     }
 
     /// `hex(sha256(prev_hash || "\n" || canonical))`.
     pub fn compute_hash(&self) -> String {
+        let mut canonical = Vec::with_capacity(512);
+        self.write_canonical(&mut canonical);
         let mut h = Sha256::new();
         h.update(self.prev_hash.as_bytes());
         h.update(b"\n");
-        h.update(self.canonical().as_bytes());
+        h.update(&canonical);
         hex::encode(h.finalize())
     }
 }
 
-fn write_canonical(v: &Value, out: &mut String) {
+fn write_json<T: Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    serde_json::to_writer(out, v).expect("a string or number always serializes");
+}
+
+fn write_value(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[k], out);
+            // serde_json's map is sorted unless its `preserve_order` feature is on.
+            if map.keys().is_sorted() {
+                write_entries(map.iter(), out);
+            } else {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by_key(|(k, _)| *k);
+                write_entries(entries.into_iter(), out);
             }
-            out.push('}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                write_canonical(item, out);
+                write_value(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_json(scalar, out),
     }
+}
+
+fn write_entries<'a>(entries: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut Vec<u8>) {
+    out.push(b'{');
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json(k, out);
+        out.push(b':');
+        write_value(v, out);
+    }
+    out.push(b'}');
 }
 
 /// Turns freshly decided events into stored events: numbered after `version`,

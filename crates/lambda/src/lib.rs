@@ -77,14 +77,46 @@ const fn same(a: &str, b: &str) -> bool {
 /// that arm reaches) is linked.
 #[inline(always)]
 pub fn main(function: Function) -> Result<(), Error> {
+    match function {
+        Function::Route(route) => serve_route(route),
+        Function::Pages(pages) => serve_pages(pages),
+        Function::Unrouted(routes) => serve_unrouted(routes),
+        Function::Webhooks(name) => run_webhooks(name),
+    }
+}
+
+// Each arm is compiled once, here, and not in the 44 function crates: what a
+// function crate instantiates itself is compiled again for each of them, which
+// made each one's build a minute long.
+
+#[doc(hidden)]
+#[inline(never)]
+pub fn serve_route(route: &'static Route) -> Result<(), Error> {
+    block_on(serve(Scope::Route(route), &[route]))
+}
+
+#[doc(hidden)]
+#[inline(never)]
+pub fn serve_pages(pages: &'static [Route]) -> Result<(), Error> {
+    block_on(serve(Scope::Pages(pages), &[]))
+}
+
+#[doc(hidden)]
+#[inline(never)]
+pub fn serve_unrouted(routes: &'static [&'static Route]) -> Result<(), Error> {
+    block_on(serve(Scope::Unrouted(routes), &[]))
+}
+
+#[doc(hidden)]
+#[inline(never)]
+pub fn run_webhooks(name: &'static str) -> Result<(), Error> {
+    block_on(webhooks::run(name))
+}
+
+fn block_on(job: impl std::future::Future<Output = Result<(), Error>>) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     init_tracing();
-    match function {
-        Function::Route(route) => runtime.block_on(serve(Scope::Route(route), &[route])),
-        Function::Pages(pages) => runtime.block_on(serve(Scope::Pages(pages), &[])),
-        Function::Unrouted(routes) => runtime.block_on(serve(Scope::Unrouted(routes), &[])),
-        Function::Webhooks(name) => runtime.block_on(webhooks::run(name)),
-    }
+    runtime.block_on(job)
 }
 
 /// Serves `scope` behind API Gateway; `routes` are those it runs handlers of
