@@ -93,24 +93,25 @@ pub async fn verify(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(
     let (mut batch, mut batch_events, mut checking) = (vec![], 0, std::collections::VecDeque::new());
     loop {
         let next = walk.next().await?;
-        if let Some(stream) = next.as_ref() {
+        let done = next.is_none();
+        if let Some(stream) = next {
             let (id, client_id) = (stream[0].stream_id, stream[0].client_id);
             (streams, events, batch_events) = (streams + 1, events + stream.len(), batch_events + stream.len());
             bar.inc(stream.len() as u64);
             seen.insert(id);
             let stored = store.read_model(client_id, id).await?.map(|r| r.account).transpose();
-            batch.push((next.unwrap(), stored));
+            batch.push((stream, stored));
         }
-        if batch_events >= BATCH_EVENTS || (next.is_none() && !batch.is_empty()) {
+        if batch_events >= BATCH_EVENTS || (done && !batch.is_empty()) {
             let work = std::mem::take(&mut batch);
             batch_events = 0;
             checking.push_back(tokio::task::spawn_blocking(move || check(work)));
         }
         // In order, so findings come out as streams were read.
-        while checking.len() > IN_FLIGHT || (next.is_none() && !checking.is_empty()) {
+        while checking.len() > IN_FLIGHT || (done && !checking.is_empty()) {
             findings.extend(checking.pop_front().expect("not empty").await?);
         }
-        if next.is_none() {
+        if done {
             break;
         }
     }
@@ -124,9 +125,9 @@ const BATCH_EVENTS: usize = 4096;
 const IN_FLIGHT: usize = 2;
 
 /// A stream and its stored read model (or why it cannot be read).
-type Checked = (Vec<StoredEvent>, Result<State, String>);
+type ToCheck = (Vec<StoredEvent>, Result<State, String>);
 
-fn check(batch: Vec<Checked>) -> Vec<Finding> {
+fn check(batch: Vec<ToCheck>) -> Vec<Finding> {
     let mut findings = vec![];
     for (stream, stored) in batch {
         let id = stream[0].stream_id;
