@@ -272,7 +272,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         println!("indexed {accounts} accounts of {} clients in the account lists", clients.len());
         return Ok(());
     }
-    let store = config::open_store(&config).await.context("cannot open the store")?;
+    let store: std::sync::Arc<dyn inbox_store::Store> = match (&cli.command, config.store) {
+        (Cmd::Audit { .. }, config::StoreKind::Sqlite) => std::sync::Arc::new(
+            inbox_store::SqliteStore::open_for_scans(&config.sqlite_path()).context("cannot open the store")?,
+        ),
+        _ => config::open_store(&config).await.context("cannot open the store")?,
+    };
     match cli.command {
         Cmd::Serve { listen, no_demo, max_connections, header_timeout, body_timeout } => {
             let limits = limits::Limits {

@@ -227,6 +227,9 @@ pub async fn committed() {
 /// parallel, and never queue behind a write waiting for SQLite's write lock.
 const READERS: usize = 4;
 
+/// How much of the file each reader maps (see [`SqliteStore::open`]).
+const MMAP_BYTES: i64 = 256 * 1024 * 1024;
+
 /// The SQLite store. Cheap to clone; per process one connection for writes and
 /// a few for reads (WAL lets readers go on while a writer works), used from
 /// blocking threads so the async runtime never waits on the file.
@@ -242,6 +245,17 @@ impl SqliteStore {
     /// Opens (or creates) the store file; a new folder is private to its owner
     /// (0700) and a new file too (0600), as the JWT secret beside it is.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, MMAP_BYTES)
+    }
+
+    /// For a walk over the whole log (`inbox audit`): reads copy pages through
+    /// SQLite's small cache instead of mapping the file, which would put every
+    /// page read into the process's resident memory.
+    pub fn open_for_scans(path: &Path) -> Result<Self> {
+        Self::open_with(path, 0)
+    }
+
+    fn open_with(path: &Path, mmap_bytes: i64) -> Result<Self> {
         if let Some(dir) = path.parent() {
             crate::private_dir(dir)
                 .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
@@ -265,7 +279,7 @@ impl SqliteStore {
             conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
             // Reads map the file rather than copy pages through read(2): a page of a
             // large client costs what it costs on a small one.
-            conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024).map_err(db)?;
+            conn.pragma_update(None, "mmap_size", mmap_bytes).map_err(db)?;
             Ok(conn)
         };
         store.readers = (0..READERS).map(|_| reader().map(Mutex::new)).collect::<Result<Vec<_>>>()?.into();
