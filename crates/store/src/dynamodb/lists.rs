@@ -10,8 +10,8 @@ use super::DynamoStore;
 use crate::lists::{self, ListChange, Member};
 use crate::{ListQuery, Page, Result, StoreError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, TransactWriteItem,
-    Update, WriteRequest,
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, Select,
+    TransactWriteItem, Update, WriteRequest,
 };
 use inbox_domain::Account;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -63,18 +63,23 @@ impl DynamoStore {
         items
     }
 
-    /// One page of one list: its count, its keys (skipping `offset` keys or
-    /// starting after `after`), then its accounts, in list order.
+    /// One page of one list: its count, its keys (past `offset` members or
+    /// after `after`), then its accounts, in list order.
     pub(super) async fn list_page(&self, client_id: Uuid, q: &ListQuery) -> Result<Page> {
         let list_pk = pk(client_id, &lists::list_of(q));
         let (total, keys) = if q.offset == 0 {
-            tokio::try_join!(self.list_count(&list_pk), self.list_keys(&list_pk, q))?
+            tokio::try_join!(self.list_count(&list_pk), self.list_keys(&list_pk, q, None))?
         } else {
             // A deep page first learns whether it is past the end, which costs nothing to read.
             let total = self.list_count(&list_pk).await?;
-            (total, if q.offset >= total { vec![] } else { self.list_keys(&list_pk, q).await? })
+            let start = if q.offset < total { self.skip_members(&list_pk, q).await? } else { None };
+            let keys = match start {
+                Some(start) => self.list_keys(&list_pk, q, Some(start)).await?,
+                None => vec![],
+            };
+            (total, keys)
         };
-        let mut ids: Vec<Uuid> = keys.iter().skip(q.offset as usize).filter_map(|k| lists::id_of(k)).collect();
+        let mut ids: Vec<Uuid> = keys.iter().filter_map(|k| lists::id_of(k)).collect();
         // One account under two keys would be a drifted list; BatchGetItem refuses duplicates.
         let mut seen = std::collections::HashSet::new();
         ids.retain(|id| seen.insert(*id));
@@ -104,12 +109,43 @@ impl DynamoStore {
         }
     }
 
-    /// The sort keys of the first `offset + limit` members (after `after`).
-    async fn list_keys(&self, list_pk: &str, q: &ListQuery) -> Result<Vec<String>> {
+    /// Where a page `offset` members in starts: the key to read after, or none
+    /// if the list ends first. `Select: COUNT` queries walk the skipped members
+    /// without sending them back (each member read is still charged).
+    async fn skip_members(&self, list_pk: &str, q: &ListQuery) -> Result<Option<Item>> {
         let table = &self.tables.directory;
-        let wanted = (q.offset + q.limit) as usize;
+        let (mut left, mut start) = (q.offset as i64, None);
+        while left > 0 {
+            let req = self
+                .client
+                .query()
+                .table_name(table)
+                .key_condition_expression("pk = :p AND sk > :after")
+                .expression_attribute_values(":p", s(list_pk))
+                .expression_attribute_values(":after", s(q.after.as_deref().unwrap_or(COUNT)))
+                .select(Select::Count)
+                .consistent_read(true)
+                .limit(left.min(i32::MAX as i64) as i32)
+                .set_return_consumed_capacity(self.capacity())
+                .set_exclusive_start_key(start);
+            let out = req.send().await.map_err(|e| self.error(table, e))?;
+            self.count_capacity(out.consumed_capacity.as_ref());
+            left -= i64::from(out.count);
+            // No key to go on from: the list ended (a 1 MB page short of the limit has one).
+            start = Some(match out.last_evaluated_key {
+                Some(next) => next,
+                None => return Ok(None),
+            });
+        }
+        Ok(start)
+    }
+
+    /// The sort keys of the first `limit` members after `after`, or after `start`.
+    async fn list_keys(&self, list_pk: &str, q: &ListQuery, start: Option<Item>) -> Result<Vec<String>> {
+        let table = &self.tables.directory;
+        let wanted = q.limit as usize;
         let mut keys = Vec::with_capacity(wanted.min(10_000));
-        let mut start = None;
+        let mut start = start;
         while keys.len() < wanted {
             let req = self
                 .client
@@ -230,7 +266,7 @@ impl DynamoStore {
     async fn reindex_list(&self, client_id: Uuid, list: &str, members: &BTreeSet<String>) -> Result<()> {
         let list_pk = pk(client_id, list);
         let all = ListQuery { limit: u32::MAX as u64, ..ListQuery::default() };
-        let stored: BTreeSet<String> = self.list_keys(&list_pk, &all).await?.into_iter().collect();
+        let stored: BTreeSet<String> = self.list_keys(&list_pk, &all, None).await?.into_iter().collect();
         let put = |sk: &String| {
             let put = PutRequest::builder().set_item(Some(key(list_pk.clone(), sk))).build().expect("item set");
             WriteRequest::builder().put_request(put).build()
@@ -253,7 +289,7 @@ impl DynamoStore {
         let table = &self.tables.directory;
         for _ in 0..BATCH_ATTEMPTS {
             let before = self.list_count_item(&list_pk).await?;
-            let length = self.list_keys(&list_pk, &all).await?.len() as u64;
+            let length = self.list_keys(&list_pk, &all, None).await?.len() as u64;
             let mut set = self
                 .client
                 .update_item()
