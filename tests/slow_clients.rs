@@ -86,8 +86,11 @@ fn size_limits_answer_problem_json() {
     assert_problem_answer(&raw(&srv, uri.as_bytes()), 414);
     let header = format!("GET /api/accounts HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(40_000));
     assert_problem_answer(&raw(&srv, header.as_bytes()), 431);
-    let many: String = (0..150).map(|i| format!("X-H{i}: v\r\n")).collect();
-    assert_problem_answer(&raw(&srv, format!("GET /api/accounts HTTP/1.1\r\nHost: x\r\n{many}\r\n").as_bytes()), 431);
+    let many = |n| (0..n).map(|i| format!("X-H{i}: v\r\n")).collect::<String>();
+    let with = |n| format!("GET /api/accounts HTTP/1.1\r\nHost: x\r\n{}\r\n", many(n));
+    assert_problem_answer(&raw(&srv, with(120).as_bytes()), 431);
+    // Past hyper's own limit it answers by itself: the same status, no body.
+    assert!(raw(&srv, with(500).as_bytes()).starts_with("HTTP/1.1 431"));
     let bearer =
         format!("GET /api/accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n", "a".repeat(20_000));
     assert_problem_answer(&raw(&srv, bearer.as_bytes()), 431);

@@ -107,6 +107,11 @@ impl Server {
         Server { child, base, data_dir, banner, env }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server, keeping its data folder.
     pub fn stop_keeping_data(mut self) -> PathBuf {
         let _ = self.child.kill();

@@ -1,10 +1,17 @@
-//! Authentication: JWT issue and validation, roles, argon2id password hashes.
+//! Authentication: JWT issue and validation, roles (passwords: `crate::passwords`).
 
 use inbox_store::User;
 use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use uuid::Uuid;
+
+// Passwords have their own module; these names stay where callers found them.
+pub use crate::passwords::{
+    burn_password_check, hash_password, off_the_runtime, password_problem, verify_password, MAX_PASSWORD_BYTES,
+    MAX_USERNAME, MIN_PASSWORD_CHARS,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -108,7 +115,16 @@ pub struct Keys {
     decoding: Vec<(String, DecodingKey)>,
     validation: Validation,
     ttl_seconds: i64,
+    /// Tokens verified lately, with what they prove and their `exp`: a client
+    /// sends the same token on every request, and decoding and checking it
+    /// was a large part of answering a GET. Keyed by the whole token, so only
+    /// the very string that verified is trusted again; `exp` is checked on
+    /// every use. The keys never change in a process, so neither does a verdict.
+    verified: Mutex<HashMap<Box<str>, (Principal, i64)>>,
 }
+
+/// Verified tokens remembered at most (then forgotten all at once): about 1 MB.
+const VERIFIED_TOKENS: usize = 4096;
 
 /// A secret's key id: a short hash, so the secret itself is never shown.
 fn kid(secret: &[u8]) -> String {
@@ -133,6 +149,7 @@ impl Keys {
             decoding: decoding.collect(),
             validation,
             ttl_seconds,
+            verified: Mutex::default(),
         }
     }
 
@@ -172,6 +189,23 @@ impl Keys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        let now = chrono::Utc::now().timestamp();
+        let verified = || self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        // Before `exp` a verified token is still valid; from then on it is checked again (and refused).
+        if let Some((principal, _)) = verified().get(token).filter(|(_, exp)| now < *exp) {
+            return Ok(principal.clone());
+        }
+        let (principal, exp) = self.check(token, now)?;
+        let mut verified = verified();
+        if verified.len() >= VERIFIED_TOKENS {
+            verified.clear();
+        }
+        verified.insert(token.into(), (principal.clone(), exp));
+        Ok(principal)
+    }
+
+    /// Verifies a token in full: signature, expiry, issue and start times, claims.
+    fn check(&self, token: &str, now: i64) -> Result<(Principal, i64), TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
         // A named key, or (tokens from before key ids) each key in turn.
         let candidates = self.decoding.iter().filter(|(kid, _)| header.kid.as_ref().is_none_or(|k| k == kid));
@@ -187,18 +221,17 @@ impl Keys {
         }
         let c = verdict?.claims;
         // A token issued, or valid only, in the future is not valid now.
-        let now = chrono::Utc::now().timestamp();
         if c.iat > now + CLOCK_SKEW_SECONDS || c.nbf.is_some_and(|nbf| nbf > now + CLOCK_SKEW_SECONDS) {
             return Err(TokenError::Invalid);
         }
         // A customer session is that and nothing else, whatever roles it names.
         if let Some(customer) = c.customer_id {
             let subject = format!("{}{customer}", inbox_domain::CUSTOMER_ACTOR_PREFIX);
-            return Ok(Principal { subject, client_id: c.client_id, roles: vec![Role::CustomerSession] });
+            return Ok((Principal { subject, client_id: c.client_id, roles: vec![Role::CustomerSession] }, c.exp));
         }
         // Unknown roles grant nothing; they are not an error (tokens may outlive a role's rename).
         let roles = c.roles.iter().filter_map(|r| Role::from_claim(r)).collect();
-        Ok(Principal { subject: c.sub, client_id: c.client_id, roles })
+        Ok((Principal { subject: c.sub, client_id: c.client_id, roles }, c.exp))
     }
 }
 
@@ -210,81 +243,6 @@ pub fn bearer(headers: &http::HeaderMap) -> Result<&str, TokenError> {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
         _ => Err(TokenError::Missing),
     }
-}
-
-/// A username has 1 to this many characters (Symfony's user identifier length).
-pub const MAX_USERNAME: usize = 180;
-/// NIST SP 800-63B: at least 8 characters; long passphrases allowed, not unbounded.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-pub const MAX_PASSWORD_BYTES: usize = 4096;
-
-/// Why a new password is refused, if it is (the API and the CLI apply the same rule).
-pub fn password_problem(password: &str) -> Option<String> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        Some(format!("This value is too short. It should have {MIN_PASSWORD_CHARS} characters or more."))
-    } else if password.len() > MAX_PASSWORD_BYTES {
-        Some(format!("This value is too long. It should have {MAX_PASSWORD_BYTES} bytes or less."))
-    } else {
-        None
-    }
-}
-
-/// Runs argon2 work on the blocking pool, so a flood of logins (each ~tens of
-/// milliseconds of CPU) never stalls the async workers serving other requests.
-pub async fn off_the_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-pub fn hash_password(password: &str) -> String {
-    argon::hash(password)
-}
-
-/// Checks a password against a stored PHC hash; a malformed hash never matches.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    argon::verify(password, phc)
-}
-
-/// argon2id, linked only into builds that take passwords (feature `passwords`).
-#[cfg(feature = "passwords")]
-mod argon {
-    use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-    use argon2::Argon2;
-
-    pub fn hash(password: &str) -> String {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).expect("operating system randomness");
-        let salt = SaltString::encode_b64(&bytes).expect("16 bytes make a salt");
-        Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2id hashing").to_string()
-    }
-
-    pub fn verify(password: &str, phc: &str) -> bool {
-        PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-    }
-}
-
-/// A function built without `passwords` serves a route that never takes one; the
-/// crate still compiles the login and user handlers, which it never links or runs.
-/// Should one run anyway, it fails closed: no hash is made, no password matches.
-#[cfg(not(feature = "passwords"))]
-mod argon {
-    pub fn hash(_: &str) -> String {
-        panic!("this function was built without the `passwords` feature")
-    }
-
-    pub fn verify(_: &str, _: &str) -> bool {
-        false
-    }
-}
-
-/// Spends the same work as a real check, so an unknown username is not told
-/// apart from a wrong password by timing.
-pub fn burn_password_check(password: &str) {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    let phc = DUMMY.get_or_init(|| hash_password("not-a-real-password"));
-    verify_password(password, phc);
 }
 
 #[cfg(test)]
@@ -352,23 +310,28 @@ mod tests {
         assert_eq!(after.verify(&before.issue(&u, now - 7200)), Err(TokenError::Expired));
     }
 
-    /// Built without argon2 (`slim-check`): no password matches, even a right one.
     #[test]
-    #[cfg(not(feature = "passwords"))]
-    fn without_argon2_every_password_check_fails() {
-        // A well-formed argon2id PHC string: without the feature it is not even parsed.
-        let phc = "$argon2id$v=19$m=19456,t=2,p=1$YWJjZGVmZ2hpamtsbW5vcA$0G0KC4nQ0fUH8/TlI0xRCa4jaeXvaf5pgVi6mBCUa6I";
-        assert!(!verify_password("s3cret-pass", phc));
-    }
-
-    #[test]
-    #[cfg(feature = "passwords")]
-    fn passwords_hash_with_argon2id() {
-        let h = hash_password("s3cret-pass");
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("s3cret-pass", &h));
-        assert!(!verify_password("wrong", &h));
-        assert!(!verify_password("s3cret-pass", "garbage"));
+    fn a_verified_token_is_trusted_again_only_until_it_expires() {
+        let keys = Keys::new(b"0123456789abcdef0123456789abcdef", 3600);
+        let u = user();
+        let now = chrono::Utc::now().timestamp();
+        let token = keys.sign(&Claims {
+            sub: u.id.to_string(),
+            username: u.username.clone(),
+            client_id: u.client_id,
+            roles: vec!["ROLE_OWNER".into()],
+            iat: now,
+            exp: now + 1,
+            nbf: None,
+            customer_id: None,
+        });
+        let first = keys.verify(&token).unwrap();
+        assert_eq!(keys.verify(&token), Ok(first), "remembered");
+        // Another signature on the same claims is not the token that verified.
+        let (head, _) = token.rsplit_once('.').unwrap();
+        assert_eq!(keys.verify(&format!("{head}.AAAA")), Err(TokenError::Invalid));
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        assert_eq!(keys.verify(&token), Err(TokenError::Expired), "once expired, remembered or not");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod idempotency;
 // schema derives are dead code the linker drops.
 #[cfg(feature = "openapi")]
 pub mod openapi;
+mod passwords;
 mod query;
 pub mod resources;
 pub mod routes;

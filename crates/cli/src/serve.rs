@@ -60,6 +60,8 @@ pub async fn serve(
             },
             _ = &mut stop => break,
         };
+        // Answers leave at once rather than waiting on the client's delayed ACK (Nagle).
+        stream.set_nodelay(true).ok();
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             tokio::spawn(refuse(stream));
             continue;
