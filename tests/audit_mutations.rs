@@ -101,6 +101,41 @@ fn verify_reports_every_mutation_of_the_store() {
     std::fs::remove_dir_all(src).ok();
 }
 
+/// Verify checks streams in batches of about 4,096 events while it reads on: a
+/// mutation in the last batch of a log several batches long is reported too.
+#[test]
+fn verify_reports_a_mutation_past_its_first_batches() {
+    let src = temp_dir("mut-long");
+    let store = inbox_store::SqliteStore::open(&src.join("inbox.db")).unwrap();
+    let ctx = inbox_store::contract::ctx(uuid::Uuid::new_v4(), "bulk");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        for _ in 0..1000 {
+            let id = uuid::Uuid::new_v4();
+            inbox_store::contract::run(&store, id, &inbox_store::contract::connect(id, "whatsapp"), &ctx).await.unwrap();
+            inbox_store::contract::append_updates(&store, &ctx, id, 9, 8).await;
+        }
+    });
+    drop(store);
+    let clean = inbox(&src, &["audit", "verify"]);
+    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stdout));
+    // The walk reads streams by id: the 500th is in a middle batch, the last in the last one.
+    let conn = rusqlite::Connection::open(src.join("inbox.db")).unwrap();
+    let nth = |n: u32| -> String {
+        let sql = "SELECT DISTINCT stream_id FROM events ORDER BY stream_id LIMIT 1 OFFSET ?1";
+        conn.query_row(sql, [n], |r| r.get(0)).unwrap()
+    };
+    let (middle, last) = (nth(499), nth(999));
+    drop(conn);
+    let report = verify_after(
+        &src,
+        &format!("UPDATE events SET actor = 'mallory' WHERE stream_id IN ('{middle}', '{last}') AND version = 10"),
+    );
+    for id in [middle, last] {
+        assert!(report.contains(&format!("account {id} v10")), "{id}: {report}");
+    }
+    std::fs::remove_dir_all(src).ok();
+}
+
 #[test]
 fn verify_export_reports_every_mutation_of_the_file() {
     let (src, id, tenant) = recorded();

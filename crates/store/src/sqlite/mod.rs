@@ -9,6 +9,8 @@ mod events;
 mod idempotency;
 mod sessions;
 mod token_usage;
+#[cfg(test)]
+mod tests;
 mod users;
 mod webhooks;
 
@@ -248,9 +250,8 @@ impl SqliteStore {
         Self::open_with(path, MMAP_BYTES)
     }
 
-    /// For a walk over the whole log (`inbox audit`): reads copy pages through
-    /// SQLite's small cache instead of mapping the file, which would put every
-    /// page read into the process's resident memory.
+    /// For a walk over the whole log (`inbox audit`): reads copy pages through SQLite's
+    /// small cache; a mapped file would put every page read in resident memory.
     pub fn open_for_scans(path: &Path) -> Result<Self> {
         Self::open_with(path, 0)
     }
@@ -277,8 +278,7 @@ impl SqliteStore {
             let conn = Connection::open_with_flags(path, flags)
                 .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
             conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
-            // Reads map the file rather than copy pages through read(2): a page of a
-            // large client costs what it costs on a small one.
+            // Mapped reads skip read(2) copies: a large client's page costs a small one's.
             conn.pragma_update(None, "mmap_size", mmap_bytes).map_err(db)?;
             Ok(conn)
         };
