@@ -111,7 +111,9 @@ fn verify_reports_a_mutation_past_its_first_batches() {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         for _ in 0..1000 {
             let id = uuid::Uuid::new_v4();
-            inbox_store::contract::run(&store, id, &inbox_store::contract::connect(id, "whatsapp"), &ctx).await.unwrap();
+            inbox_store::contract::run(&store, id, &inbox_store::contract::connect(id, "whatsapp"), &ctx)
+                .await
+                .unwrap();
             inbox_store::contract::append_updates(&store, &ctx, id, 9, 8).await;
         }
     });

@@ -8,9 +8,9 @@ mod directory;
 mod events;
 mod idempotency;
 mod sessions;
-mod token_usage;
 #[cfg(test)]
 mod tests;
+mod token_usage;
 mod users;
 mod webhooks;
 
