@@ -73,12 +73,18 @@ pub async fn resolve(target: &Target, allow_private: bool) -> Result<Vec<SocketA
     Ok(addrs)
 }
 
+/// How long registration waits for a name to resolve; a resolver slower than
+/// that counts as "does not resolve yet" rather than holding the request.
+const RESOLVE_AT_REGISTRATION: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Registration's check: the form, then where the host resolves now. A name
 /// that does not resolve (yet) is accepted: every delivery checks again.
 pub async fn check(url: &str, allow_private: bool) -> Result<(), String> {
-    match resolve(&parse(url, allow_private)?, allow_private).await {
-        Err(e) if e.ends_with("cannot be resolved.") => Ok(()),
-        other => other.map(drop),
+    let target = parse(url, allow_private)?;
+    match tokio::time::timeout(RESOLVE_AT_REGISTRATION, resolve(&target, allow_private)).await {
+        Err(_) => Ok(()),
+        Ok(Err(e)) if e.ends_with("cannot be resolved.") => Ok(()),
+        Ok(other) => other.map(drop),
     }
 }
 

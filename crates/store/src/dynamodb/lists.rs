@@ -9,6 +9,7 @@ use super::items::{account_from, n, s, Item, Read};
 use super::DynamoStore;
 use crate::lists::{self, ListChange, Member};
 use crate::{ListQuery, Page, Result, StoreError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, Select,
     TransactWriteItem, Update, WriteRequest,
@@ -109,6 +110,21 @@ impl DynamoStore {
         }
     }
 
+    /// A consistent `Query` of at most `limit` members of a list, after `after`
+    /// (or after `start`, where the previous page stopped).
+    fn members_query(&self, list_pk: &str, q: &ListQuery, limit: i32, start: Option<Item>) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.tables.directory)
+            .key_condition_expression("pk = :p AND sk > :after")
+            .expression_attribute_values(":p", s(list_pk))
+            .expression_attribute_values(":after", s(q.after.as_deref().unwrap_or(COUNT)))
+            .consistent_read(true)
+            .limit(limit)
+            .set_return_consumed_capacity(self.capacity())
+            .set_exclusive_start_key(start)
+    }
+
     /// Where a page `offset` members in starts: the key to read after, or none
     /// if the list ends first. `Select: COUNT` queries walk the skipped members
     /// without sending them back (each member read is still charged).
@@ -116,18 +132,7 @@ impl DynamoStore {
         let table = &self.tables.directory;
         let (mut left, mut start) = (q.offset as i64, None);
         while left > 0 {
-            let req = self
-                .client
-                .query()
-                .table_name(table)
-                .key_condition_expression("pk = :p AND sk > :after")
-                .expression_attribute_values(":p", s(list_pk))
-                .expression_attribute_values(":after", s(q.after.as_deref().unwrap_or(COUNT)))
-                .select(Select::Count)
-                .consistent_read(true)
-                .limit(left.min(i32::MAX as i64) as i32)
-                .set_return_consumed_capacity(self.capacity())
-                .set_exclusive_start_key(start);
+            let req = self.members_query(list_pk, q, left.min(i32::MAX as i64) as i32, start).select(Select::Count);
             let out = req.send().await.map_err(|e| self.error(table, e))?;
             self.count_capacity(out.consumed_capacity.as_ref());
             left -= i64::from(out.count);
@@ -141,24 +146,13 @@ impl DynamoStore {
     }
 
     /// The sort keys of the first `limit` members after `after`, or after `start`.
-    async fn list_keys(&self, list_pk: &str, q: &ListQuery, start: Option<Item>) -> Result<Vec<String>> {
+    async fn list_keys(&self, list_pk: &str, q: &ListQuery, mut start: Option<Item>) -> Result<Vec<String>> {
         let table = &self.tables.directory;
         let wanted = q.limit as usize;
         let mut keys = Vec::with_capacity(wanted.min(10_000));
-        let mut start = start;
         while keys.len() < wanted {
-            let req = self
-                .client
-                .query()
-                .table_name(table)
-                .key_condition_expression("pk = :p AND sk > :after")
-                .expression_attribute_values(":p", s(list_pk))
-                .expression_attribute_values(":after", s(q.after.as_deref().unwrap_or(COUNT)))
-                .projection_expression("sk")
-                .consistent_read(true)
-                .limit((wanted - keys.len()).min(i32::MAX as usize) as i32)
-                .set_return_consumed_capacity(self.capacity())
-                .set_exclusive_start_key(start);
+            let limit = (wanted - keys.len()).min(i32::MAX as usize) as i32;
+            let req = self.members_query(list_pk, q, limit, start).projection_expression("sk");
             let out = req.send().await.map_err(|e| self.error(table, e))?;
             self.count_capacity(out.consumed_capacity.as_ref());
             for item in out.items.unwrap_or_default() {
