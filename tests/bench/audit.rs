@@ -1,7 +1,8 @@
 //! `inbox audit verify` on a large SQLite log: events/s and peak memory
 //! (`cargo build --release -p inbox && cargo bench -p inbox-tests --bench audit`;
 //! `INBOX_BENCH_EVENTS` sets the size, default 1,000,000: 100,000 accounts of
-//! 10 events).
+//! 10 events). `INBOX_BENCH_DIR` keeps the seeded log in that folder and reuses
+//! it on the next run (to profile `inbox audit verify` on the same file).
 //!
 //! Verify reads the log a stream at a time (`inbox_store::walk::Streams`), so
 //! its memory should not grow with the log. The baselines, in the same run on
@@ -44,20 +45,33 @@ fn main() {
     }
     let events: u64 = std::env::var("INBOX_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let accounts = events / PER_ACCOUNT;
-    let dir = temp_dir("bench-audit");
+    let kept = std::env::var_os("INBOX_BENCH_DIR").map(std::path::PathBuf::from);
+    let dir = kept.clone().unwrap_or_else(|| temp_dir("bench-audit"));
+    std::fs::create_dir_all(&dir).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let store = SqliteStore::open(&dir.join("inbox.db")).unwrap();
-    let client = Uuid::new_v4();
-    let t = Instant::now();
-    rt.block_on(async {
-        let c = contract::ctx(client, "bench");
-        for _ in 0..accounts {
-            let id = Uuid::new_v4();
-            contract::run(&store, id, &contract::connect(id, "whatsapp"), &c).await.unwrap();
-            contract::append_updates(&store, &c, id, PER_ACCOUNT - 1, 32).await;
+    let seeded = std::fs::read_to_string(dir.join("client")).ok().and_then(|c| c.trim().parse().ok());
+    let client = match seeded {
+        Some(client) => client,
+        None => {
+            let (client, t) = (Uuid::new_v4(), Instant::now());
+            rt.block_on(async {
+                let c = contract::ctx(client, "bench");
+                for _ in 0..accounts {
+                    let id = Uuid::new_v4();
+                    contract::run(&store, id, &contract::connect(id, "whatsapp"), &c).await.unwrap();
+                    contract::append_updates(&store, &c, id, PER_ACCOUNT - 1, 32).await;
+                }
+            });
+            std::fs::write(dir.join("client"), client.to_string()).unwrap();
+            println!(
+                "seeded {} events ({accounts} accounts) in {:.0} s",
+                accounts * PER_ACCOUNT,
+                t.elapsed().as_secs_f64()
+            );
+            client
         }
-    });
-    println!("seeded {} events ({accounts} accounts) in {:.0} s", accounts * PER_ACCOUNT, t.elapsed().as_secs_f64());
+    };
 
     let t = Instant::now();
     let walked = rt.block_on(async {
@@ -69,7 +83,7 @@ fn main() {
         n
     });
     let walk_s = t.elapsed().as_secs_f64();
-    assert_eq!(walked, accounts * PER_ACCOUNT);
+    assert_eq!(walked, accounts * PER_ACCOUNT, "a kept INBOX_BENCH_DIR holds another size");
     drop(store);
 
     let (verify_s, verify_mib) = measured(&dir, &["audit", "verify"]);
@@ -88,5 +102,7 @@ fn main() {
     );
     println!("{:<36} {:>12.2} {:>14.0} {:>12}", "bare walk, in process (baseline)", walk_s, rate(walk_s), "-");
     println!("targets: verify >= 300000 events/s, peak <= 100 MiB at 1,000,000 events");
-    std::fs::remove_dir_all(&dir).ok();
+    if kept.is_none() {
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

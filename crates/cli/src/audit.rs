@@ -6,11 +6,12 @@ use inbox_api::resources::AccountView;
 use inbox_domain::audit::{compare, replay_checked, state_at, Finding};
 use inbox_domain::{apply, time, State, StoredEvent};
 use inbox_store::walk::{self, Streams};
-use inbox_store::Store;
+use inbox_store::{Segment, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{BufRead, Write};
+use std::sync::Arc;
 use uuid::Uuid;
 
 fn view(state: &State) -> BTreeMap<String, Value> {
@@ -84,36 +85,22 @@ fn orphan(id: Uuid) -> Finding {
 }
 
 /// Recomputes every chain and read model, one stream at a time; returns the
-/// streams and events read and the problems found. Reading and checking overlap:
-/// streams are checked in batches on the blocking pool while the next ones are
-/// read, at most [`IN_FLIGHT`] batches of about [`BATCH_EVENTS`] events at once.
-pub async fn verify(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(usize, usize, Vec<Finding>)> {
-    let (bar, mut walk) = (progress(), Streams::new(store, client, walk::PAGE));
+/// streams and events read and the problems found. The log is read in
+/// [`SEGMENTS`] parts at once, and reading overlaps checking: each batch of
+/// about [`BATCH_EVENTS`] events has its read models read (one call) and is
+/// checked on the blocking pool, at most [`IN_FLIGHT`] batches a part at once.
+pub async fn verify(store: Arc<dyn Store>, client: Option<Uuid>) -> anyhow::Result<(usize, usize, Vec<Finding>)> {
+    let bar = progress();
+    let parts: Vec<_> = Segment::all(SEGMENTS)
+        .map(|segment| tokio::spawn(verify_part(store.clone(), client, segment, bar.clone())))
+        .collect();
     let (mut streams, mut events, mut seen, mut findings) = (0, 0, HashSet::new(), vec![]);
-    let (mut batch, mut batch_events, mut checking) = (vec![], 0, std::collections::VecDeque::new());
-    loop {
-        let next = walk.next().await?;
-        let done = next.is_none();
-        if let Some(stream) = next {
-            let (id, client_id) = (stream[0].stream_id, stream[0].client_id);
-            (streams, events, batch_events) = (streams + 1, events + stream.len(), batch_events + stream.len());
-            bar.inc(stream.len() as u64);
-            seen.insert(id);
-            let stored = store.read_model(client_id, id).await?.map(|r| r.account).transpose();
-            batch.push((stream, stored));
-        }
-        if batch_events >= BATCH_EVENTS || (done && !batch.is_empty()) {
-            let work = std::mem::take(&mut batch);
-            batch_events = 0;
-            checking.push_back(tokio::task::spawn_blocking(move || check(work)));
-        }
-        // In order, so findings come out as streams were read.
-        while checking.len() > IN_FLIGHT || (done && !checking.is_empty()) {
-            findings.extend(checking.pop_front().expect("not empty").await?);
-        }
-        if done {
-            break;
-        }
+    // Part by part, so findings come out in the log's order.
+    for part in parts {
+        let part = part.await??;
+        (streams, events) = (streams + part.streams, events + part.events);
+        seen.extend(part.seen);
+        findings.extend(part.findings);
     }
     let keys = store.read_model_keys(client).await?;
     findings.extend(keys.into_iter().filter(|(_, id)| !seen.contains(id)).map(|(_, id)| orphan(id)));
@@ -121,8 +108,59 @@ pub async fn verify(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(
     Ok((streams, events, findings))
 }
 
+/// What verifying one segment of the log found.
+#[derive(Default)]
+struct Part {
+    streams: usize,
+    events: usize,
+    seen: HashSet<Uuid>,
+    findings: Vec<Finding>,
+}
+
+async fn verify_part(
+    store: Arc<dyn Store>,
+    client: Option<Uuid>,
+    segment: Segment,
+    bar: indicatif::ProgressBar,
+) -> anyhow::Result<Part> {
+    let (mut walk, mut part) = (Streams::segment(&*store, client, segment, walk::PAGE), Part::default());
+    let (mut batch, mut batch_events, mut checking) = (vec![], 0, std::collections::VecDeque::new());
+    loop {
+        let next = walk.next().await?;
+        let done = next.is_none();
+        if let Some(stream) = next {
+            (part.streams, part.events) = (part.streams + 1, part.events + stream.len());
+            batch_events += stream.len();
+            bar.inc(stream.len() as u64);
+            part.seen.insert(stream[0].stream_id);
+            batch.push(stream);
+        }
+        if batch_events >= BATCH_EVENTS || (done && !batch.is_empty()) {
+            batch_events = 0;
+            checking.push_back(tokio::spawn(check_batch(store.clone(), std::mem::take(&mut batch))));
+        }
+        // In order, so findings come out as streams were read.
+        while checking.len() > IN_FLIGHT || (done && !checking.is_empty()) {
+            part.findings.extend(checking.pop_front().expect("not empty").await??);
+        }
+        if done {
+            return Ok(part);
+        }
+    }
+}
+
+const SEGMENTS: u16 = 2;
 const BATCH_EVENTS: usize = 4096;
 const IN_FLIGHT: usize = 2;
+
+/// Reads the batch's read models, then checks it on the blocking pool.
+async fn check_batch(store: Arc<dyn Store>, streams: Vec<Vec<StoredEvent>>) -> anyhow::Result<Vec<Finding>> {
+    let keys: Vec<_> = streams.iter().map(|s| (s[0].client_id, s[0].stream_id)).collect();
+    let stored = store.read_models(&keys).await?;
+    let work: Vec<ToCheck> =
+        streams.into_iter().zip(stored).map(|(s, r)| (s, r.map(|r| r.account).transpose())).collect();
+    Ok(tokio::task::spawn_blocking(move || check(work)).await?)
+}
 
 /// A stream and its stored read model (or why it cannot be read).
 type ToCheck = (Vec<StoredEvent>, Result<State, String>);

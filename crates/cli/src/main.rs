@@ -314,7 +314,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             AuditCmd::Verify { client } => {
-                let (streams, events, findings) = audit::verify(&*store, client).await?;
+                let (streams, events, findings) = audit::verify(store.clone(), client).await?;
                 report(&format!("{streams} accounts, {events} events"), &findings)
             }
             AuditCmd::Rebuild { client } => {

@@ -274,3 +274,41 @@ fn canonical_encoding_sorts_keys_at_every_depth() {
         )
     );
 }
+
+#[test]
+fn canonical_encoding_escapes_strings_as_serde_json_does() {
+    // Strings with nothing to escape are copied as they are; the others go
+    // through serde_json: the result must be serde_json's encoding either way.
+    for text in ["plain", "quo\"te", "back\\slash", "line\nbreak\u{1}\u{1f}", "ünïcødé ✓ </script>", ""] {
+        let meta =
+            Metadata { client_id: Uuid::nil(), actor: text.into(), correlation_id: text.into(), recorded_at: now() };
+        let writable = Writable { username: Some(text.into()), ..Writable::default() };
+        let e = &seal(ID, 0, GENESIS_HASH, &[AccountEvent::AccountUpdated(writable)], &meta)[0];
+        let expected = serde_json::json!({
+            "actor": text, "correlationId": text, "payload": e.payload, "recordedAt": "2025-12-06T04:35:33.192Z",
+            "schemaVersion": 1, "streamId": ID, "tenant": Uuid::nil(), "type": "AccountUpdated", "version": 1,
+        });
+        assert_eq!(e.canonical(), serde_json::to_string(&expected).unwrap(), "{text:?}");
+        verify_chain(ID, std::slice::from_ref(e)).unwrap();
+    }
+}
+
+#[test]
+fn a_hash_is_matched_exactly_as_written() {
+    let meta = Metadata { client_id: Uuid::nil(), actor: "a".into(), correlation_id: "c".into(), recorded_at: now() };
+    let events = seal(ID, 0, GENESIS_HASH, &[connected()], &meta);
+    let bad = |hash: String| {
+        let mut e = events.clone();
+        e[0].hash = hash;
+        verify_chain(ID, &e)
+    };
+    let hash = &events[0].hash;
+    assert_eq!(bad(hash.clone()), Ok(()));
+    let bad_hash = Err(ChainError::BadHash { stream_id: ID, version: 1 });
+    // The same digest in capitals, cut short, one digit longer, or not hex.
+    assert_eq!(bad(hash.to_uppercase()), bad_hash);
+    assert_eq!(bad(hash[..62].to_string()), bad_hash);
+    assert_eq!(bad(format!("{hash}0")), bad_hash);
+    assert_eq!(bad(format!("{}g", &hash[..63])), bad_hash);
+    assert_eq!(bad(String::new()), bad_hash);
+}

@@ -138,13 +138,14 @@ pub trait EventStore: Send + Sync {
     /// Every event of every stream (of one client, if given), ordered by stream
     /// then version: the input of replay and audit.
     async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>>;
-    /// At most `limit` events (of one client, if given) in the store's own
-    /// order, which keeps each stream's events together and by version; `after`
-    /// is the last event of the previous page. Audit reads the log so
-    /// ([`walk::Streams`]), in memory bounded by the page.
+    /// At most `limit` events of one segment of the log (of one client, if
+    /// given) in the store's own order, which keeps each stream's events
+    /// together and by version; `after` is the last event of the previous page.
+    /// Audit reads the log so ([`walk::Streams`]), in memory bounded by the page.
     async fn events_page(
         &self,
         client_id: Option<Uuid>,
+        segment: Segment,
         after: Option<EventKey>,
         limit: usize,
     ) -> Result<Vec<StoredEvent>>;
@@ -152,6 +153,26 @@ pub trait EventStore: Send + Sync {
 
 /// An event's key: its stream and version.
 pub type EventKey = (Uuid, u64);
+
+/// Part `index` of `count` disjoint parts of the event log, each made of whole
+/// streams, which can be read in parallel (SQLite: ranges of stream ids;
+/// DynamoDB: the segments of a parallel Scan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub index: u16,
+    pub count: u16,
+}
+
+impl Segment {
+    /// The whole log, as one part.
+    pub const WHOLE: Segment = Segment { index: 0, count: 1 };
+
+    /// The `count` parts of the log (at least one, at most 256).
+    pub fn all(count: u16) -> impl Iterator<Item = Segment> {
+        let count = count.clamp(1, 256);
+        (0..count).map(move |index| Segment { index, count })
+    }
+}
 
 /// Filters and page of an account listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -313,6 +334,9 @@ pub trait ReadModelAdmin: Send + Sync {
     async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<StoredReadModel>>;
     /// One stored read model, readable or not.
     async fn read_model(&self, client_id: Uuid, id: Uuid) -> Result<Option<StoredReadModel>>;
+    /// The stored read models of these keys (client, account), in their order:
+    /// one call for a batch, as audit verify reads them.
+    async fn read_models(&self, keys: &[(Uuid, Uuid)]) -> Result<Vec<Option<StoredReadModel>>>;
     /// The key (client, account) of every stored read model, of one client if given.
     async fn read_model_keys(&self, client_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>>;
     /// Writes a read model unconditionally (`None` deletes it), moving it in

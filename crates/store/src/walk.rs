@@ -1,7 +1,7 @@
 //! The whole event log, one stream at a time, in memory bounded by a page:
 //! what audit verify, rebuild and export read.
 
-use crate::{EventKey, EventStore, Result, StoreError};
+use crate::{EventKey, EventStore, Result, Segment, StoreError};
 use inbox_domain::StoredEvent;
 use std::collections::{HashSet, VecDeque};
 use uuid::Uuid;
@@ -13,6 +13,7 @@ pub const PAGE: usize = 1000;
 pub struct Streams<'a, S: EventStore + ?Sized> {
     store: &'a S,
     client_id: Option<Uuid>,
+    segment: Segment,
     page: usize,
     buffer: VecDeque<StoredEvent>,
     after: Option<EventKey>,
@@ -23,8 +24,13 @@ pub struct Streams<'a, S: EventStore + ?Sized> {
 
 impl<'a, S: EventStore + ?Sized> Streams<'a, S> {
     pub fn new(store: &'a S, client_id: Option<Uuid>, page: usize) -> Self {
-        let page = page.max(1);
-        Streams { store, client_id, page, buffer: VecDeque::new(), after: None, ended: false, done: HashSet::new() }
+        Self::segment(store, client_id, Segment::WHOLE, page)
+    }
+
+    /// The streams of one segment of the log.
+    pub fn segment(store: &'a S, client_id: Option<Uuid>, segment: Segment, page: usize) -> Self {
+        let (page, buffer, done) = (page.max(1), VecDeque::new(), HashSet::new());
+        Streams { store, client_id, segment, page, buffer, after: None, ended: false, done }
     }
 
     /// The next stream with all its events, by version; `None` after the last.
@@ -43,7 +49,7 @@ impl<'a, S: EventStore + ?Sized> Streams<'a, S> {
             } else if self.ended {
                 return Ok(None);
             }
-            let page = self.store.events_page(self.client_id, self.after, self.page).await?;
+            let page = self.store.events_page(self.client_id, self.segment, self.after, self.page).await?;
             self.ended = page.len() < self.page;
             self.after = page.last().map(|e| (e.stream_id, e.version)).or(self.after);
             self.buffer.extend(page);

@@ -3,9 +3,35 @@
 
 use super::{append_updates, create, ctx};
 use crate::walk::Streams;
-use crate::Store;
+use crate::{Segment, Store};
+use inbox_domain::StoredEvent;
+use std::collections::HashSet;
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// The streams of these segments of the log, walked a page at a time.
+async fn walked(store: &impl Store, client: Option<Uuid>, segments: &[Segment], page: usize) -> Vec<Vec<StoredEvent>> {
+    let mut streams = vec![];
+    for segment in segments {
+        let mut walk = Streams::segment(store, client, *segment, page);
+        while let Some(stream) = walk.next().await.unwrap() {
+            streams.push(stream);
+        }
+    }
+    streams
+}
+
+/// The streams' ids, sorted, once each is found whole and by version.
+async fn whole(store: &impl Store, streams: Vec<Vec<StoredEvent>>) -> Vec<Uuid> {
+    let mut ids = vec![];
+    for stream in streams {
+        let id = stream[0].stream_id;
+        assert_eq!(stream, store.load_stream(id).await.unwrap(), "stream {id} whole, by version");
+        ids.push(id);
+    }
+    ids.sort();
+    ids
+}
 
 pub async fn the_log_is_read_a_page_at_a_time_each_stream_whole(store: Arc<impl Store>) {
     let (a, b) = (ctx(Uuid::new_v4(), "ua"), ctx(Uuid::new_v4(), "ub"));
@@ -19,27 +45,40 @@ pub async fn the_log_is_read_a_page_at_a_time_each_stream_whole(store: Arc<impl 
     ids.sort();
     // Pages smaller than a stream, around one, and larger than the log.
     for page in [1, 2, 3, 1000] {
-        let mut walk = Streams::new(&*store, Some(a.client_id), page);
-        let mut seen = vec![];
-        while let Some(stream) = walk.next().await.unwrap() {
-            let id = stream[0].stream_id;
-            assert_eq!(stream, store.load_stream(id).await.unwrap(), "page {page}: stream {id} whole, by version");
-            seen.push(id);
-        }
-        seen.sort();
+        let seen = whole(&*store, walked(&*store, Some(a.client_id), &[Segment::WHOLE], page).await).await;
         assert_eq!(seen, ids, "page {page}: every stream of the client once");
     }
-    let mut every = Streams::new(&*store, None, 4);
-    let mut clients = std::collections::HashSet::new();
-    while let Some(stream) = every.next().await.unwrap() {
-        clients.insert(stream[0].client_id);
+    // Segments: disjoint parts of whole streams that together are the log. The
+    // ids of client d start on either side of where SQLite splits 2, 3 and 16 parts.
+    let d = ctx(Uuid::new_v4(), "ud");
+    let mut on_edges = vec![];
+    for first in [0x00, 0x0f, 0x10, 0x54, 0x55, 0x7f, 0x80, 0xa9, 0xaa, 0xef, 0xf0, 0xff] {
+        let mut bytes = *Uuid::new_v4().as_bytes();
+        bytes[0] = first;
+        let id = Uuid::from_bytes(bytes);
+        super::run(&*store, id, &super::connect(id, "x"), &d).await.unwrap();
+        append_updates(&*store, &d, id, 1, 8).await;
+        on_edges.push(id);
     }
+    on_edges.sort();
+    for count in [2, 3, 16] {
+        let segments: Vec<_> = Segment::all(count).collect();
+        let seen = whole(&*store, walked(&*store, Some(d.client_id), &segments, 2).await).await;
+        assert_eq!(seen, on_edges, "{count} segments: every stream of the client once");
+        // Of every client: each stream in one segment only.
+        let all: Vec<_> = walked(&*store, None, &segments, 3).await.iter().map(|s| s[0].stream_id).collect();
+        let distinct: HashSet<_> = all.iter().collect();
+        assert_eq!(distinct.len(), all.len(), "{count} segments of every client: no stream twice");
+        assert!(on_edges.iter().all(|id| distinct.contains(id)), "{count} segments of every client: each stream");
+    }
+    let every = walked(&*store, None, &[Segment::WHOLE], 4).await;
+    let clients: HashSet<_> = every.iter().map(|s| s[0].client_id).collect();
     assert!(clients.contains(&a.client_id) && clients.contains(&b.client_id), "without a client: all of them");
     // A page holds at most `limit` events and continues after `after`.
-    let first = store.events_page(Some(a.client_id), None, 2).await.unwrap();
+    let first = store.events_page(Some(a.client_id), Segment::WHOLE, None, 2).await.unwrap();
     assert_eq!(first.len(), 2);
     let after = first.last().map(|e| (e.stream_id, e.version));
-    let next = store.events_page(Some(a.client_id), after, 2).await.unwrap();
+    let next = store.events_page(Some(a.client_id), Segment::WHOLE, after, 2).await.unwrap();
     assert_eq!(next.len(), 2);
     assert!(next.iter().all(|e| !first.contains(e)));
     // Read models: every key, and one by one (another client's is not there).
@@ -50,4 +89,26 @@ pub async fn the_log_is_read_a_page_at_a_time_each_stream_whole(store: Arc<impl 
     let one = store.read_model(a.client_id, ids[0]).await.unwrap().expect("stored");
     assert_eq!(one.account.unwrap().id, ids[0]);
     assert!(store.read_model(b.client_id, ids[0]).await.unwrap().is_none());
+    // A batch of them, in the keys' order: another client's key and an unknown
+    // id answer nothing.
+    let mut batch: Vec<(Uuid, Uuid)> = ids.iter().rev().map(|id| (a.client_id, *id)).collect();
+    batch.insert(1, (b.client_id, ids[0]));
+    batch.push((a.client_id, Uuid::new_v4()));
+    let got = store.read_models(&batch).await.unwrap();
+    assert_eq!(got.len(), batch.len());
+    for ((client_id, id), got) in batch.iter().zip(got) {
+        let expected = store.get_account(*client_id, *id).await.unwrap();
+        assert_eq!(got.map(|r| (r.client_id, r.id, r.account.unwrap())), expected.map(|a| (*client_id, *id, a)));
+    }
+    // Two ids far apart in a client of many accounts: both found.
+    let c = ctx(Uuid::new_v4(), "uc");
+    let mut many = vec![];
+    for _ in 0..40 {
+        many.push(create(&*store, &c, "x").await);
+    }
+    many.sort();
+    let ends = [(c.client_id, many[0]), (c.client_id, many[39])];
+    let got = store.read_models(&ends).await.unwrap();
+    let got: Vec<_> = got.into_iter().map(|r| r.expect("stored").account.unwrap().id).collect();
+    assert_eq!(got, vec![many[0], many[39]]);
 }

@@ -58,6 +58,17 @@ impl ReadModelAdmin for DynamoStore {
         Ok(out.item.as_ref().map(|i| StoredReadModel { client_id, id, account: account(i) }))
     }
 
+    async fn read_models(&self, keys: &[(Uuid, Uuid)]) -> Result<Vec<Option<StoredReadModel>>> {
+        let mut found = std::collections::HashMap::with_capacity(keys.len());
+        for item in self.items_by_key(keys).await? {
+            let r = Read(&item);
+            let (client_id, id) = (r.uuid("clientId")?, r.uuid("id")?);
+            let account = account_from(&item).map_err(|e| e.to_string());
+            found.insert((client_id, id), StoredReadModel { client_id, id, account });
+        }
+        Ok(keys.iter().map(|key| found.remove(key)).collect())
+    }
+
     async fn read_model_keys(&self, client_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>> {
         // Keys only: a page of the scan is never held whole.
         let table = &self.tables.accounts;

@@ -142,6 +142,7 @@ impl EventStore for DynamoStore {
     async fn events_page(
         &self,
         client_id: Option<Uuid>,
+        segment: crate::Segment,
         after: Option<crate::EventKey>,
         limit: usize,
     ) -> Result<Vec<StoredEvent>> {
@@ -156,6 +157,10 @@ impl EventStore for DynamoStore {
         let mut events = vec![];
         loop {
             let mut req = self.client.scan().table_name(table).consistent_read(true).limit(limit.clamp(1, 1000) as i32);
+            if segment.count > 1 {
+                // A parallel Scan's segment holds whole partitions: whole streams.
+                req = req.segment(i32::from(segment.index)).total_segments(i32::from(segment.count));
+            }
             if let Some(c) = client_id {
                 req = req.filter_expression("tenant = :c").expression_attribute_values(":c", s(c.to_string()));
             }

@@ -166,29 +166,36 @@ impl DynamoStore {
         Ok(keys)
     }
 
-    /// Accounts of one client by id, read consistently, a hundred a request, the
-    /// requests in parallel.
+    /// Accounts of one client by id, read consistently.
     async fn accounts_by_id(&self, client_id: Uuid, ids: &[Uuid]) -> Result<HashMap<Uuid, Account>> {
+        let keys: Vec<(Uuid, Uuid)> = ids.iter().map(|id| (client_id, *id)).collect();
+        let mut found = HashMap::with_capacity(ids.len());
+        for item in self.items_by_key(&keys).await? {
+            let account = account_from(&item)?;
+            found.insert(account.id, account);
+        }
+        Ok(found)
+    }
+
+    /// Account items by key (client, account), read consistently, a hundred a
+    /// request, the requests in parallel; in no particular order.
+    pub(super) async fn items_by_key(&self, keys: &[(Uuid, Uuid)]) -> Result<Vec<Item>> {
         let mut batches = tokio::task::JoinSet::new();
-        for chunk in ids.chunks(BATCH_GET) {
+        for chunk in keys.chunks(BATCH_GET) {
             let keys: Vec<Item> = chunk
                 .iter()
-                .map(|id| {
+                .map(|(client_id, id)| {
                     HashMap::from([("clientId".into(), s(client_id.to_string())), ("id".into(), s(id.to_string()))])
                 })
                 .collect();
             let store = self.clone();
             batches.spawn(async move { store.batch_get(keys).await });
         }
-        let mut found = HashMap::with_capacity(ids.len());
+        let mut items = Vec::with_capacity(keys.len());
         while let Some(batch) = batches.join_next().await {
-            let items = batch.map_err(task_failed)??;
-            for item in items {
-                let account = account_from(&item)?;
-                found.insert(account.id, account);
-            }
+            items.extend(batch.map_err(task_failed)??);
         }
-        Ok(found)
+        Ok(items)
     }
 
     /// One `BatchGetItem` of accounts, asked again for what DynamoDB left unprocessed.

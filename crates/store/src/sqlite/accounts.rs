@@ -7,10 +7,55 @@ use crate::{AccountReads, ListQuery, Page, ReadModelAdmin, Result, StoreError, S
 use async_trait::async_trait;
 use inbox_domain::{time, Account};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
 fn decode_account(body: String) -> Result<Account> {
     serde_json::from_str(&body).map_err(|e| corrupt("account", e))
+}
+
+/// The read models of some of one client's accounts: the span of their ids as
+/// one range (audit asks for adjacent ones), read at most a little past their
+/// number; ids the range did not reach are then read one by one.
+fn read_models_of(
+    conn: &Connection,
+    client_id: Uuid,
+    ids: &BTreeSet<Uuid>,
+    found: &mut HashMap<(Uuid, Uuid), StoredReadModel>,
+) -> Result<()> {
+    let (Some(first), Some(last)) = (ids.first(), ids.last()) else { return Ok(()) };
+    let limit = ids.len() + 16 + ids.len() / 8;
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, body FROM accounts WHERE client_id = ?1 AND id BETWEEN ?2 AND ?3 ORDER BY id LIMIT ?4",
+        )
+        .map_err(db)?;
+    let client = client_id.to_string();
+    let mut rows = stmt.query(params![client, first.to_string(), last.to_string(), limit as i64]).map_err(db)?;
+    let (mut read, mut reached) = (0, None);
+    while let Some(r) = rows.next().map_err(db)? {
+        read += 1;
+        let id = r.get_ref(0).map_err(db)?.as_str().map_err(|e| corrupt("id", e))?;
+        let id = Uuid::parse_str(id).map_err(|e| corrupt("id", e))?;
+        reached = Some(id);
+        if ids.contains(&id) {
+            let body = r.get_ref(1).map_err(db)?.as_str().map_err(|e| corrupt("account", e))?;
+            let account = serde_json::from_str(body).map_err(|e| corrupt("account", e).to_string());
+            found.insert((client_id, id), StoredReadModel { client_id, id, account });
+        }
+    }
+    if read < limit {
+        return Ok(()); // the whole span was read: what is missing does not exist
+    }
+    let mut one = conn.prepare_cached("SELECT body FROM accounts WHERE client_id = ?1 AND id = ?2").map_err(db)?;
+    for id in ids.iter().filter(|id| Some(**id) > reached) {
+        let body = one.query_row([&client, &id.to_string()], |r| r.get::<_, String>(0)).optional().map_err(db)?;
+        if let Some(body) = body {
+            let account = decode_account(body).map_err(|e| e.to_string());
+            found.insert((client_id, *id), StoredReadModel { client_id, id: *id, account });
+        }
+    }
+    Ok(())
 }
 
 /// The list member a stored read model is, from its columns.
@@ -227,14 +272,21 @@ impl ReadModelAdmin for SqliteStore {
     }
 
     async fn read_model(&self, client_id: Uuid, id: Uuid) -> Result<Option<StoredReadModel>> {
+        Ok(self.read_models(&[(client_id, id)]).await?.pop().flatten())
+    }
+
+    async fn read_models(&self, keys: &[(Uuid, Uuid)]) -> Result<Vec<Option<StoredReadModel>>> {
+        let keys = keys.to_vec();
         self.read(move |conn| {
-            let body = conn
-                .prepare_cached("SELECT body FROM accounts WHERE client_id = ?1 AND id = ?2")
-                .map_err(db)?
-                .query_row([client_id.to_string(), id.to_string()], |r| r.get::<_, String>(0))
-                .optional()
-                .map_err(db)?;
-            Ok(body.map(|b| StoredReadModel { client_id, id, account: decode_account(b).map_err(|e| e.to_string()) }))
+            let mut found = HashMap::with_capacity(keys.len());
+            let mut by_client: BTreeMap<Uuid, BTreeSet<Uuid>> = BTreeMap::new();
+            for (client_id, id) in &keys {
+                by_client.entry(*client_id).or_default().insert(*id);
+            }
+            for (client_id, ids) in by_client {
+                read_models_of(conn, client_id, &ids, &mut found)?;
+            }
+            Ok(keys.iter().map(|key| found.remove(key)).collect())
         })
         .await
     }

@@ -1,6 +1,6 @@
 //! The event log on SQLite: append with the version check, read streams back.
 
-use super::{corrupt, db, is_constraint, time_col, uuid_col, SqliteStore};
+use super::{corrupt, db, is_constraint, SqliteStore};
 use crate::{Commit, EventStore, Result, StoreError};
 use async_trait::async_trait;
 use inbox_domain::{time, StoredEvent};
@@ -10,51 +10,49 @@ use uuid::Uuid;
 pub(super) const EVENT_COLUMNS: &str = "stream_id, version, tenant, event_type, schema_version, payload, actor, \
                              correlation_id, recorded_at, prev_hash, hash";
 
-type Row = (String, i64, String, String, u32, String, String, String, String, String, String);
-
-fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    event_at(r, 0)
-}
-
-/// The event whose columns start at column `o` of the row.
-pub(super) fn event_at(r: &rusqlite::Row<'_>, o: usize) -> rusqlite::Result<Row> {
-    Ok((
-        r.get(o)?,
-        r.get(o + 1)?,
-        r.get(o + 2)?,
-        r.get(o + 3)?,
-        r.get(o + 4)?,
-        r.get(o + 5)?,
-        r.get(o + 6)?,
-        r.get(o + 7)?,
-        r.get(o + 8)?,
-        r.get(o + 9)?,
-        r.get(o + 10)?,
-    ))
-}
-
-pub(super) fn decode_event(row: Row) -> Result<StoredEvent> {
-    let (stream_id, version, client_id, event_type, schema_version, payload, actor, correlation_id, at, prev, hash) =
-        row;
+/// The event whose columns start at column `o` of the row, read in place:
+/// only the strings the event keeps are copied (audit decodes every event).
+pub(super) fn event_at(r: &rusqlite::Row<'_>, o: usize) -> Result<StoredEvent> {
+    let text = |i: usize| -> Result<&str> {
+        r.get_ref(o + i)
+            .map_err(db)?
+            .as_str()
+            .map_err(|e| corrupt(EVENT_COLUMNS.split(", ").nth(i).unwrap_or("event"), e))
+    };
+    let version: i64 = r.get(o + 1).map_err(db)?;
     Ok(StoredEvent {
-        stream_id: uuid_col(stream_id)?,
+        stream_id: Uuid::parse_str(text(0)?).map_err(|e| corrupt("stream_id", e))?,
         version: u64::try_from(version).map_err(|e| corrupt("version", e))?,
-        event_type,
-        schema_version,
-        payload: serde_json::from_str(&payload).map_err(|e| corrupt("payload", e))?,
-        client_id: uuid_col(client_id)?,
-        actor,
-        correlation_id,
-        recorded_at: time_col("recorded_at", at)?,
-        prev_hash: prev,
-        hash,
+        client_id: Uuid::parse_str(text(2)?).map_err(|e| corrupt("tenant", e))?,
+        event_type: text(3)?.to_owned(),
+        schema_version: r.get(o + 4).map_err(db)?,
+        payload: serde_json::from_str(text(5)?).map_err(|e| corrupt("payload", e))?,
+        actor: text(6)?.to_owned(),
+        correlation_id: text(7)?.to_owned(),
+        recorded_at: time::parse(text(8)?).ok_or_else(|| corrupt("recorded_at", text(8).unwrap_or_default()))?,
+        prev_hash: text(9)?.to_owned(),
+        hash: text(10)?.to_owned(),
     })
 }
 
 fn query_events(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<StoredEvent>> {
+    query_page(conn, sql, args, 0)
+}
+
+/// The events a query returns, into room made for `expected` of them.
+fn query_page(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+    expected: usize,
+) -> Result<Vec<StoredEvent>> {
     let mut stmt = conn.prepare_cached(sql).map_err(db)?;
-    let rows = stmt.query_map(args, event_from_row).map_err(db)?;
-    rows.map(|r| r.map_err(db).and_then(decode_event)).collect()
+    let mut rows = stmt.query(args).map_err(db)?;
+    let mut events = Vec::with_capacity(expected);
+    while let Some(r) = rows.next().map_err(db)? {
+        events.push(event_at(r, 0)?);
+    }
+    Ok(events)
 }
 
 #[async_trait]
@@ -149,18 +147,37 @@ impl EventStore for SqliteStore {
     async fn events_page(
         &self,
         client_id: Option<Uuid>,
+        segment: crate::Segment,
         after: Option<crate::EventKey>,
         limit: usize,
     ) -> Result<Vec<StoredEvent>> {
-        // By the primary key (stream, version): each page is one index range.
-        let (stream, version) = after.map_or((String::new(), 0), |(s, v)| (s.to_string(), v as i64));
+        // By the primary key (stream, version): each page is one index range,
+        // within the segment's range of stream ids (split on their first two hex digits).
+        let prefix = |i: u16| format!("{:02x}", u32::from(i) * 256 / u32::from(segment.count.max(1)));
+        // The last segment ends past every id ('~' sorts after every hex digit).
+        let end = if segment.index + 1 >= segment.count { "~".to_string() } else { prefix(segment.index + 1) };
+        let (stream, version) = match after {
+            Some((s, v)) => (s.to_string(), v as i64),
+            None if segment.index == 0 => (String::new(), 0),
+            None => (prefix(segment.index), 0),
+        };
         self.read(move |conn| {
-            let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE (stream_id, version) > (?1, ?2) AND (?3 IS NULL OR tenant = ?3)
-                 ORDER BY stream_id, version LIMIT ?4"
-            );
-            let tenant = client_id.map(|c| c.to_string());
-            query_events(conn, &sql, &[&stream, &version, &tenant, &(limit as i64)])
+            // Two statements, not `?4 IS NULL OR …`, so neither depends on whether
+            // a client is given.
+            let page = "(stream_id, version) > (?1, ?2) AND stream_id < ?3 ORDER BY stream_id, version LIMIT ?4";
+            let args: [&dyn rusqlite::ToSql; 4] = [&stream, &version, &end, &(limit as i64)];
+            match client_id {
+                Some(c) => {
+                    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant = ?5 AND {page}");
+                    query_page(conn, &sql, &[args[0], args[1], args[2], args[3], &c.to_string()], limit.min(4096))
+                }
+                None => query_page(
+                    conn,
+                    &format!("SELECT {EVENT_COLUMNS} FROM events WHERE {page}"),
+                    &args,
+                    limit.min(4096),
+                ),
+            }
         })
         .await
     }

@@ -2,7 +2,7 @@
 //! JSON bodies beside their keys; and the event log the local dispatcher
 //! follows from a durable cursor.
 
-use super::events::{decode_event, event_at, EVENT_COLUMNS};
+use super::events::{event_at, EVENT_COLUMNS};
 use super::{corrupt, db, SqliteStore};
 use crate::webhooks::{DeliveryAttempt, Endpoint, EndpointCommit, EndpointEvent, Message, Webhooks};
 use crate::{Result, StoreError};
@@ -199,14 +199,13 @@ impl SqliteStore {
                  WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2"
             );
             let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
-            let rows = stmt
-                .query_map(params![seq as i64, limit as i64], |r| {
-                    let seq: i64 = r.get(0)?;
-                    // The event's columns follow the sequence number.
-                    Ok((seq as u64, event_at(r, 1)?))
-                })
-                .map_err(db)?;
-            rows.map(|r| r.map_err(db).and_then(|(seq, row)| Ok((seq, decode_event(row)?)))).collect()
+            let mut rows = stmt.query(params![seq as i64, limit as i64]).map_err(db)?;
+            let mut events = vec![];
+            while let Some(r) = rows.next().map_err(db)? {
+                // The event's columns follow the sequence number.
+                events.push((r.get::<_, i64>(0).map_err(db)? as u64, event_at(r, 1)?));
+            }
+            Ok(events)
         })
         .await
     }
