@@ -334,8 +334,8 @@ pub trait ReadModelAdmin: Send + Sync {
     async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<StoredReadModel>>;
     /// One stored read model, readable or not.
     async fn read_model(&self, client_id: Uuid, id: Uuid) -> Result<Option<StoredReadModel>>;
-    /// The stored read models of these keys (client, account), in their order:
-    /// one call for a batch, as audit verify reads them.
+    /// The stored read models of these distinct keys (client, account), in
+    /// their order: one call for a batch, as audit verify reads them.
     async fn read_models(&self, keys: &[(Uuid, Uuid)]) -> Result<Vec<Option<StoredReadModel>>>;
     /// The key (client, account) of every stored read model, of one client if given.
     async fn read_model_keys(&self, client_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>>;
