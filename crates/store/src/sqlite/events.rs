@@ -156,28 +156,20 @@ impl EventStore for SqliteStore {
         let prefix = |i: u16| format!("{:02x}", u32::from(i) * 256 / u32::from(segment.count.max(1)));
         // The last segment ends past every id ('~' sorts after every hex digit).
         let end = if segment.index + 1 >= segment.count { "~".to_string() } else { prefix(segment.index + 1) };
-        let (stream, version) = match after {
-            Some((s, v)) => (s.to_string(), v as i64),
-            None if segment.index == 0 => (String::new(), 0),
-            None => (prefix(segment.index), 0),
-        };
+        // With no page before, a segment starts at its first prefix ("00" for the first).
+        let (stream, version) = after.map_or((prefix(segment.index), 0), |(s, v)| (s.to_string(), v as i64));
+        let tenant = client_id.map(|c| c.to_string());
         self.read(move |conn| {
-            // Two statements, not `?4 IS NULL OR …`, so neither depends on whether
-            // a client is given.
-            let page = "(stream_id, version) > (?1, ?2) AND stream_id < ?3 ORDER BY stream_id, version LIMIT ?4";
-            let args: [&dyn rusqlite::ToSql; 4] = [&stream, &version, &end, &(limit as i64)];
-            match client_id {
-                Some(c) => {
-                    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant = ?5 AND {page}");
-                    query_page(conn, &sql, &[args[0], args[1], args[2], args[3], &c.to_string()], limit.min(4096))
-                }
-                None => query_page(
-                    conn,
-                    &format!("SELECT {EVENT_COLUMNS} FROM events WHERE {page}"),
-                    &args,
-                    limit.min(4096),
-                ),
-            }
+            // Two statements, not `?5 IS NULL OR …`: one per case reads more plainly.
+            let filter = if tenant.is_some() { "tenant = ?5 AND " } else { "" };
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE {filter}(stream_id, version) > (?1, ?2) AND stream_id < ?3
+                 ORDER BY stream_id, version LIMIT ?4"
+            );
+            let limit_arg = limit as i64;
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![&stream, &version, &end, &limit_arg];
+            args.extend(tenant.as_ref().map(|t| t as &dyn rusqlite::ToSql));
+            query_page(conn, &sql, &args, limit.min(4096))
         })
         .await
     }
