@@ -1,7 +1,7 @@
 //! Configuration from the environment, with defaults that make a local run work
 //! with no setup.
 
-use inbox_store::{DynamoStore, Store, StoreError, Tables};
+use inbox_store::{AppStore, DynamoStore, StoreError, Tables};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -257,7 +257,7 @@ fn local_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
 /// Opens the configured store: DynamoDB when `INBOX_STORE=dynamodb` (tables from
 /// `INBOX_*_TABLE`, endpoint from the standard AWS configuration), else the
 /// embedded SQLite file under the data folder.
-pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open_store(config: &Config) -> Result<Arc<AppStore>, StoreError> {
     Ok(match config.store {
         #[cfg(feature = "sqlite")]
         StoreKind::Sqlite => Arc::new(inbox_store::SqliteStore::open(&config.sqlite_path())?),

@@ -7,12 +7,15 @@
 //! command records its answer in its own transaction; other writes record it
 //! right after. Answers that carry a secret are recorded without it.
 
+use crate::routing::{Answer, Call, Route};
 use crate::{ApiError, App, Request, Response};
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, StatusCode};
 use inbox_domain::time;
+use inbox_store::prelude::*;
 use inbox_store::{Claim, IdempotencyRecord, KeyClaim, StoredAnswer};
 use sha2::{Digest, Sha256};
+use std::future::Future;
 use uuid::Uuid;
 
 /// A pending key left by a request that died is free again after this.
@@ -82,6 +85,47 @@ fn replayed(a: StoredAnswer) -> Response {
     }
     headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     resp
+}
+
+/// Whether `Idempotency-Key`s are kept, chosen by type: a function whose one
+/// route keeps none ([`NoKeys`]) then links none of this code.
+pub trait KeyPolicy {
+    /// Runs an authenticated call.
+    fn run(app: &App, route: &Route, param: Option<String>, call: Call) -> impl Future<Output = Answer> + Send;
+}
+
+/// A write with a key is claimed, run, then recorded: every process but one
+/// that serves a single route keeping no keys (a read).
+pub struct KeepKeys;
+/// Keys are not looked at: only for a route that keeps none
+/// ([`Route::keeps_idempotency_keys`]).
+pub struct NoKeys;
+
+impl KeyPolicy for NoKeys {
+    async fn run(app: &App, route: &Route, param: Option<String>, call: Call) -> Answer {
+        debug_assert!(!route.keeps_idempotency_keys(), "{} keeps idempotency keys", route.function);
+        app.run(route, param, call).await
+    }
+}
+
+impl KeyPolicy for KeepKeys {
+    async fn run(app: &App, route: &Route, param: Option<String>, mut call: Call) -> Answer {
+        let key = match &call.principal {
+            Some(p) => key_of(&call.req)?.map(|k| (p.client_id, scoped(&p.subject, &k))),
+            None => None,
+        };
+        let Some((client_id, key)) = key else {
+            return app.run(route, param, call).await;
+        };
+        let claim = match app.begin_idempotent(client_id, key, &call.req).await? {
+            Begin::Answer(resp) => return Ok(resp),
+            Begin::Run(claim) => claim,
+        };
+        call.idempotency = Some(claim.clone());
+        let resp = app.run(route, param, call).await.unwrap_or_else(ApiError::into_response);
+        app.finish_idempotent(claim, &resp).await;
+        Ok(resp)
+    }
 }
 
 /// What a write with a key starts with.

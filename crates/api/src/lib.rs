@@ -1,6 +1,12 @@
 //! The Accounts HTTP API: the [route table](routes), one handler per endpoint,
 //! over `http` types so the same code serves Lambda and the local server.
 
+// Modules calling the store import its traits (`inbox_store::prelude`): a
+// concrete `AppStore` (the deployed build, no `sqlite`) needs them, where a
+// `dyn Store` does not. That build (`make -f infra/Makefile slim-check`) still
+// denies unused imports.
+#![cfg_attr(feature = "sqlite", allow(unused_imports))]
+
 pub mod access;
 pub mod auth;
 #[cfg(feature = "openapi")]
@@ -25,18 +31,21 @@ pub mod routes;
 pub mod routing;
 pub mod tokens;
 pub mod usage;
+pub mod warm;
 pub mod webhooks;
 
 use auth::{Keys, Principal};
 use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
-use inbox_store::Store;
+use inbox_store::prelude::*;
+use inbox_store::AppStore;
 use routing::{Access, Handler, Resolved, Route};
 use serde::Serialize;
 use std::sync::Arc;
 
 pub use config::Config;
 pub use error::ApiError;
+pub use idempotency::{KeepKeys, KeyPolicy, NoKeys};
 pub use routes::ROUTES;
 pub use routing::{Answer, Call};
 
@@ -66,14 +75,14 @@ pub const FALLBACK_FUNCTION: &str = "not-found";
 
 /// Everything a handler needs, built once per process.
 pub struct App {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<AppStore>,
     pub config: Config,
     keys: Keys,
     background: usage::Background,
 }
 
 impl App {
-    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+    pub fn new(config: Config, store: Arc<AppStore>) -> Self {
         let keys = Keys::rotating(&config.jwt_secret, config.jwt_previous_secret.as_deref(), config.token_ttl_seconds);
         App { store, config, keys, background: usage::Background::Spawn }
     }
@@ -95,30 +104,6 @@ impl App {
         Ok(Self::new(config, store))
     }
 
-    /// Opens the store's connection before the first request (a Lambda's init):
-    /// one read the route's grants already allow, of a key that does not exist,
-    /// so the first request pays no TLS handshake. A failure is only logged:
-    /// the first request will try again.
-    pub async fn warm_up(&self, route: &Route) {
-        use access::Table::{Accounts, Directory, Events};
-        let (nil, grants) = (uuid::Uuid::nil(), route.grants());
-        let allows = |table, action| grants.iter().any(|(t, actions)| *t == table && actions.contains(&action));
-        let read = if allows(Directory, "dynamodb:GetItem") {
-            self.store.get_client(nil).await.map(drop)
-        } else if allows(Accounts, "dynamodb:GetItem") {
-            self.store.get_account(nil, nil).await.map(drop)
-        } else if allows(Events, "dynamodb:Query") {
-            self.store.stream_head(nil).await.map(drop)
-        } else if allows(Directory, "dynamodb:Query") {
-            self.store.list_api_tokens(nil).await.map(drop)
-        } else {
-            return;
-        };
-        if let Err(e) = read {
-            tracing::warn!(error = %e, "warm-up read failed");
-        }
-    }
-
     pub fn keys(&self) -> &Keys {
         &self.keys
     }
@@ -127,6 +112,11 @@ impl App {
     /// (a Lambda function: any other path is a 404, as for API Gateway), or
     /// none (the function behind API Gateway's `$default` route).
     pub async fn handle(&self, req: Request, scope: Scope) -> Response {
+        self.handle_as::<KeepKeys>(req, scope).await
+    }
+
+    /// [`App::handle`], keeping `Idempotency-Key`s or not ([`KeyPolicy`]).
+    pub async fn handle_as<K: KeyPolicy>(&self, req: Request, scope: Scope) -> Response {
         let started = std::time::Instant::now();
         if let Some(resp) = cors::preflight(&self.config.embed_origins, &req) {
             return resp;
@@ -149,7 +139,7 @@ impl App {
             Resolved::Found(route, param) if !matches!(scope, Scope::Unrouted(_)) => {
                 documentation = route.access == Access::Public && route.method == http::Method::GET;
                 let param = param.map(str::to_string);
-                self.dispatch(route, param, req, &request_id).await
+                self.dispatch::<K>(route, param, req, &request_id).await
             }
             Resolved::MethodNotAllowed(allow) if !matches!(scope, Scope::Route(_)) => {
                 Err(ApiError::method_not_allowed(&method, &path, allow))
@@ -189,7 +179,13 @@ impl App {
 
     /// Authenticates the caller, parses the path parameter, runs the handler;
     /// a request made with an API token is then recorded in the token's log.
-    async fn dispatch(&self, route: &Route, param: Option<String>, req: Request, request_id: &str) -> Answer {
+    async fn dispatch<K: KeyPolicy>(
+        &self,
+        route: &Route,
+        param: Option<String>,
+        req: Request,
+        request_id: &str,
+    ) -> Answer {
         let api_token = match route.access {
             Access::ApiToken => true,
             Access::RolesOrApiToken(_) => auth::bearer(req.headers()).is_ok_and(|t| t.starts_with(tokens::PREFIX)),
@@ -217,25 +213,11 @@ impl App {
             }
             Access::ApiToken => unreachable!("API-token routes are answered above"),
         };
-        let key = match &principal {
-            Some(p) => idempotency::key_of(&req)?.map(|k| (p.client_id, idempotency::scoped(&p.subject, &k))),
-            None => None,
-        };
-        let Some((client_id, key)) = key else {
-            let call = Call { principal, request_id: request_id.to_string(), req, idempotency: None };
-            return self.run(route, param, call).await;
-        };
-        let claim = match self.begin_idempotent(client_id, key, &req).await? {
-            idempotency::Begin::Answer(resp) => return Ok(resp),
-            idempotency::Begin::Run(claim) => claim,
-        };
-        let call = Call { principal, request_id: request_id.to_string(), req, idempotency: Some(claim.clone()) };
-        let resp = self.run(route, param, call).await.unwrap_or_else(ApiError::into_response);
-        self.finish_idempotent(claim, &resp).await;
-        Ok(resp)
+        let call = Call { principal, request_id: request_id.to_string(), req, idempotency: None };
+        K::run(self, route, param, call).await
     }
 
-    async fn run(&self, route: &Route, param: Option<String>, call: Call) -> Answer {
+    pub(crate) async fn run(&self, route: &Route, param: Option<String>, call: Call) -> Answer {
         match (route.handler, param) {
             (Handler::Plain(h), None) => h(self, call).await,
             (Handler::ById(h), Some(p)) => match uuid::Uuid::parse_str(&p) {

@@ -33,14 +33,71 @@ impl Route {
     /// request log written).
     pub fn grants(&self) -> Vec<(Table, &'static [&'static str])> {
         let mut grants = self.tables.to_vec();
-        if matches!(self.access, Access::ApiToken | Access::RolesOrApiToken(_)) {
-            grants.push((Table::Directory, API_TOKEN_GRANTS));
-        }
-        if self.access != Access::Public && matches!(self.method, Method::POST | Method::PUT | Method::DELETE) {
-            grants.push((Table::Directory, IDEMPOTENCY_GRANTS));
-        }
+        grants.extend(self.directory_grants().into_iter().flatten().map(|actions| (Table::Directory, actions)));
         grants
     }
+
+    /// What its kind of authentication adds to [`Route::grants`], on the directory.
+    const fn directory_grants(&self) -> [Option<&'static [&'static str]>; 2] {
+        let tokens = matches!(self.access, Access::ApiToken | Access::RolesOrApiToken(_));
+        [
+            if tokens { Some(API_TOKEN_GRANTS) } else { None },
+            if self.keeps_idempotency_keys() { Some(IDEMPOTENCY_GRANTS) } else { None },
+        ]
+    }
+
+    /// Whether [`Route::grants`] has `action` on `table`; a `const fn` for
+    /// choices made when a function's binary is built ([`crate::warm`]).
+    pub const fn allows(&self, table: Table, action: &str) -> bool {
+        let mut i = 0;
+        while i < self.tables.len() {
+            if self.tables[i].0 as u8 == table as u8 && has(self.tables[i].1, action) {
+                return true;
+            }
+            i += 1;
+        }
+        if table as u8 != Table::Directory as u8 {
+            return false;
+        }
+        match self.directory_grants() {
+            [Some(a), _] if has(a, action) => true,
+            [_, Some(a)] => has(a, action),
+            _ => false,
+        }
+    }
+
+    /// Whether its requests may carry an `Idempotency-Key`: authenticated writes.
+    /// A `const fn`, so a function's binary can leave that code out when not.
+    pub const fn keeps_idempotency_keys(&self) -> bool {
+        !matches!(self.access, Access::Public) && matches!(self.method, Method::POST | Method::PUT | Method::DELETE)
+    }
+}
+
+const fn has(actions: &[&str], action: &str) -> bool {
+    let mut i = 0;
+    while i < actions.len() {
+        if same(actions[i], action) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// String equality in a `const fn`.
+pub const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 const API_TOKEN_GRANTS: &[&str] = &["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"];

@@ -6,7 +6,8 @@
 
 use crate::App;
 use inbox_domain::{time, Timestamp};
-use inbox_store::{ApiToken, Store, TokenRequest, TokenUse};
+use inbox_store::prelude::*;
+use inbox_store::{ApiToken, AppStore, TokenRequest, TokenUse};
 use std::sync::Arc;
 
 /// The client address of a request, as the adapter saw it (the TCP peer
@@ -77,7 +78,7 @@ impl App {
     }
 }
 
-async fn write(store: Arc<dyn Store>, token: ApiToken, entry: TokenRequest) {
+async fn write(store: Arc<AppStore>, token: ApiToken, entry: TokenRequest) {
     // The last use is rewritten only when stale: a burst costs one write a minute.
     let stale = |at: Timestamp| token.last_used.as_ref().is_none_or(|u| u.at < at - TOUCH_EVERY);
     if stale(entry.used.at) {

@@ -34,3 +34,23 @@ fn one_function_crate_per_route() {
         assert!(manifest.contains(&format!("name = \"{function}\"")), "functions/{function}/Cargo.toml");
     }
 }
+
+/// `Route::allows`, the `const fn` that picks a function's warm-up read when its
+/// binary is built, says what `Route::grants` (the SAM policy) says.
+#[test]
+fn allows_is_what_the_grants_say() {
+    use inbox_api::access::Table;
+    let actions =
+        ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"];
+    for r in ROUTES {
+        let grants = r.grants();
+        for table in Table::ALL {
+            for action in actions {
+                let granted = grants.iter().any(|(t, a)| *t == table && a.contains(&action));
+                assert_eq!(r.allows(table, action), granted, "{} {table:?} {action}", r.function);
+            }
+        }
+        // A route with tables warms its store; one without has nothing to warm.
+        assert_eq!(inbox_api::warm::read_for(r).is_some(), !grants.is_empty(), "{}", r.function);
+    }
+}

@@ -370,7 +370,9 @@ mod tests {
             let config = example_config(inbox_api::config::StoreKind::DynamoDb);
             let app = App::new(config, Arc::new(store.clone())).awaiting_follow_ups();
             // The Lambda's init warms its connection with a read it is granted.
-            app.warm_up(r).await;
+            if let Some(read) = inbox_api::warm::read_for(r) {
+                app.warm_up(read).await;
+            }
             let warmed = store.calls().snapshot().values().sum::<u64>();
             assert_eq!(warmed > 0, !r.grants().is_empty(), "{}: warm-up reads iff the route has tables", r.function);
             let event: lambda_http::request::LambdaRequest = serde_json::from_value(event(r)).unwrap();

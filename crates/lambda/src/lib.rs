@@ -8,10 +8,11 @@
 //! ```
 
 use bytes::Bytes;
-use inbox_api::routing::Route;
+use inbox_api::routing::{same, Route};
 use inbox_api::usage::ClientIp;
+use inbox_api::warm;
 use inbox_api::webhooks::FUNCTIONS as WEBHOOK_FUNCTIONS;
-use inbox_api::{routes, App, Scope, FALLBACK_FUNCTION, ROUTES};
+use inbox_api::{routes, App, KeepKeys, KeyPolicy, NoKeys, Scope, FALLBACK_FUNCTION, ROUTES};
 use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, RequestExt};
 use std::sync::Arc;
@@ -24,7 +25,8 @@ pub mod webhooks;
 /// a webhook job. Found by [`function`] at compile time.
 #[derive(Debug, Clone, Copy)]
 pub enum Function {
-    Route(&'static Route),
+    /// A route, with the read that warms its store during init (if it has tables).
+    Route(&'static Route, Option<warm::Read>),
     Pages(&'static [Route]),
     Unrouted(&'static [&'static Route]),
     Webhooks(&'static str),
@@ -37,7 +39,7 @@ pub const fn function(name: &'static str) -> Function {
     let mut i = 0;
     while i < ROUTES.len() {
         if same(ROUTES[i].function, name) {
-            return Function::Route(ROUTES[i]);
+            return Function::Route(ROUTES[i], warm::read_for(ROUTES[i]));
         }
         i += 1;
     }
@@ -57,28 +59,15 @@ pub const fn function(name: &'static str) -> Function {
     panic!("no route, page or webhook function has this name")
 }
 
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 /// A function's `main`: serves `function` until the runtime stops. Inlined
 /// into a `main` whose `function` is a constant, so only its own arm (and what
 /// that arm reaches) is linked.
 #[inline(always)]
 pub fn main(function: Function) -> Result<(), Error> {
     match function {
-        Function::Route(route) => serve_route(route),
+        // A constant: the other arm is not linked.
+        Function::Route(route, warm) if !route.keeps_idempotency_keys() => serve_keyless_route(route, warm),
+        Function::Route(route, warm) => serve_route(route, warm),
         Function::Pages(pages) => serve_pages(pages),
         Function::Unrouted(routes) => serve_unrouted(routes),
         Function::Webhooks(name) => run_webhooks(name),
@@ -91,20 +80,27 @@ pub fn main(function: Function) -> Result<(), Error> {
 
 #[doc(hidden)]
 #[inline(never)]
-pub fn serve_route(route: &'static Route) -> Result<(), Error> {
-    block_on(serve(Scope::Route(route), &[route]))
+pub fn serve_route(route: &'static Route, warm: Option<warm::Read>) -> Result<(), Error> {
+    block_on(serve::<KeepKeys>(Scope::Route(route), &[route], warm))
+}
+
+/// [`serve_route`] for a read, without the code that keeps `Idempotency-Key`s.
+#[doc(hidden)]
+#[inline(never)]
+pub fn serve_keyless_route(route: &'static Route, warm: Option<warm::Read>) -> Result<(), Error> {
+    block_on(serve::<NoKeys>(Scope::Route(route), &[route], warm))
 }
 
 #[doc(hidden)]
 #[inline(never)]
 pub fn serve_pages(pages: &'static [Route]) -> Result<(), Error> {
-    block_on(serve(Scope::Pages(pages), &[]))
+    block_on(serve::<KeepKeys>(Scope::Pages(pages), &[], None))
 }
 
 #[doc(hidden)]
 #[inline(never)]
 pub fn serve_unrouted(routes: &'static [&'static Route]) -> Result<(), Error> {
-    block_on(serve(Scope::Unrouted(routes), &[]))
+    block_on(serve::<KeepKeys>(Scope::Unrouted(routes), &[], None))
 }
 
 #[doc(hidden)]
@@ -120,26 +116,31 @@ fn block_on(job: impl std::future::Future<Output = Result<(), Error>>) -> Result
 }
 
 /// Serves `scope` behind API Gateway; `routes` are those it runs handlers of
-/// (the JWT secret is read only if one of them needs it).
-async fn serve(scope: Scope, routes: &[&'static Route]) -> Result<(), Error> {
+/// (the JWT secret is read only if one of them needs it), keeping
+/// `Idempotency-Key`s or not.
+async fn serve<K: KeyPolicy>(scope: Scope, routes: &[&'static Route], warm: Option<warm::Read>) -> Result<(), Error> {
     let app = App::from_env(routes.iter().copied()).await.map_err(|e| {
         tracing::error!(error = %e, "cannot start");
         e
     })?;
-    if let Scope::Route(route) = scope {
-        app.warm_up(route).await;
+    if let Some(read) = warm {
+        app.warm_up(read).await;
     }
     let app = Arc::new(app.awaiting_follow_ups());
     tracing::info!("ready");
     lambda_http::run(service_fn(move |req: lambda_http::Request| {
         let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&app, scope, req).await) }
+        async move { Ok::<_, std::convert::Infallible>(convert::<K>(&app, scope, req).await) }
     }))
     .await
 }
 
 /// Converts the Lambda request, lets the app answer, converts back.
 pub async fn handle(app: &App, scope: Scope, req: lambda_http::Request) -> lambda_http::Response<Body> {
+    convert::<KeepKeys>(app, scope, req).await
+}
+
+async fn convert<K: KeyPolicy>(app: &App, scope: Scope, req: lambda_http::Request) -> lambda_http::Response<Body> {
     let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
     let source_ip = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
@@ -159,7 +160,8 @@ pub async fn handle(app: &App, scope: Scope, req: lambda_http::Request) -> lambd
         Body::Binary(b) => Bytes::from(b),
         _ => Bytes::new(),
     };
-    let resp = app.handle(http::Request::from_parts(parts, bytes), scope).await;
+    let req = http::Request::from_parts(parts, bytes);
+    let resp = app.handle_as::<K>(req, scope).await;
     let (parts, body) = resp.into_parts();
     let body = if body.is_empty() {
         Body::Empty
@@ -198,10 +200,10 @@ mod tests {
     #[test]
     fn each_function_name_finds_what_it_serves() {
         const GET: Function = function("accounts-get");
-        assert!(matches!(GET, Function::Route(r) if r.function == "accounts-get" && r.path == "/api/accounts/{id}"));
+        assert!(matches!(GET, Function::Route(r, _) if r.function == "accounts-get" && r.path == "/api/accounts/{id}"));
         for r in ROUTES {
             assert!(
-                matches!(function(r.function), Function::Route(found) if found.function == r.function && found.path == r.path),
+                matches!(function(r.function), Function::Route(found, _) if found.function == r.function && found.path == r.path),
                 "{}",
                 r.function
             );

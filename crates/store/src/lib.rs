@@ -361,6 +361,25 @@ impl<T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenU
 {
 }
 
+/// The store a process holds ([`Store`]). Builds with the embedded store pick
+/// one at run time, behind `dyn Store`. The deployed functions are DynamoDB only
+/// and hold it by type: a `dyn Store` vtable would link every method of all
+/// eight traits into every function, where static calls link only those its
+/// route makes. Code holding it calls trait methods only, so it builds either way.
+/// The store's traits, for code calling methods on an [`AppStore`]: a `dyn
+/// Store` answers them without imports, a concrete store does not.
+pub mod prelude {
+    pub use crate::{
+        AccountReads, Directory, EventStore, Idempotency, LoginThrottle, ReadModelAdmin, RefreshTokens, Store,
+        TokenUsage, Users, Webhooks,
+    };
+}
+
+#[cfg(feature = "sqlite")]
+pub type AppStore = dyn Store;
+#[cfg(not(feature = "sqlite"))]
+pub type AppStore = DynamoStore;
+
 /// Creates a folder (and its parents) that only its owner may enter (0700 on Unix):
 /// the data folder of the embedded store and of the local signing secret.
 pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {

@@ -6,6 +6,7 @@ use crate::query::pairs;
 use crate::resources::*;
 use crate::{jsonld, Answer, ApiError, App, Call};
 use http::StatusCode;
+use inbox_store::prelude::*;
 use uuid::Uuid;
 
 pub async fn list(app: &App, call: Call, id: Uuid) -> Answer {

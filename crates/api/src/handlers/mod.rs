@@ -19,6 +19,7 @@ use crate::{Call, Response};
 use http::{header, HeaderValue, StatusCode};
 use inbox_domain::{Account, State};
 use inbox_store::commands::{Envelope, Idempotent};
+use inbox_store::prelude::*;
 use std::sync::Arc;
 
 /// The caller, its client and the request id, as recorded with every event;

@@ -12,6 +12,7 @@ use crate::{jsonld, Answer, ApiError, App, Call};
 use http::StatusCode;
 use inbox_domain::webhooks::{is_message_type, secret_from, EVENT_TYPES};
 use inbox_domain::{text, time};
+use inbox_store::prelude::*;
 use inbox_store::{endpoints, Endpoint};
 use uuid::Uuid;
 

@@ -13,9 +13,10 @@ use crate::resources::{AccountView, EventView};
 use inbox_domain::webhooks::{self as rules, Next, Outcome};
 use inbox_domain::{time, StoredEvent, Timestamp};
 use inbox_store::commands::Envelope;
+use inbox_store::prelude::*;
 #[cfg(feature = "sqlite")]
 use inbox_store::SqliteStore;
-use inbox_store::{endpoints, DeliveryAttempt, Endpoint, Message, MessageState, Store, StoreError};
+use inbox_store::{endpoints, AppStore, DeliveryAttempt, Endpoint, Message, MessageState, StoreError};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::hash_map::Entry;
@@ -50,7 +51,7 @@ pub const CURSOR: &str = "webhooks";
 
 #[derive(Clone)]
 pub struct Dispatcher {
-    store: Arc<dyn Store>,
+    store: Arc<AppStore>,
     allow_private: bool,
     schedule: Arc<[u64]>,
     /// On Lambda: how long one call may go on starting attempts, so that the
@@ -74,7 +75,7 @@ pub fn message_id(endpoint: Uuid, stream: Uuid, version: u64) -> String {
 }
 
 impl Dispatcher {
-    pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
+    pub fn new(store: Arc<AppStore>, config: &Config) -> Self {
         Dispatcher {
             store,
             allow_private: config.webhook_allow_private,

@@ -5,6 +5,7 @@
 //! so it is delivered again; recording messages is idempotent.
 
 use super::Dispatcher;
+use inbox_store::prelude::*;
 use inbox_store::StoreError;
 use serde_json::{json, Value};
 use uuid::Uuid;
