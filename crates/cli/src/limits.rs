@@ -6,10 +6,9 @@
 use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use inbox_api::usage::ClientIp;
 use inbox_api::{ApiError, App};
-use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Larger bodies are refused with 413 (API Gateway's own limit is 10 MB).
@@ -83,7 +82,7 @@ async fn drain(mut body: Incoming) {
 pub async fn answer(
     app: &App,
     limits: &Limits,
-    peer: SocketAddr,
+    client_ip: &ClientIp,
     req: http::Request<Incoming>,
 ) -> http::Response<Full<Bytes>> {
     if let Some((status, detail)) = oversized(&req) {
@@ -92,7 +91,7 @@ pub async fn answer(
         return resp;
     }
     let (mut parts, body) = req.into_parts();
-    parts.extensions.insert(ClientIp(peer.ip().to_string()));
+    parts.extensions.insert(client_ip.clone());
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     let too_large = || {
         let mut resp = problem(StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB.");
@@ -102,6 +101,10 @@ pub async fn answer(
     if declared.is_some_and(|n| n > MAX_BODY) {
         drain(body).await;
         return too_large();
+    }
+    // Most requests (GETs) have no body: nothing to wait for, no timer to set.
+    if body.is_end_stream() {
+        return app.handle(http::Request::from_parts(parts, Bytes::new()), inbox_api::Scope::ALL).await.map(Full::new);
     }
     let read = http_body_util::Limited::new(body, MAX_BODY).collect();
     let bytes = match tokio::time::timeout(limits.body_timeout, read).await {

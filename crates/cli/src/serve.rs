@@ -9,6 +9,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use inbox_api::config::StoreKind;
+use inbox_api::usage::ClientIp;
 use inbox_api::{App, Config};
 use inbox_store::Store;
 use std::net::SocketAddr;
@@ -67,9 +68,11 @@ pub async fn serve(
             continue;
         };
         let (app, conn_limits) = (app.clone(), limits.clone());
+        // Written out once a connection, not on each of its requests.
+        let client_ip = ClientIp(peer.ip().to_string());
         let service = hyper::service::service_fn(move |req| {
-            let (app, limits) = (app.clone(), conn_limits.clone());
-            async move { Ok::<_, std::convert::Infallible>(limits::answer(&app, &limits, peer, req).await) }
+            let (app, limits, client_ip) = (app.clone(), conn_limits.clone(), client_ip.clone());
+            async move { Ok::<_, std::convert::Infallible>(limits::answer(&app, &limits, &client_ip, req).await) }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
