@@ -12,6 +12,7 @@ use crate::{ApiError, App, Request, Response};
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, StatusCode};
 use inbox_domain::time;
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::{Claim, IdempotencyRecord, KeyClaim, StoredAnswer};
 use sha2::{Digest, Sha256};
@@ -94,8 +95,8 @@ pub trait KeyPolicy {
     fn run(app: &App, route: &Route, param: Option<String>, call: Call) -> impl Future<Output = Answer> + Send;
 }
 
-/// A write with a key is claimed, run, then recorded: every process but one
-/// that serves a single route keeping no keys (a read).
+/// A write with a key is claimed, run, then recorded: wherever a route that
+/// keeps keys may be served.
 pub struct KeepKeys;
 /// Keys are not looked at: only for a route that keeps none
 /// ([`Route::keeps_idempotency_keys`]).

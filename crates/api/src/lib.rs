@@ -1,12 +1,6 @@
 //! The Accounts HTTP API: the [route table](routes), one handler per endpoint,
 //! over `http` types so the same code serves Lambda and the local server.
 
-// Modules calling the store import its traits (`inbox_store::prelude`): a
-// concrete `AppStore` (the deployed build, no `sqlite`) needs them, where a
-// `dyn Store` does not. That build (`make -f infra/Makefile slim-check`) still
-// denies unused imports.
-#![cfg_attr(feature = "sqlite", allow(unused_imports))]
-
 pub mod access;
 pub mod auth;
 #[cfg(feature = "openapi")]
@@ -37,6 +31,7 @@ pub mod webhooks;
 use auth::{Keys, Principal};
 use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::AppStore;
 use routing::{Access, Handler, Resolved, Route};

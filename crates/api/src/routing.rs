@@ -59,11 +59,17 @@ impl Route {
         if table as u8 != Table::Directory as u8 {
             return false;
         }
-        match self.directory_grants() {
-            [Some(a), _] if has(a, action) => true,
-            [_, Some(a)] => has(a, action),
-            _ => false,
+        let extra = self.directory_grants();
+        let mut i = 0;
+        while i < extra.len() {
+            if let Some(actions) = extra[i] {
+                if has(actions, action) {
+                    return true;
+                }
+            }
+            i += 1;
         }
+        false
     }
 
     /// Whether its requests may carry an `Idempotency-Key`: authenticated writes.

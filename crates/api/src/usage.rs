@@ -6,6 +6,7 @@
 
 use crate::App;
 use inbox_domain::{time, Timestamp};
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::{ApiToken, AppStore, TokenRequest, TokenUse};
 use std::sync::Arc;

@@ -6,6 +6,7 @@
 use crate::access::Table;
 use crate::routing::Route;
 use crate::App;
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::StoreError;
 use std::future::Future;

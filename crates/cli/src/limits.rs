@@ -82,7 +82,7 @@ async fn drain(mut body: Incoming) {
 pub async fn answer(
     app: &App,
     limits: &Limits,
-    client_ip: &ClientIp,
+    client_ip: ClientIp,
     req: http::Request<Incoming>,
 ) -> http::Response<Full<Bytes>> {
     if let Some((status, detail)) = oversized(&req) {
@@ -91,7 +91,7 @@ pub async fn answer(
         return resp;
     }
     let (mut parts, body) = req.into_parts();
-    parts.extensions.insert(client_ip.clone());
+    parts.extensions.insert(client_ip);
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     let too_large = || {
         let mut resp = problem(StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB.");
@@ -103,17 +103,18 @@ pub async fn answer(
         return too_large();
     }
     // Most requests (GETs) have no body: nothing to wait for, no timer to set.
-    if body.is_end_stream() {
-        return app.handle(http::Request::from_parts(parts, Bytes::new()), inbox_api::Scope::ALL).await.map(Full::new);
-    }
-    let read = http_body_util::Limited::new(body, MAX_BODY).collect();
-    let bytes = match tokio::time::timeout(limits.body_timeout, read).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(_)) => return too_large(),
-        Err(_) => {
-            let mut resp = problem(StatusCode::REQUEST_TIMEOUT, "The request body was not received in time.");
-            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return resp;
+    let bytes = if body.is_end_stream() {
+        Bytes::new()
+    } else {
+        let read = http_body_util::Limited::new(body, MAX_BODY).collect();
+        match tokio::time::timeout(limits.body_timeout, read).await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(_)) => return too_large(),
+            Err(_) => {
+                let mut resp = problem(StatusCode::REQUEST_TIMEOUT, "The request body was not received in time.");
+                resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return resp;
+            }
         }
     };
     app.handle(http::Request::from_parts(parts, bytes), inbox_api::Scope::ALL).await.map(Full::new)

@@ -72,7 +72,7 @@ pub async fn serve(
         let client_ip = ClientIp(peer.ip().to_string());
         let service = hyper::service::service_fn(move |req| {
             let (app, limits, client_ip) = (app.clone(), conn_limits.clone(), client_ip.clone());
-            async move { Ok::<_, std::convert::Infallible>(limits::answer(&app, &limits, &client_ip, req).await) }
+            async move { Ok::<_, std::convert::Infallible>(limits::answer(&app, &limits, client_ip, req).await) }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())

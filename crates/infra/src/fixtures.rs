@@ -253,8 +253,21 @@ pub fn webhook_event(function: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use inbox_api::{App, Config};
+    use inbox_api::{App, Config, KeepKeys, NoKeys};
     use std::sync::Arc;
+
+    /// As the route's own function answers: keeping `Idempotency-Key`s or not.
+    async fn answer(
+        app: &App,
+        r: &'static Route,
+        req: lambda_http::Request,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        if r.keeps_idempotency_keys() {
+            inbox_lambda::handle_as::<KeepKeys>(app, scope(r), req).await
+        } else {
+            inbox_lambda::handle_as::<NoKeys>(app, scope(r), req).await
+        }
+    }
 
     /// What the functions run with when the sample events are sent to them.
     fn example_config(store: inbox_api::config::StoreKind) -> Config {
@@ -304,7 +317,7 @@ mod tests {
             )
             .unwrap();
             let lambda_request: lambda_http::request::LambdaRequest = serde_json::from_str(&file).unwrap();
-            let resp = inbox_lambda::handle(&app, scope(r), lambda_http::Request::from(lambda_request)).await;
+            let resp = answer(&app, r, lambda_http::Request::from(lambda_request)).await;
             let body = match resp.body() {
                 lambda_http::Body::Text(t) => t.clone(),
                 _ => String::new(),
@@ -376,7 +389,7 @@ mod tests {
             let warmed = store.calls().snapshot().values().sum::<u64>();
             assert_eq!(warmed > 0, !r.grants().is_empty(), "{}: warm-up reads iff the route has tables", r.function);
             let event: lambda_http::request::LambdaRequest = serde_json::from_value(event(r)).unwrap();
-            let resp = inbox_lambda::handle(&app, scope(r), lambda_http::Request::from(event)).await;
+            let resp = answer(&app, r, lambda_http::Request::from(event)).await;
             assert_eq!(resp.status().as_u16(), sample(r).2, "{}", r.function);
             let name = |t: Table| match t {
                 Table::Events => tables.events.clone(),

@@ -84,7 +84,8 @@ pub fn serve_route(route: &'static Route, warm: Option<warm::Read>) -> Result<()
     block_on(serve::<KeepKeys>(Scope::Route(route), &[route], warm))
 }
 
-/// [`serve_route`] for a read, without the code that keeps `Idempotency-Key`s.
+/// [`serve_route`] for a route that keeps no `Idempotency-Key`s
+/// ([`Route::keeps_idempotency_keys`]), without the code that keeps them.
 #[doc(hidden)]
 #[inline(never)]
 pub fn serve_keyless_route(route: &'static Route, warm: Option<warm::Read>) -> Result<(), Error> {
@@ -94,13 +95,13 @@ pub fn serve_keyless_route(route: &'static Route, warm: Option<warm::Read>) -> R
 #[doc(hidden)]
 #[inline(never)]
 pub fn serve_pages(pages: &'static [Route]) -> Result<(), Error> {
-    block_on(serve::<KeepKeys>(Scope::Pages(pages), &[], None))
+    block_on(serve::<NoKeys>(Scope::Pages(pages), &[], None))
 }
 
 #[doc(hidden)]
 #[inline(never)]
 pub fn serve_unrouted(routes: &'static [&'static Route]) -> Result<(), Error> {
-    block_on(serve::<KeepKeys>(Scope::Unrouted(routes), &[], None))
+    block_on(serve::<NoKeys>(Scope::Unrouted(routes), &[], None))
 }
 
 #[doc(hidden)]
@@ -130,17 +131,22 @@ async fn serve<K: KeyPolicy>(scope: Scope, routes: &[&'static Route], warm: Opti
     tracing::info!("ready");
     lambda_http::run(service_fn(move |req: lambda_http::Request| {
         let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(convert::<K>(&app, scope, req).await) }
+        async move { Ok::<_, std::convert::Infallible>(handle_as::<K>(&app, scope, req).await) }
     }))
     .await
 }
 
 /// Converts the Lambda request, lets the app answer, converts back.
 pub async fn handle(app: &App, scope: Scope, req: lambda_http::Request) -> lambda_http::Response<Body> {
-    convert::<KeepKeys>(app, scope, req).await
+    handle_as::<KeepKeys>(app, scope, req).await
 }
 
-async fn convert<K: KeyPolicy>(app: &App, scope: Scope, req: lambda_http::Request) -> lambda_http::Response<Body> {
+/// [`handle`], keeping `Idempotency-Key`s or not, as the function serving `scope` does.
+pub async fn handle_as<K: KeyPolicy>(
+    app: &App,
+    scope: Scope,
+    req: lambda_http::Request,
+) -> lambda_http::Response<Body> {
     let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
     let source_ip = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),

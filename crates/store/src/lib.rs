@@ -361,11 +361,6 @@ impl<T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenU
 {
 }
 
-/// The store a process holds ([`Store`]). Builds with the embedded store pick
-/// one at run time, behind `dyn Store`. The deployed functions are DynamoDB only
-/// and hold it by type: a `dyn Store` vtable would link every method of all
-/// eight traits into every function, where static calls link only those its
-/// route makes. Code holding it calls trait methods only, so it builds either way.
 /// The store's traits, for code calling methods on an [`AppStore`]: a `dyn
 /// Store` answers them without imports, a concrete store does not.
 pub mod prelude {
@@ -375,8 +370,16 @@ pub mod prelude {
     };
 }
 
+/// The store a process holds ([`Store`]). Builds with the embedded store pick
+/// one at run time, behind `dyn Store`. The deployed functions are DynamoDB only
+/// and hold it by type: a `dyn Store` vtable would link every method of all
+/// eight traits into every function, where static calls link only those its
+/// route makes. Code holding it calls trait methods only (with
+/// [`prelude`] imported), so it builds either way.
 #[cfg(feature = "sqlite")]
 pub type AppStore = dyn Store;
+/// The store a process holds: without the embedded store, DynamoDB by type
+/// (see the `sqlite` build's documentation of this alias).
 #[cfg(not(feature = "sqlite"))]
 pub type AppStore = DynamoStore;
 

@@ -7,6 +7,7 @@ use crate::{jsonld, Answer, ApiError, App, Call};
 use http::{header, StatusCode};
 use inbox_domain::{Account, Changes, Command, Profile, State, CUSTOMER_ACTOR_PREFIX};
 use inbox_store::commands;
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::ListQuery;
 use uuid::Uuid;

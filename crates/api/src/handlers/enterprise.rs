@@ -6,6 +6,7 @@ use crate::resources::{AccountLink, AccountLinks, Team};
 use crate::{json_response, Answer, ApiError, App, Call};
 use http::StatusCode;
 use inbox_domain::time;
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::ListQuery;
 use uuid::Uuid;

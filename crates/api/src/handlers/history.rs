@@ -6,6 +6,7 @@ use crate::query::pairs;
 use crate::resources::*;
 use crate::{jsonld, Answer, ApiError, App, Call};
 use http::StatusCode;
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use uuid::Uuid;
 

@@ -8,6 +8,7 @@ use crate::resources::{LoginInput, RefreshInput, TokenOutput};
 use crate::{auth, json_response, tokens, Answer, ApiError, App, Call};
 use chrono::{Duration, Utc};
 use http::StatusCode;
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::{Attempt, RefreshFamily, RefreshToken, User};
 use uuid::Uuid;

@@ -19,6 +19,7 @@ use crate::{Call, Response};
 use http::{header, HeaderValue, StatusCode};
 use inbox_domain::{Account, State};
 use inbox_store::commands::{Envelope, Idempotent};
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use std::sync::Arc;
 

@@ -6,6 +6,7 @@ use crate::resources::*;
 use crate::{jsonld, tokens, Answer, ApiError, App, Call};
 use http::StatusCode;
 use inbox_domain::{text, time};
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::ApiToken;
 use uuid::Uuid;

@@ -9,6 +9,7 @@ use crate::resources::*;
 use crate::{jsonld, Answer, ApiError, App, Call};
 use http::StatusCode;
 use inbox_domain::{text, time};
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::users::{self, Decision};
 use inbox_store::{StoreError, User};

@@ -12,6 +12,7 @@ use crate::{jsonld, Answer, ApiError, App, Call};
 use http::StatusCode;
 use inbox_domain::webhooks::{is_message_type, secret_from, EVENT_TYPES};
 use inbox_domain::{text, time};
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::{endpoints, Endpoint};
 use uuid::Uuid;

@@ -13,6 +13,7 @@ use crate::resources::{AccountView, EventView};
 use inbox_domain::webhooks::{self as rules, Next, Outcome};
 use inbox_domain::{time, StoredEvent, Timestamp};
 use inbox_store::commands::Envelope;
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 #[cfg(feature = "sqlite")]
 use inbox_store::SqliteStore;

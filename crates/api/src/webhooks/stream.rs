@@ -5,6 +5,7 @@
 //! so it is delivered again; recording messages is idempotent.
 
 use super::Dispatcher;
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::StoreError;
 use serde_json::{json, Value};
