@@ -250,5 +250,22 @@ pub fn webhook_event(function: &str) -> Value {
     }]})
 }
 
+/// What the functions run with when the sample events are sent to them.
+pub fn example_config(store: inbox_api::config::StoreKind) -> inbox_api::Config {
+    inbox_api::Config {
+        store,
+        data_dir: std::env::temp_dir(),
+        jwt_secret: JWT_SECRET.as_bytes().to_vec(),
+        jwt_previous_secret: None,
+        token_ttl_seconds: 3600,
+        refresh_ttl_seconds: 86_400,
+        connect_base_url: "https://connect.example.com".into(),
+        embed_origins: vec![],
+        token_log_days: 30,
+        webhook_allow_private: false,
+        webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! A burst of requests with one API token, on DynamoDB Local: one log entry per
 //! request, and the last use written once, whatever the burst.
 
-use inbox_api::{App, Config};
+use inbox_api::App;
 use inbox_infra::fixtures::{self, API_TOKEN};
 use inbox_store::{DynamoStore, Tables};
 use std::sync::Arc;
@@ -12,19 +12,7 @@ async fn a_burst_of_200_requests_writes_the_last_use_once() {
     let store = DynamoStore::local(inbox_store::contract::dynamodb_local(), tables).await;
     store.create_tables().await.unwrap();
     fixtures::load(&store).await.unwrap();
-    let config = Config {
-        store: inbox_api::config::StoreKind::DynamoDb,
-        data_dir: std::env::temp_dir(),
-        jwt_secret: fixtures::JWT_SECRET.as_bytes().to_vec(),
-        jwt_previous_secret: None,
-        token_ttl_seconds: 3600,
-        refresh_ttl_seconds: 86_400,
-        connect_base_url: "https://connect.example.com".into(),
-        embed_origins: vec![],
-        token_log_days: 30,
-        webhook_allow_private: false,
-        webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
-    };
+    let config = fixtures::example_config(inbox_api::config::StoreKind::DynamoDb);
     let app = App::new(config, Arc::new(store.clone())).awaiting_follow_ups();
     store.calls().reset();
     for i in 0..200 {
