@@ -30,7 +30,7 @@ pub mod webhooks;
 
 use auth::{Keys, Principal};
 use bytes::Bytes;
-use http::{header, HeaderValue, StatusCode};
+use http::{header, HeaderName, HeaderValue, StatusCode};
 #[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::AppStore;
@@ -147,10 +147,10 @@ impl App {
         }
         cors::varies(&self.config.embed_origins, &mut resp);
         if let Ok(v) = HeaderValue::from_str(&request_id) {
-            resp.headers_mut().insert("x-request-id", v);
+            resp.headers_mut().insert(X_REQUEST_ID, v);
         }
         let headers = resp.headers_mut();
-        headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         // Only public documentation and pages may be kept by caches; anything else
         // may carry data or a secret (a login's token, a new API token).
         if !documentation {
@@ -240,32 +240,47 @@ impl App {
     }
 }
 
+// Header names as constants: a name given as a string is parsed on every use.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+/// Where a caller's correlation id may come from, in order.
+const REQUEST_ID_HEADERS: [HeaderName; 3] = [
+    X_REQUEST_ID,
+    HeaderName::from_static("x-correlation-id"),
+    HeaderName::from_static("lambda-runtime-aws-request-id"),
+];
+
 /// The absolute URL this API is reached at, from the request (`Host`, and
 /// `X-Forwarded-Proto` behind API Gateway): links and `@vocab` must be absolute.
 pub fn base_url(req: &Request) -> String {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let host = header("host").or_else(|| req.uri().authority().map(|a| a.as_str())).unwrap_or("localhost");
+    let header = |name: &HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let host = header(&header::HOST).or_else(|| req.uri().authority().map(|a| a.as_str())).unwrap_or("localhost");
     let host =
         if host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) { host } else { "localhost" };
-    let scheme = match header("x-forwarded-proto") {
+    let scheme = match header(&X_FORWARDED_PROTO) {
         Some("https") => "https",
         Some(_) => "http",
         None => req.uri().scheme_str().filter(|s| *s == "https").unwrap_or("http"),
     };
-    format!("{scheme}://{host}")
+    [scheme, "://", host].concat()
 }
 
 /// The caller's correlation id if it sent a sensible one, else a new one.
 fn request_id(req: &Request) -> String {
-    ["x-request-id", "x-correlation-id", "lambda-runtime-aws-request-id"]
+    REQUEST_ID_HEADERS
         .iter()
-        .filter_map(|h| req.headers().get(*h)?.to_str().ok())
+        .filter_map(|h| req.headers().get(h)?.to_str().ok())
         .find(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
+        .map_or_else(
+            || uuid::Uuid::new_v4().hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()).to_owned(),
+            str::to_string,
+        )
 }
 
 pub(crate) fn json_response(status: StatusCode, content_type: &'static str, body: &impl Serialize) -> Response {
-    let bytes = serde_json::to_vec(body).expect("responses serialize");
+    // Room for a resource or a short page up front: growing a small buffer copies it each time.
+    let mut bytes = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut bytes, body).expect("responses serialize");
     let mut resp = Response::new(Bytes::from(bytes));
     *resp.status_mut() = status;
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

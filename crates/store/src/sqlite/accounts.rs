@@ -201,12 +201,16 @@ pub(super) fn write_read_model(conn: &Connection, client_id: Uuid, id: Uuid, sta
 impl AccountReads for SqliteStore {
     async fn get_account(&self, client_id: Uuid, id: Uuid) -> Result<Option<Account>> {
         self.read_row(move |conn| {
+            let (mut client, mut account) = (Uuid::encode_buffer(), Uuid::encode_buffer());
+            let key =
+                [&*client_id.hyphenated().encode_lower(&mut client), &*id.hyphenated().encode_lower(&mut account)];
             conn.prepare_cached("SELECT body FROM accounts WHERE client_id = ?1 AND id = ?2")
                 .map_err(db)?
-                .query_row([client_id.to_string(), id.to_string()], |r| r.get::<_, String>(0))
+                // Decoded in SQLite's own buffer: the body is not copied out first.
+                .query_row(key, |r| Ok(serde_json::from_slice::<Account>(r.get_ref(0)?.as_bytes()?)))
                 .optional()
                 .map_err(db)?
-                .map(decode_account)
+                .map(|decoded| decoded.map_err(|e| corrupt("account", e)))
                 .transpose()
         })
         .await
