@@ -7,7 +7,7 @@
 
 use crate::ListQuery;
 use inbox_domain::{time, Account, Timestamp};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 /// An account's place in every list it is in: creation time, then id. The time
@@ -125,6 +125,35 @@ pub fn change(before: Option<&Member>, after: Option<&Member>) -> ListChange {
     ListChange { remove, add, counts }
 }
 
+/// How long after its creation an account may still be added to its lists as
+/// created (a command commits within seconds of its clock reading; clocks
+/// agree within far less). An account added that recently goes at a list's end,
+/// after every member older than that.
+pub const APPEND_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Whether adding a member of this sort key, at `now`, appends it to its lists
+/// (it was just created) rather than inserting it among settled members.
+pub fn is_append(sort_key: &str, now: &Timestamp) -> bool {
+    sort_key >= time::format(&(*now - APPEND_WINDOW)).as_str()
+}
+
+/// Whether a member is old enough, at `now`, that no append can ever come
+/// before it: twice the window, so a writer's clock running up to a window
+/// behind still calls every add before it an insertion.
+pub fn is_settled(sort_key: &str, now: &Timestamp) -> bool {
+    sort_key < time::format(&(*now - APPEND_WINDOW * 2)).as_str()
+}
+
+/// The lists in which a change, made at `now`, may move settled members to
+/// other places: those it removes a member from, and those it inserts one into
+/// (anything but a fresh creation's append). Bookmarks of places in a list
+/// hold until one of these.
+pub fn reranked(change: &ListChange, now: &Timestamp) -> BTreeSet<String> {
+    let removed = change.remove.iter().map(|(list, _)| list);
+    let inserted = change.add.iter().filter(|(_, sort)| !is_append(sort, now)).map(|(list, _)| list);
+    removed.chain(inserted).cloned().collect()
+}
+
 /// The change between two read models.
 pub fn change_of(before: Option<&Account>, after: Option<&Account>) -> ListChange {
     change(before.map(Member::of).as_ref(), after.map(Member::of).as_ref())
@@ -217,5 +246,30 @@ mod tests {
         let removed = change_of(Some(&a), None);
         assert_eq!(removed.remove, created.add);
         assert!(removed.counts.values().all(|d| *d == -1));
+    }
+
+    #[test]
+    fn creations_append_while_removals_and_late_adds_rerank() {
+        let now = time::parse("2026-06-01T12:00:00Z").unwrap();
+        let fresh = account("gmail", false, "u1", "2026-06-01T11:59:00Z");
+        assert!(reranked(&change_of(None, Some(&fresh)), &now).is_empty(), "a creation appends");
+        let old = account("gmail", false, "u1", "2026-06-01T11:50:00Z");
+        assert_eq!(reranked(&change_of(None, Some(&old)), &now).len(), 8, "a rebuilt or late add inserts");
+        assert_eq!(reranked(&change_of(Some(&fresh), None), &now).len(), 8, "a removal moves what follows");
+        let mut authorized = fresh.clone();
+        authorized.is_authorized = true;
+        let moved = reranked(&change_of(Some(&fresh), Some(&authorized)), &now);
+        assert_eq!(moved.len(), 4, "left four lists; joined four as an append: {moved:?}");
+        assert!(moved.iter().all(|l| l.contains("a:0")));
+    }
+
+    #[test]
+    fn only_members_older_than_two_windows_are_settled() {
+        let now = time::parse("2026-06-01T12:00:00Z").unwrap();
+        let key = |at: &str| sort_key(&time::parse(at).unwrap(), Uuid::nil());
+        assert!(is_settled(&key("2026-06-01T11:49:59.999Z"), &now));
+        assert!(!is_settled(&key("2026-06-01T11:50:00Z"), &now));
+        assert!(is_append(&key("2026-06-01T11:55:00Z"), &now));
+        assert!(!is_append(&key("2026-06-01T11:54:59.999Z"), &now));
     }
 }

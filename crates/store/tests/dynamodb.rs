@@ -176,3 +176,80 @@ async fn accounts_from_before_the_lists_are_listed_after_a_reindex() {
     store.reindex_lists(c.client_id).await.unwrap();
     contract::lists_agree(&store, c.client_id).await;
 }
+
+/// Deep pages start at the list's marks once a page has walked past them;
+/// a creation (an append) leaves the marks, while an insertion among older
+/// members or a removal makes the next deep page walk from the start again.
+#[tokio::test]
+async fn deep_pages_start_at_marks_that_hold_until_members_move() {
+    use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+    use inbox_store::commands::{self, Envelope};
+    use inbox_store::ReadModelAdmin;
+    let store = fresh().await;
+    let c = contract::ctx(Uuid::new_v4(), "owner");
+    let year_ago = c.now - chrono::TimeDelta::days(365);
+    let at = |s: i64| year_ago + chrono::TimeDelta::seconds(s);
+    // 2,500 accounts from a year ago, written as a migration writes them.
+    let (raw, table) = (raw_client().await, store.tables().accounts.clone());
+    let mut expected = vec![];
+    for chunk in (0..2500).collect::<Vec<i64>>().chunks(25) {
+        let writes = chunk.iter().map(|i| {
+            let id = Uuid::new_v4();
+            let ctx = inbox_domain::Context { now: at(*i), ..c.clone() };
+            let a = inbox_domain::execute(&None, id, &contract::connect(id, "x"), &ctx, "t").unwrap().1.unwrap();
+            expected.push(inbox_store::lists::Member::of(&a).sort_key());
+            let item = [
+                ("clientId", AttributeValue::S(a.client_id.to_string())),
+                ("id", AttributeValue::S(a.id.to_string())),
+                ("version", AttributeValue::N(a.version.to_string())),
+                ("accountType", AttributeValue::S(a.integration.clone())),
+                ("isAuthorized", AttributeValue::Bool(a.is_authorized)),
+                ("createdBy", AttributeValue::S(a.created_by.clone())),
+                ("createdAt", AttributeValue::S(inbox_domain::time::format(&a.created_at))),
+                ("body", AttributeValue::S(serde_json::to_string(&a).unwrap())),
+            ];
+            let put = PutRequest::builder().set_item(Some(item.map(|(k, v)| (k.to_string(), v)).into()));
+            WriteRequest::builder().put_request(put.build().unwrap()).build()
+        });
+        let out = raw.batch_write_item().request_items(&table, writes.collect()).send().await.unwrap();
+        assert!(out.unprocessed_items.unwrap_or_default().is_empty());
+    }
+    store.reindex_lists(c.client_id).await.unwrap();
+
+    // Page 71 (2,100 skipped): its keys, and the queries it took.
+    let page = |expected: &Vec<String>| {
+        let (store, client) = (&store, c.client_id);
+        let want: Vec<Uuid> = expected[2100..2130].iter().map(|k| inbox_store::lists::id_of(k).unwrap()).collect();
+        async move {
+            let before = store.calls().snapshot();
+            let q = ListQuery { offset: 2100, limit: 30, ..Default::default() };
+            let got: Vec<Uuid> = store.list_accounts(client, &q).await.unwrap().items.iter().map(|a| a.id).collect();
+            assert_eq!(got, want);
+            delta(&before, &store.calls().snapshot())["Query"]
+        }
+    };
+    assert_eq!(page(&expected).await, 4, "walked from the start: 1,000 + 1,000 + 100 members, then the page");
+    assert_eq!(page(&expected).await, 2, "from the second mark: 100 members, then the page");
+
+    // A creation goes at the end: the marks still hold.
+    let id = Uuid::new_v4();
+    contract::run(&store, id, &contract::connect(id, "x"), &c).await.unwrap();
+    assert_eq!(page(&expected).await, 2, "after an append");
+
+    // An account added among year-old ones (as a rebuild may) moves the members after it.
+    let late = Uuid::new_v4();
+    let envelope = Envelope { at: Some(at(10) + chrono::TimeDelta::milliseconds(500)), ..contract::envelope(&c) };
+    let connect = contract::connect(late, "x");
+    commands::execute(&store, &envelope, late, |_| Ok::<_, commands::CommandError>(connect.clone())).await.unwrap();
+    let mut moved = expected.clone();
+    moved.insert(11, inbox_store::lists::sort_key(&envelope.at.unwrap(), late));
+    assert_eq!(page(&moved).await, 4, "after an insertion: from the start");
+    assert_eq!(page(&moved).await, 2);
+
+    // Its removal moves them back.
+    let remove = Envelope { at: None, ..envelope };
+    commands::execute(&store, &remove, late, |_| Ok::<_, commands::CommandError>(inbox_domain::Command::Remove))
+        .await
+        .unwrap();
+    assert_eq!(page(&expected).await, 4, "after a removal: from the start");
+}

@@ -1,9 +1,19 @@
 //! The account lists on DynamoDB (`crate::lists`), in the directory table: one
 //! partition per list and client (`LIST#{client}#{list}`), one small item per
-//! member (sort key: creation, then id), and its count under `#count`, which
-//! sorts before every member. Commands move them in their own transaction; a
-//! page is a keys-only `Query` of its list, the count's `GetItem` beside it, and
-//! a consistent `BatchGetItem` of the page's accounts.
+//! member (sort key: creation, then id), its count under `#count`, and
+//! bookmarks under `#marks`; both sort before every member. Commands move them
+//! in their own transaction; a page is a keys-only `Query` of its list, the
+//! count's `GetItem` beside it, and a consistent `BatchGetItem` of the page's
+//! accounts.
+//!
+//! A deep page (`?page=N`) must skip the members before it. `#marks` holds the
+//! sort key of every `STEP`th member, so the skip starts at the nearest mark
+//! and walks fewer than `STEP` members. Marks hold while the count's rank
+//! serial `r` is the one they were taken at: a command bumps it in every list
+//! where members may have moved (`lists::reranked`: a removal, an insertion
+//! among settled members); creations only append, so they leave it. Marks are
+//! taken by deep pages as they walk, only at settled members (no append can
+//! come before them), and kept best-effort: a lost or stale mark costs a walk.
 
 use super::items::{account_from, n, s, Item, Read};
 use super::DynamoStore;
@@ -11,31 +21,39 @@ use crate::lists::{self, ListChange, Member};
 use crate::{ListQuery, Page, Result, StoreError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, Select,
-    TransactWriteItem, Update, WriteRequest,
+    AttributeValue, Delete, KeysAndAttributes, ReturnConsumedCapacity, Select, TransactWriteItem, Update,
 };
 use inbox_domain::Account;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The sort key of a list's count: before any member (they start with a year).
-const COUNT: &str = "#count";
+pub(super) const COUNT: &str = "#count";
+/// The sort key of a list's marks, also before any member.
+const MARKS: &str = "#marks";
+/// After every bookkeeping item (`#…`), before every member: where a list's
+/// first page starts.
+const HEAD: &str = "#~";
+/// Members between two marks.
+const STEP: u64 = 1000;
+/// Marks a list keeps at most (some 60 bytes each, under DynamoDB's 400 KB an item).
+const MAX_MARKS: usize = 2000;
 /// Accounts a `BatchGetItem` may read at once.
 const BATCH_GET: usize = 100;
 /// Items a `BatchWriteItem` may write at once.
-const BATCH_WRITE: usize = 25;
+pub(super) const BATCH_WRITE: usize = 25;
 /// How often a batch is sent again for what DynamoDB left unprocessed.
-const BATCH_ATTEMPTS: u32 = 8;
+pub(super) const BATCH_ATTEMPTS: u32 = 8;
 
-fn task_failed(e: tokio::task::JoinError) -> StoreError {
+pub(super) fn task_failed(e: tokio::task::JoinError) -> StoreError {
     StoreError::Internal(format!("batch task: {e}"))
 }
 
-fn pk(client_id: Uuid, list: &str) -> String {
+pub(super) fn pk(client_id: Uuid, list: &str) -> String {
     format!("LIST#{client_id}#{list}")
 }
 
-fn key(pk: String, sk: &str) -> Item {
+pub(super) fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
 }
 
@@ -53,12 +71,16 @@ impl DynamoStore {
         for (list, sort) in &change.add {
             items.push(super::items::put(table, key(pk(client_id, list), sort), None, None));
         }
+        let reranked = lists::reranked(change, &chrono::Utc::now());
         for (list, delta) in &change.counts {
-            let update = Update::builder()
+            let mut update = Update::builder()
                 .table_name(table)
                 .set_key(Some(key(pk(client_id, list), COUNT)))
                 .update_expression("ADD n :d")
                 .expression_attribute_values(":d", AttributeValue::N(delta.to_string()));
+            if reranked.contains(list) {
+                update = update.update_expression("ADD n :d, r :one").expression_attribute_values(":one", n(1));
+            }
             items.push(TransactWriteItem::builder().update(update.build().expect("table, key, update set")).build());
         }
         items
@@ -69,16 +91,17 @@ impl DynamoStore {
     pub(super) async fn list_page(&self, client_id: Uuid, q: &ListQuery) -> Result<Page> {
         let list_pk = pk(client_id, &lists::list_of(q));
         let (total, keys) = if q.offset == 0 {
-            tokio::try_join!(self.list_count(&list_pk), self.list_keys(&list_pk, q, None))?
+            let (count, keys) = tokio::try_join!(self.list_count(&list_pk), self.list_keys(&list_pk, q, None))?;
+            (count.n, keys)
         } else {
-            // A deep page first learns whether it is past the end, which costs nothing to read.
-            let total = self.list_count(&list_pk).await?;
-            let start = if q.offset < total { self.skip_members(&list_pk, q).await? } else { None };
+            let (count, marks) = tokio::try_join!(self.list_count(&list_pk), self.marks(&list_pk))?;
+            // A deep page past the end reads no member.
+            let start = if q.offset < count.n { self.skip_members(&list_pk, q, &count, marks).await? } else { None };
             let keys = match start {
                 Some(start) => self.list_keys(&list_pk, q, Some(start)).await?,
                 None => vec![],
             };
-            (total, keys)
+            (count.n, keys)
         };
         let mut ids: Vec<Uuid> = keys.iter().filter_map(|k| lists::id_of(k)).collect();
         // One account under two keys would be a drifted list; BatchGetItem refuses duplicates.
@@ -90,24 +113,40 @@ impl DynamoStore {
         Ok(Page { items, total })
     }
 
-    async fn list_count(&self, list_pk: &str) -> Result<u64> {
-        // A list never written to is empty; a count below zero would be a bug, shown as empty.
-        Ok(self.list_count_item(list_pk).await?.map_or(0, |n| n.max(0) as u64))
-    }
-
-    /// The stored count of a list, if it has one.
-    async fn list_count_item(&self, list_pk: &str) -> Result<Option<i64>> {
+    pub(super) async fn list_count(&self, list_pk: &str) -> Result<Count> {
         let table = &self.tables.directory;
         let req = self.client.get_item().table_name(table).set_key(Some(key(list_pk.to_string(), COUNT)));
         let out = req.consistent_read(true).set_return_consumed_capacity(self.capacity()).send().await;
         let out = out.map_err(|e| self.error(table, e))?;
         self.count_capacity(out.consumed_capacity.as_ref());
-        match out.item.as_ref().and_then(|i| i.get("n")) {
+        let number = |name: &str| match out.item.as_ref().and_then(|i| i.get(name)) {
             Some(AttributeValue::N(v)) => {
-                v.parse::<i64>().map(Some).map_err(|_| StoreError::Internal(format!("bad count {v} in {list_pk}")))
+                v.parse::<i64>().map(Some).map_err(|_| StoreError::Internal(format!("bad {name} {v} in {list_pk}")))
             }
             _ => Ok(None),
-        }
+        };
+        // A list never written to is empty; a count below zero would be a bug, shown as empty.
+        let stored = number("n")?;
+        Ok(Count { stored, n: stored.map_or(0, |n| n.max(0) as u64), r: number("r")?.unwrap_or(0) })
+    }
+
+    /// A list's marks, as last kept (an eventually consistent read: the rank
+    /// serial they carry says whether they still hold).
+    async fn marks(&self, list_pk: &str) -> Result<Marks> {
+        let table = &self.tables.directory;
+        let req = self.client.get_item().table_name(table).set_key(Some(key(list_pk.to_string(), MARKS)));
+        let out = req.set_return_consumed_capacity(self.capacity()).send().await.map_err(|e| self.error(table, e))?;
+        self.count_capacity(out.consumed_capacity.as_ref());
+        let Some(item) = out.item else { return Ok(Marks::default()) };
+        let r = match item.get("r") {
+            Some(AttributeValue::N(v)) => v.parse().unwrap_or(-1),
+            _ => -1,
+        };
+        let keys = match item.get("keys") {
+            Some(AttributeValue::L(keys)) => keys.iter().filter_map(|k| k.as_s().ok().cloned()).collect(),
+            _ => vec![],
+        };
+        Ok(Marks { r, keys })
     }
 
     /// A consistent `Query` of at most `limit` members of a list, after `after`
@@ -118,7 +157,7 @@ impl DynamoStore {
             .table_name(&self.tables.directory)
             .key_condition_expression("pk = :p AND sk > :after")
             .expression_attribute_values(":p", s(list_pk))
-            .expression_attribute_values(":after", s(q.after.as_deref().unwrap_or(COUNT)))
+            .expression_attribute_values(":after", s(q.after.as_deref().unwrap_or(HEAD)))
             .consistent_read(true)
             .limit(limit)
             .set_return_consumed_capacity(self.capacity())
@@ -126,27 +165,61 @@ impl DynamoStore {
     }
 
     /// Where a page `offset` members in starts: the key to read after, or none
-    /// if the list ends first. `Select: COUNT` queries walk the skipped members
-    /// without sending them back (each member read is still charged).
-    async fn skip_members(&self, list_pk: &str, q: &ListQuery) -> Result<Option<Item>> {
+    /// if the list ends first. From the nearest mark that holds, `Select:
+    /// COUNT` queries walk the rest without sending it back (each member read
+    /// is still charged), a mark's span at a time, taking marks as they go.
+    async fn skip_members(&self, list_pk: &str, q: &ListQuery, count: &Count, marks: Marks) -> Result<Option<Item>> {
         let table = &self.tables.directory;
-        let (mut left, mut start) = (q.offset as i64, None);
-        while left > 0 {
-            let req = self.members_query(list_pk, q, left.min(i32::MAX as i64) as i32, start).select(Select::Count);
+        // Marks count from the list's head: a skip after a key cannot use them.
+        let from_head = q.after.is_none();
+        let mut kept = if from_head && marks.r == count.r { marks.keys } else { vec![] };
+        let held = kept.len();
+        kept.truncate((q.offset / STEP) as usize);
+        // New marks only follow the last kept one, or they would leave a gap.
+        let taking = from_head && kept.len() == held;
+        let (mut at, mut start) = (kept.len() as u64 * STEP, kept.last().map(|sk| key(list_pk.to_string(), sk)));
+        let now = chrono::Utc::now();
+        let mut taken = false;
+        while at < q.offset {
+            let limit = (q.offset - at).min(STEP - at % STEP);
+            let req = self.members_query(list_pk, q, limit as i32, start).select(Select::Count);
             let out = req.send().await.map_err(|e| self.error(table, e))?;
             self.count_capacity(out.consumed_capacity.as_ref());
-            left -= i64::from(out.count);
+            at += out.count as u64;
             // No key to go on from: the list ended (a 1 MB page short of the limit has one).
-            start = Some(match out.last_evaluated_key {
-                Some(next) => next,
-                None => return Ok(None),
-            });
+            let Some(next) = out.last_evaluated_key else { return Ok(None) };
+            let sk = Read(&next).s("sk")?;
+            if taking && at.is_multiple_of(STEP) && kept.len() < MAX_MARKS && lists::is_settled(&sk, &now) {
+                kept.push(sk);
+                taken = true;
+            }
+            start = Some(next);
+        }
+        if taken {
+            self.keep_marks(list_pk, count.r, kept).await;
         }
         Ok(start)
     }
 
+    /// Stores a list's marks, taken at rank serial `r`. Best-effort: a write
+    /// that fails costs a later page a longer walk, never a wrong page, so it
+    /// does not fail this one.
+    async fn keep_marks(&self, list_pk: &str, r: i64, keys: Vec<String>) {
+        let table = &self.tables.directory;
+        let item = HashMap::from([
+            ("pk".to_string(), s(list_pk.to_string())),
+            ("sk".to_string(), s(MARKS.to_string())),
+            ("r".to_string(), AttributeValue::N(r.to_string())),
+            ("keys".to_string(), AttributeValue::L(keys.into_iter().map(AttributeValue::S).collect())),
+        ]);
+        let put = self.client.put_item().table_name(table).set_item(Some(item));
+        if let Err(e) = put.set_return_consumed_capacity(self.capacity()).send().await {
+            tracing::warn!(list = list_pk, error = %self.error(table, e), "list marks not kept");
+        }
+    }
+
     /// The sort keys of the first `limit` members after `after`, or after `start`.
-    async fn list_keys(&self, list_pk: &str, q: &ListQuery, mut start: Option<Item>) -> Result<Vec<String>> {
+    pub(super) async fn list_keys(&self, list_pk: &str, q: &ListQuery, mut start: Option<Item>) -> Result<Vec<String>> {
         let table = &self.tables.directory;
         let wanted = q.limit as usize;
         let mut keys = Vec::with_capacity(wanted.min(10_000));
@@ -223,129 +296,6 @@ impl DynamoStore {
         Err(StoreError::Unavailable(format!("{table}: reads left unprocessed after {BATCH_ATTEMPTS} attempts")))
     }
 
-    /// Rewrites one client's lists from its read models, while commands may
-    /// run: missing members are put; a member no longer expected is deleted
-    /// only once a consistent read of its account confirms it; each count is
-    /// then set to its list's length, on condition that no command moved it
-    /// meanwhile (else the list is counted again). Besides every list a read
-    /// model is in, the lists that differ from one only by `isAuthorized` are
-    /// visited (an account authorized since leaves the other); lists of a
-    /// combination no account has any more are not found.
-    pub(super) async fn reindex(&self, client_id: Uuid) -> Result<u64> {
-        let req = self
-            .client
-            .query()
-            .table_name(&self.tables.accounts)
-            .key_condition_expression("clientId = :c")
-            .expression_attribute_values(":c", s(client_id.to_string()))
-            .projection_expression("id, createdAt, accountType, isAuthorized, createdBy");
-        let rows = self.query_all(&self.tables.accounts, req).await?;
-        let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for row in &rows {
-            let r = Read(row);
-            let member = Member {
-                id: r.uuid("id")?,
-                created_at: r.time("createdAt")?,
-                account_type: r.s("accountType")?,
-                is_authorized: matches!(row.get("isAuthorized"), Some(AttributeValue::Bool(true))),
-                created_by: r.s("createdBy")?,
-            };
-            let twin = Member { is_authorized: !member.is_authorized, ..member.clone() };
-            for list in twin.lists() {
-                expected.entry(list).or_default();
-            }
-            for list in member.lists() {
-                expected.entry(list).or_default().insert(member.sort_key());
-            }
-        }
-        for (list, members) in &expected {
-            self.reindex_list(client_id, list, members).await?;
-        }
-        Ok(rows.len() as u64)
-    }
-
-    async fn reindex_list(&self, client_id: Uuid, list: &str, members: &BTreeSet<String>) -> Result<()> {
-        let list_pk = pk(client_id, list);
-        let all = ListQuery { limit: u32::MAX as u64, ..ListQuery::default() };
-        let stored: BTreeSet<String> = self.list_keys(&list_pk, &all, None).await?.into_iter().collect();
-        let put = |sk: &String| {
-            let put = PutRequest::builder().set_item(Some(key(list_pk.clone(), sk))).build().expect("item set");
-            WriteRequest::builder().put_request(put).build()
-        };
-        let mut writes: Vec<WriteRequest> = members.difference(&stored).map(put).collect();
-        for sk in stored.difference(members) {
-            // Created since the read models were read? Then it stays.
-            let account = match lists::id_of(sk) {
-                Some(id) => crate::AccountReads::get_account(self, client_id, id).await?,
-                None => None,
-            };
-            if account.is_some_and(|a| Member::of(&a).lists().iter().any(|l| l == list)) {
-                continue;
-            }
-            let delete = DeleteRequest::builder().set_key(Some(key(list_pk.clone(), sk)));
-            writes.push(WriteRequest::builder().delete_request(delete.build().expect("key set")).build());
-        }
-        self.batch_write(writes).await?;
-        // The count is the list's length, unless a command moved it meanwhile.
-        let table = &self.tables.directory;
-        for _ in 0..BATCH_ATTEMPTS {
-            let before = self.list_count_item(&list_pk).await?;
-            let length = self.list_keys(&list_pk, &all, None).await?.len() as u64;
-            let mut set = self
-                .client
-                .update_item()
-                .table_name(table)
-                .set_key(Some(key(list_pk.clone(), COUNT)))
-                .update_expression("SET n = :n")
-                .expression_attribute_values(":n", n(length));
-            set = match before {
-                Some(v) => set
-                    .condition_expression("n = :before")
-                    .expression_attribute_values(":before", AttributeValue::N(v.to_string())),
-                None => set.condition_expression("attribute_not_exists(n)"),
-            };
-            match set.send().await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
-                Err(e) => return Err(self.error(table, e)),
-            }
-        }
-        Err(StoreError::Unavailable(format!("{table}: the count of {list_pk} kept moving")))
-    }
-
-    /// `BatchWriteItem`s of the directory table, 25 at a time and 8 batches at
-    /// once, each retrying what DynamoDB left unprocessed.
-    async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<()> {
-        let mut batches = tokio::task::JoinSet::new();
-        for chunk in writes.chunks(BATCH_WRITE) {
-            if batches.len() >= 8 {
-                batches.join_next().await.expect("a batch runs").map_err(task_failed)??;
-            }
-            let (store, chunk) = (self.clone(), chunk.to_vec());
-            batches.spawn(async move { store.write_batch(chunk).await });
-        }
-        while let Some(done) = batches.join_next().await {
-            done.map_err(task_failed)??;
-        }
-        Ok(())
-    }
-
-    async fn write_batch(&self, mut pending: Vec<WriteRequest>) -> Result<()> {
-        let table = &self.tables.directory;
-        for attempt in 0..=BATCH_ATTEMPTS {
-            if pending.is_empty() {
-                return Ok(());
-            }
-            if attempt > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
-            }
-            let out = self.client.batch_write_item().request_items(table, pending).send().await;
-            let out = out.map_err(|e| self.error(table, e))?;
-            pending = out.unprocessed_items.unwrap_or_default().remove(table).unwrap_or_default();
-        }
-        Err(StoreError::Unavailable(format!("{table}: writes left unprocessed after {BATCH_ATTEMPTS} attempts")))
-    }
-
     /// Consumed capacity is asked for on local endpoints only (benchmarks read it).
     fn capacity(&self) -> Option<ReturnConsumedCapacity> {
         self.calls.is_some().then_some(ReturnConsumedCapacity::Total)
@@ -356,4 +306,18 @@ impl DynamoStore {
             calls.add_capacity(units);
         }
     }
+}
+
+/// A list's count item: its stored count (if any), as a length, and its rank serial.
+pub(super) struct Count {
+    pub(super) stored: Option<i64>,
+    n: u64,
+    r: i64,
+}
+
+/// A list's marks: the sort key of each `STEP`th member, taken at rank serial `r`.
+#[derive(Default)]
+struct Marks {
+    r: i64,
+    keys: Vec<String>,
 }

@@ -17,6 +17,7 @@ mod events;
 mod idempotency;
 mod items;
 mod lists;
+mod reindex;
 mod sessions;
 mod tables;
 mod token_usage;
