@@ -290,3 +290,35 @@ pub(crate) fn json_response(status: StatusCode, content_type: &'static str, body
 pub(crate) fn jsonld(status: StatusCode, body: &impl Serialize) -> Response {
     json_response(status, "application/ld+json; charset=utf-8", body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(headers: &[(&str, &str)]) -> Request {
+        let mut b = http::Request::builder().uri("/api");
+        for (name, value) in headers {
+            b = b.header(*name, *value);
+        }
+        b.body(Bytes::new()).unwrap()
+    }
+
+    #[test]
+    fn a_request_id_is_the_callers_when_sensible() {
+        assert_eq!(request_id(&req(&[("x-correlation-id", "abc-1")])), "abc-1");
+        assert_eq!(request_id(&req(&[("lambda-runtime-aws-request-id", "l-1")])), "l-1");
+        assert_eq!(request_id(&req(&[("x-correlation-id", "c1"), ("x-request-id", "r1")])), "r1");
+        for sent in [&[("x-request-id", "has space")][..], &[]] {
+            let made = request_id(&req(sent));
+            assert_eq!(uuid::Uuid::parse_str(&made).unwrap().hyphenated().to_string(), made);
+        }
+    }
+
+    #[test]
+    fn the_base_url_follows_host_and_forwarded_proto() {
+        let https = [("host", "api.example.com"), ("x-forwarded-proto", "https")];
+        assert_eq!(base_url(&req(&https)), "https://api.example.com");
+        assert_eq!(base_url(&req(&[("host", "h:3000"), ("x-forwarded-proto", "ftp")])), "http://h:3000");
+        assert_eq!(base_url(&req(&[("host", "evil\"host")])), "http://localhost");
+    }
+}

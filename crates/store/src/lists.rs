@@ -134,7 +134,12 @@ pub const APPEND_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// Whether adding a member of this sort key, at `now`, appends it to its lists
 /// (it was just created) rather than inserting it among settled members.
 pub fn is_append(sort_key: &str, now: &Timestamp) -> bool {
-    sort_key >= time::format(&(*now - APPEND_WINDOW)).as_str()
+    sort_key >= appended_since(now).as_str()
+}
+
+/// The sort keys from which on an add is an append: the window's start.
+fn appended_since(now: &Timestamp) -> String {
+    time::format(&(*now - APPEND_WINDOW))
 }
 
 /// Whether a member is old enough, at `now`, that no append can ever come
@@ -149,8 +154,9 @@ pub fn is_settled(sort_key: &str, now: &Timestamp) -> bool {
 /// (anything but a fresh creation's append). Bookmarks of places in a list
 /// hold until one of these.
 pub fn reranked(change: &ListChange, now: &Timestamp) -> BTreeSet<String> {
+    let since = appended_since(now);
     let removed = change.remove.iter().map(|(list, _)| list);
-    let inserted = change.add.iter().filter(|(_, sort)| !is_append(sort, now)).map(|(list, _)| list);
+    let inserted = change.add.iter().filter(|(_, sort)| *sort < since).map(|(list, _)| list);
     removed.chain(inserted).cloned().collect()
 }
 
