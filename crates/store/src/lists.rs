@@ -125,39 +125,28 @@ pub fn change(before: Option<&Member>, after: Option<&Member>) -> ListChange {
     ListChange { remove, add, counts }
 }
 
-/// How long after its creation an account may still be added to its lists as
-/// created (a command commits within seconds of its clock reading; clocks
-/// agree within far less). An account added that recently goes at a list's end,
-/// after every member older than that.
+/// How long after its creation an account may still be added to or removed
+/// from its lists with no effect on older members' places (a command commits
+/// within seconds of its clock reading; clocks agree within far less): such a
+/// member sorts after every member older than that.
 pub const APPEND_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
-/// Whether adding a member of this sort key, at `now`, appends it to its lists
-/// (it was just created) rather than inserting it among settled members.
-pub fn is_append(sort_key: &str, now: &Timestamp) -> bool {
-    sort_key >= appended_since(now).as_str()
-}
-
-/// The sort keys from which on an add is an append: the window's start.
-fn appended_since(now: &Timestamp) -> String {
-    time::format(&(*now - APPEND_WINDOW))
-}
-
-/// Whether a member is old enough, at `now`, that no append can ever come
-/// before it: twice the window, so a writer's clock running up to a window
-/// behind still calls every add before it an insertion.
+/// Whether a member is old enough, at `now`, that no recent member can ever
+/// come before it: twice the window, so a writer's clock running up to a
+/// window behind still sees every member before it as older than its window.
 pub fn is_settled(sort_key: &str, now: &Timestamp) -> bool {
     sort_key < time::format(&(*now - APPEND_WINDOW * 2)).as_str()
 }
 
 /// The lists in which a change, made at `now`, may move settled members to
-/// other places: those it removes a member from, and those it inserts one into
-/// (anything but a fresh creation's append). Bookmarks of places in a list
-/// hold until one of these.
+/// other places: those it adds a member to or removes one from that is older
+/// than the window (a creation appends, and a recent account's authorization
+/// or removal happens after every settled member). Bookmarks of places in a
+/// list hold until one of these.
 pub fn reranked(change: &ListChange, now: &Timestamp) -> BTreeSet<String> {
-    let since = appended_since(now);
-    let removed = change.remove.iter().map(|(list, _)| list);
-    let inserted = change.add.iter().filter(|(_, sort)| *sort < since).map(|(list, _)| list);
-    removed.chain(inserted).cloned().collect()
+    let since = time::format(&(*now - APPEND_WINDOW));
+    let entries = change.remove.iter().chain(&change.add);
+    entries.filter(|(_, sort)| *sort < since).map(|(list, _)| list.clone()).collect()
 }
 
 /// The change between two read models.
@@ -255,18 +244,20 @@ mod tests {
     }
 
     #[test]
-    fn creations_append_while_removals_and_late_adds_rerank() {
+    fn only_moves_of_members_older_than_the_window_rerank() {
         let now = time::parse("2026-06-01T12:00:00Z").unwrap();
-        let fresh = account("gmail", false, "u1", "2026-06-01T11:59:00Z");
-        assert!(reranked(&change_of(None, Some(&fresh)), &now).is_empty(), "a creation appends");
-        let old = account("gmail", false, "u1", "2026-06-01T11:50:00Z");
-        assert_eq!(reranked(&change_of(None, Some(&old)), &now).len(), 8, "a rebuilt or late add inserts");
-        assert_eq!(reranked(&change_of(Some(&fresh), None), &now).len(), 8, "a removal moves what follows");
+        let fresh = account("gmail", false, "u1", "2026-06-01T11:55:00Z");
         let mut authorized = fresh.clone();
         authorized.is_authorized = true;
-        let moved = reranked(&change_of(Some(&fresh), Some(&authorized)), &now);
-        assert_eq!(moved.len(), 4, "left four lists; joined four as an append: {moved:?}");
-        assert!(moved.iter().all(|l| l.contains("a:0")));
+        for (before, after) in [(None, Some(&fresh)), (Some(&fresh), Some(&authorized)), (Some(&fresh), None)] {
+            assert!(reranked(&change_of(before, after), &now).is_empty(), "a recent account moves no older one");
+        }
+        let old = account("gmail", false, "u1", "2026-06-01T11:54:59.999Z");
+        assert_eq!(reranked(&change_of(None, Some(&old)), &now).len(), 8, "a rebuilt or late add inserts");
+        assert_eq!(reranked(&change_of(Some(&old), None), &now).len(), 8, "a removal moves what follows");
+        let mut old_authorized = old.clone();
+        old_authorized.is_authorized = true;
+        assert_eq!(reranked(&change_of(Some(&old), Some(&old_authorized)), &now).len(), 8, "left four, joined four");
     }
 
     #[test]
@@ -275,7 +266,5 @@ mod tests {
         let key = |at: &str| sort_key(&time::parse(at).unwrap(), Uuid::nil());
         assert!(is_settled(&key("2026-06-01T11:49:59.999Z"), &now));
         assert!(!is_settled(&key("2026-06-01T11:50:00Z"), &now));
-        assert!(is_append(&key("2026-06-01T11:55:00Z"), &now));
-        assert!(!is_append(&key("2026-06-01T11:54:59.999Z"), &now));
     }
 }

@@ -177,9 +177,10 @@ async fn accounts_from_before_the_lists_are_listed_after_a_reindex() {
     contract::lists_agree(&store, c.client_id).await;
 }
 
-/// Deep pages start at the list's marks once a page has walked past them;
-/// a creation (an append) leaves the marks, while an insertion among older
-/// members or a removal makes the next deep page walk from the start again.
+/// Deep pages start at the list's marks once a page has walked past them; a
+/// recent account's creation or removal leaves the marks, while adding or
+/// removing an older one, or a reindex, makes the next deep page walk from
+/// the start again.
 #[tokio::test]
 async fn deep_pages_start_at_marks_that_hold_until_members_move() {
     use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
@@ -252,4 +253,11 @@ async fn deep_pages_start_at_marks_that_hold_until_members_move() {
         .await
         .unwrap();
     assert_eq!(page(&expected).await, 4, "after a removal: from the start");
+
+    // A recent account's removal comes after every mark: they still hold.
+    contract::run(&store, id, &inbox_domain::Command::Remove, &c).await.unwrap();
+    assert_eq!(page(&expected).await, 2, "after a recent account's removal");
+    // A reindex may move anything: it drops them.
+    store.reindex_lists(c.client_id).await.unwrap();
+    assert_eq!(page(&expected).await, 4, "after a reindex: from the start");
 }

@@ -1,19 +1,20 @@
 //! The account lists on DynamoDB (`crate::lists`), in the directory table: one
 //! partition per list and client (`LIST#{client}#{list}`), one small item per
 //! member (sort key: creation, then id), its count under `#count`, and
-//! bookmarks under `#marks`; both sort before every member. Commands move them
-//! in their own transaction; a page is a keys-only `Query` of its list, the
+//! bookmarks under `#bookmarks`; both sort before every member. Commands move
+//! them in their own transaction; a page is a keys-only `Query` of its list, the
 //! count's `GetItem` beside it, and a consistent `BatchGetItem` of the page's
 //! accounts.
 //!
-//! A deep page (`?page=N`) must skip the members before it. `#marks` holds the
-//! sort key of every `STEP`th member, so the skip starts at the nearest mark
-//! and walks fewer than `STEP` members. Marks hold while the count's rank
+//! A deep page (`?page=N`) must skip the members before it. `#bookmarks` holds
+//! the sort key of every `STEP`th member, so the skip starts at the nearest
+//! mark and walks fewer than `STEP` members. Marks hold while the count's rank
 //! serial `r` is the one they were taken at: a command bumps it in every list
-//! where members may have moved (`lists::reranked`: a removal, an insertion
-//! among settled members); creations only append, so they leave it. Marks are
-//! taken by deep pages as they walk, only at settled members (no append can
-//! come before them), and kept best-effort: a lost or stale mark costs a walk.
+//! where members may have moved (`lists::reranked`: a member older than a few
+//! minutes added or removed); a recent account's creation, authorization or
+//! removal happens after every marked member, so it leaves it. Marks are taken
+//! by deep pages as they walk, only at settled members (no recent one can come
+//! before them), and kept best-effort: a lost or stale mark costs a walk.
 
 use super::items::{account_from, n, s, Item, Read};
 use super::DynamoStore;
@@ -29,8 +30,10 @@ use uuid::Uuid;
 
 /// The sort key of a list's count: before any member (they start with a year).
 pub(super) const COUNT: &str = "#count";
-/// The sort key of a list's marks, also before any member.
-const MARKS: &str = "#marks";
+/// The sort key of a list's marks, also before any member, and before `#count`:
+/// a version from before the marks, which reads members from `#count` on,
+/// never takes it for one (a rollback).
+const MARKS: &str = "#bookmarks";
 /// After every bookkeeping item (`#…`), before every member: where a list's
 /// first page starts.
 const HEAD: &str = "#~";
@@ -72,15 +75,20 @@ impl DynamoStore {
             items.push(super::items::put(table, key(pk(client_id, list), sort), None, None));
         }
         let reranked = lists::reranked(change, &chrono::Utc::now());
-        for (list, delta) in &change.counts {
-            let mut update = Update::builder()
-                .table_name(table)
-                .set_key(Some(key(pk(client_id, list), COUNT)))
-                .update_expression("ADD n :d")
-                .expression_attribute_values(":d", AttributeValue::N(delta.to_string()));
-            if reranked.contains(list) {
-                update = update.update_expression("ADD n :d, r :one").expression_attribute_values(":one", n(1));
+        // Every list whose count moves, and every one whose members may change places.
+        let lists: std::collections::BTreeSet<&String> = change.counts.keys().chain(&reranked).collect();
+        for list in lists {
+            let mut update = Update::builder().table_name(table).set_key(Some(key(pk(client_id, list), COUNT)));
+            let mut adds = vec![];
+            if let Some(delta) = change.counts.get(list) {
+                adds.push("n :d");
+                update = update.expression_attribute_values(":d", AttributeValue::N(delta.to_string()));
             }
+            if reranked.contains(list) {
+                adds.push("r :one");
+                update = update.expression_attribute_values(":one", n(1));
+            }
+            let update = update.update_expression(format!("ADD {}", adds.join(", ")));
             items.push(TransactWriteItem::builder().update(update.build().expect("table, key, update set")).build());
         }
         items
@@ -94,7 +102,18 @@ impl DynamoStore {
             let (count, keys) = tokio::try_join!(self.list_count(&list_pk), self.list_keys(&list_pk, q, None))?;
             (count.n, keys)
         } else {
-            let (count, marks) = tokio::try_join!(self.list_count(&list_pk), self.marks(&list_pk))?;
+            // Marks count from the list's head, a mark's span apart: of no use to
+            // a skip after a key or one shorter than a span.
+            let marked = q.after.is_none() && q.offset >= STEP;
+            let marks = async {
+                if marked {
+                    self.marks(&list_pk).await
+                } else {
+                    Marks::default()
+                }
+            };
+            let (count, marks) = tokio::join!(self.list_count(&list_pk), marks);
+            let count = count?;
             // A deep page past the end reads no member.
             let start = if q.offset < count.n { self.skip_members(&list_pk, q, &count, marks).await? } else { None };
             let keys = match start {
@@ -131,13 +150,20 @@ impl DynamoStore {
     }
 
     /// A list's marks, as last kept (an eventually consistent read: the rank
-    /// serial they carry says whether they still hold).
-    async fn marks(&self, list_pk: &str) -> Result<Marks> {
+    /// serial they carry says whether they still hold). None if they cannot be
+    /// read: the page walks from the start instead.
+    async fn marks(&self, list_pk: &str) -> Marks {
         let table = &self.tables.directory;
         let req = self.client.get_item().table_name(table).set_key(Some(key(list_pk.to_string(), MARKS)));
-        let out = req.set_return_consumed_capacity(self.capacity()).send().await.map_err(|e| self.error(table, e))?;
+        let out = match req.set_return_consumed_capacity(self.capacity()).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                tracing::warn!(list = list_pk, error = %self.error(table, e), "list marks not read");
+                return Marks::default();
+            }
+        };
         self.count_capacity(out.consumed_capacity.as_ref());
-        let Some(item) = out.item else { return Ok(Marks::default()) };
+        let Some(item) = out.item else { return Marks::default() };
         let r = match item.get("r") {
             Some(AttributeValue::N(v)) => v.parse().unwrap_or(-1),
             _ => -1,
@@ -146,7 +172,7 @@ impl DynamoStore {
             Some(AttributeValue::L(keys)) => keys.iter().filter_map(|k| k.as_s().ok().cloned()).collect(),
             _ => vec![],
         };
-        Ok(Marks { r, keys })
+        Marks { r, keys }
     }
 
     /// A consistent `Query` of at most `limit` members of a list, after `after`
@@ -189,7 +215,7 @@ impl DynamoStore {
             // No key to go on from: the list ended (a 1 MB page short of the limit has one).
             let Some(next) = out.last_evaluated_key else { return Ok(None) };
             let sk = Read(&next).s("sk")?;
-            if taking && at.is_multiple_of(STEP) && kept.len() < MAX_MARKS && lists::is_settled(&sk, &now) {
+            if taking && at > 0 && at.is_multiple_of(STEP) && kept.len() < MAX_MARKS && lists::is_settled(&sk, &now) {
                 kept.push(sk);
                 taken = true;
             }
@@ -216,6 +242,19 @@ impl DynamoStore {
         if let Err(e) = put.set_return_consumed_capacity(self.capacity()).send().await {
             tracing::warn!(list = list_pk, error = %self.error(table, e), "list marks not kept");
         }
+    }
+
+    /// Drops a list's marks, for a change that may have moved any member: its
+    /// rank serial moves on (so marks a page is taking now will not hold), and
+    /// the marks item goes (so no serial reset by hand can revive it).
+    pub(super) async fn forget_marks(&self, list_pk: &str) -> Result<()> {
+        let table = &self.tables.directory;
+        let bump = self.client.update_item().table_name(table).set_key(Some(key(list_pk.to_string(), COUNT)));
+        let bump = bump.update_expression("ADD r :one").expression_attribute_values(":one", n(1));
+        bump.send().await.map_err(|e| self.error(table, e))?;
+        let drop = self.client.delete_item().table_name(table).set_key(Some(key(list_pk.to_string(), MARKS)));
+        drop.send().await.map_err(|e| self.error(table, e))?;
+        Ok(())
     }
 
     /// The sort keys of the first `limit` members after `after`, or after `start`.

@@ -73,7 +73,10 @@ impl DynamoStore {
             let delete = DeleteRequest::builder().set_key(Some(key(list_pk.clone(), sk)));
             writes.push(WriteRequest::builder().delete_request(delete.build().expect("key set")).build());
         }
-        self.batch_write(writes).await?;
+        let written = self.batch_write(writes).await;
+        // Members may have moved anywhere, even if a write failed half-way.
+        self.forget_marks(&list_pk).await?;
+        written?;
         // The count is the list's length, unless a command moved it meanwhile.
         let table = &self.tables.directory;
         for _ in 0..BATCH_ATTEMPTS {
@@ -84,10 +87,8 @@ impl DynamoStore {
                 .update_item()
                 .table_name(table)
                 .set_key(Some(key(list_pk.clone(), COUNT)))
-                // Members may have moved anywhere: marks taken before no longer hold.
-                .update_expression("SET n = :n ADD r :one")
-                .expression_attribute_values(":n", n(length))
-                .expression_attribute_values(":one", n(1));
+                .update_expression("SET n = :n")
+                .expression_attribute_values(":n", n(length));
             set = match before {
                 Some(v) => set
                     .condition_expression("n = :before")
