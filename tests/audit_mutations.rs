@@ -18,7 +18,8 @@ fn inbox(dir: &Path, args: &[&str]) -> Output {
     Command::new(inbox_bin()).args(args).envs(sqlite_env(dir)).output().unwrap()
 }
 
-/// A recorded history: an account with 5 events, another removed, another client.
+/// A recorded history: an account with 5 events, another removed, another
+/// client; and each client's team (its owner: one event).
 fn recorded() -> (PathBuf, String, String) {
     let dir = temp_dir("mut-src");
     let srv = Server::start_env(&["--no-demo"], dir.clone(), sqlite_env(&dir));
@@ -107,14 +108,12 @@ fn verify_reports_every_mutation_of_the_store() {
 fn verify_reports_a_mutation_past_its_first_batches() {
     let src = temp_dir("mut-long");
     let store = inbox_store::SqliteStore::open(&src.join("inbox.db")).unwrap();
-    let ctx = inbox_store::contract::ctx(uuid::Uuid::new_v4(), "bulk");
+    let ctx = inbox_store_contract::ctx(inbox_domain::ClientId::new(), "bulk");
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         for _ in 0..1000 {
             let id = uuid::Uuid::new_v4();
-            inbox_store::contract::run(&store, id, &inbox_store::contract::connect(id, "whatsapp"), &ctx)
-                .await
-                .unwrap();
-            inbox_store::contract::append_updates(&store, &ctx, id, 9, 8).await;
+            inbox_store_contract::run(&store, id, &inbox_store_contract::connect(id, "whatsapp"), &ctx).await.unwrap();
+            inbox_store_contract::append_updates(&store, &ctx, id, 9, 8).await;
         }
     });
     drop(store);
@@ -145,7 +144,7 @@ fn verify_export_reports_every_mutation_of_the_file() {
     assert!(out.status.success());
     let export = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = export.lines().collect();
-    assert_eq!(lines.len(), 5 + 2 + 1, "7 events and the manifest");
+    assert_eq!(lines.len(), 5 + 2 + 1 + 1, "7 account events, the team's, and the manifest");
     let check = |content: &str| {
         let file = temp_dir("export").join("export.jsonl");
         std::fs::write(&file, content).unwrap();
@@ -205,7 +204,9 @@ fn verify_reports_an_unreadable_read_model_and_goes_on_and_rebuild_repairs_it() 
     let edit_another_stream = format!("UPDATE events SET actor = 'mallory' WHERE stream_id != '{id}' AND version = 1");
     let report = verify_after(&src, &format!("{unreadable}; {edit_another_stream}"));
     assert!(report.contains(&format!("MISMATCH account {id}: stored read model cannot be read")), "{report}");
-    assert_eq!(report.matches("MISMATCH").count(), 2, "the other streams are still checked: {report}");
+    // The other account, and both clients' teams: every kind of stream is verified.
+    assert_eq!(report.matches("MISMATCH").count(), 4, "the other streams are still checked: {report}");
+    assert_eq!(report.matches("MISMATCH team ").count(), 2, "{report}");
 
     let dir = temp_dir("unreadable");
     copy_db(&src, &dir);

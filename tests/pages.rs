@@ -50,6 +50,13 @@ fn pages_are_served_with_a_strict_policy_and_no_inline_code() {
     assert_eq!(widget.status, 200);
     assert_eq!(widget.header("access-control-allow-origin"), Some("*"));
     assert!(widget.text.contains("customElements.define('inbox-accounts'"));
+    // The dashboard, the connect page and the widget name states in the same words, from one place.
+    let words = srv.call("GET", "/dashboard/status.js", None, None);
+    assert_eq!((words.status, words.header("content-type")), (200, Some("text/javascript; charset=utf-8")));
+    let vocabulary = inbox_domain::status::vocabulary().to_string();
+    assert_eq!(words.text, format!("export const VOCABULARY = {vocabulary};\n"));
+    assert!(widget.text.contains(&vocabulary) && !widget.text.contains("/*VOCABULARY*/"), "the widget's words");
+    assert!(vocabulary.contains(r#""authorized":{"detail":"Signed in: messages flow.","label":"Connected"}"#));
     // Pages are not part of the API's documentation.
     let docs = srv.call("GET", "/api/docs.json", None, None);
     assert!(!docs.text.contains("/dashboard"), "pages are not API operations");

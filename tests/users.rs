@@ -73,6 +73,24 @@ fn owners_manage_their_team_and_every_change_is_recorded() {
     assert_eq!(after.json["member"].as_array().unwrap().last().unwrap()["type"], "UserDeleted");
 }
 
+/// Every stream is in the one event log, but an account's history shows an
+/// account's stream only: the team's (or an endpoint's) is read by its own
+/// route, never as an account.
+#[test]
+fn a_team_or_endpoint_stream_is_no_account_history() {
+    let srv = Server::start();
+    let owner = srv.client("owner");
+    let tenant: inbox_domain::ClientId = owner.tenant.parse().unwrap();
+    let team = tenant.team_stream();
+    assert_eq!(srv.get(&format!("/api/users/{}/events", owner.user_id), &owner).status, 200);
+    assert_problem(&srv.get(&format!("/api/accounts/{team}/events"), &owner), 404);
+    let hook = srv.post_json("/api/webhooks", Some(&owner.token), &json!({"url": "https://hooks.example.com/in"}));
+    assert_eq!(hook.status, 201, "{}", hook.text);
+    let id = hook.json["id"].as_str().unwrap();
+    assert_eq!(srv.get(&format!("/api/webhooks/{id}/events"), &owner).status, 200);
+    assert_problem(&srv.get(&format!("/api/accounts/{id}/events"), &owner), 404);
+}
+
 #[test]
 fn users_are_for_owners_of_their_own_client() {
     let srv = Server::start();

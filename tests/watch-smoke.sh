@@ -20,6 +20,9 @@ $inbox infra fixtures >/dev/null
 tenant=$($inbox tenant create --name "Watch")
 $inbox user create --tenant "$tenant" --username smoke@example.test --password 'smoke password' --role owner >/dev/null
 
+# What a developer builds before watching (the test build's dev-dependencies
+# make other variants of the shared crates): watch must reuse it, not rebuild.
+cargo build --workspace --locked -q
 cargo lambda watch -A 127.0.0.1 -P "$port" >"$data/watch.log" 2>&1 &
 watch_pid=$!
 cleanup() { kill "$watch_pid" 2>/dev/null || true; wait "$watch_pid" 2>/dev/null || true; rm -rf "$data"; }
@@ -70,6 +73,14 @@ if cargo lambda invoke webhooks-dispatch --data-file events/webhooks-dispatch.js
   passed=$((passed + 1)); echo "ok   invoke webhooks-dispatch --data-file events/webhooks-dispatch.json"
 else
   failed=$((failed + 1)); echo "FAIL invoke webhooks-dispatch: $(head -c 300 "$data/invoke")"
+fi
+
+# The functions ran on `cargo build --workspace`'s build: no shared crate was
+# compiled again (features differing between the two would show as a rebuild).
+if grep -q "Compiling inbox-" "$data/watch.log"; then
+  failed=$((failed + 1)); echo "FAIL watch rebuilt shared crates: $(grep "Compiling inbox-" "$data/watch.log" | head -3)"
+else
+  passed=$((passed + 1)); echo "ok   watch reused the build"
 fi
 
 echo "watch smoke: $passed passed, $failed failed"

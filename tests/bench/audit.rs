@@ -14,7 +14,8 @@
 mod support;
 
 use inbox_store::walk::{Streams, PAGE};
-use inbox_store::{contract, SqliteStore, Store};
+use inbox_store::{SqliteStore, Store};
+use inbox_store_contract as contract;
 use std::process::Command;
 use std::time::Instant;
 use support::*;
@@ -54,7 +55,7 @@ fn main() {
     let client = match seeded {
         Some(client) => client,
         None => {
-            let (client, t) = (Uuid::new_v4(), Instant::now());
+            let (client, t) = (inbox_domain::ClientId::new(), Instant::now());
             rt.block_on(async {
                 let c = contract::ctx(client, "bench");
                 for _ in 0..accounts {

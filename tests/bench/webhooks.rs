@@ -16,6 +16,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+use inbox_store_contract as contract;
 use serde_json::json;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -122,13 +123,13 @@ fn baseline() -> f64 {
 
 /// DynamoDB Local's rate of message claims (one `TransactWriteItems` each), 16 at once.
 fn dynamodb_claims() -> f64 {
-    use inbox_store::{contract, DynamoStore, Message, Tables, Webhooks};
+    use inbox_store::{DynamoStore, Message, Tables, Webhooks};
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let tables = Tables::prefixed(&format!("bench{}", uuid::Uuid::new_v4().simple()));
         let store = std::sync::Arc::new(DynamoStore::local(contract::dynamodb_local(), tables).await);
         store.create_tables().await.unwrap();
-        let e = contract::endpoint(uuid::Uuid::new_v4(), "https://example.test/");
+        let e = contract::endpoint(&*store, inbox_domain::ClientId::new(), "https://example.test/").await;
         let now = inbox_domain::time::truncate(chrono::Utc::now());
         let messages: Vec<Message> = (0..400).map(|_| contract::message(&e, now)).collect();
         store.enqueue_messages(&messages).await.unwrap();

@@ -80,7 +80,7 @@ class Dashboard(unittest.TestCase):
         h.text_in("#state", "Connected as Browser Support")  # the page polls the account
         h.shot("connect-connected")
         h.DRIVER.get(h.BASE + f"/dashboard#/accounts/{self.account}")
-        h.text_in(".title-row .badge", "Authorized")
+        h.text_in(".title-row .badge", "Connected")
         self.assertEqual(h.DRIVER.find_elements(By.CSS_SELECTOR, ".next"), [], "no next step once connected")
         self.assertEqual(h.console_errors(), [])
 

@@ -72,7 +72,7 @@ impl Server {
     pub async fn store(&self) -> std::sync::Arc<dyn inbox_store::Store> {
         if on_dynamodb() {
             let tables = inbox_store::Tables::prefixed(&table_prefix(&self.data_dir));
-            std::sync::Arc::new(inbox_store::DynamoStore::local(inbox_store::contract::dynamodb_local(), tables).await)
+            std::sync::Arc::new(inbox_store::DynamoStore::local(inbox_store_contract::dynamodb_local(), tables).await)
         } else {
             std::sync::Arc::new(inbox_store::SqliteStore::open(&self.data_dir.join("inbox.db")).unwrap())
         }
@@ -217,7 +217,7 @@ pub fn env(data_dir: &std::path::Path) -> Vec<(String, String)> {
         ("RUST_LOG".into(), "warn".into()),
     ];
     if on_dynamodb() {
-        env.extend(dynamodb_env(data_dir, inbox_store::contract::dynamodb_local()));
+        env.extend(dynamodb_env(data_dir, inbox_store_contract::dynamodb_local()));
     }
     env
 }

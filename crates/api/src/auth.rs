@@ -1,11 +1,11 @@
 //! Authentication: JWT issue and validation, roles (passwords: `crate::passwords`).
 
+use inbox_domain::ClientId;
 use inbox_store::User;
 use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use uuid::Uuid;
 
 // Passwords have their own module; these names stay where callers found them.
 pub use crate::passwords::{
@@ -13,45 +13,14 @@ pub use crate::passwords::{
     MAX_USERNAME, MIN_PASSWORD_CHARS,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Dashboard owner: everything on all accounts of its client.
-    Owner,
-    /// Embedded-inbox user: creates accounts; reads and changes only its own.
-    Customer,
-    /// Reads accounts and their history, nothing else.
-    Auditor,
-    /// The channel connector service: reports sign-ins and lost sessions.
-    Connector,
-    /// A customer session minted by the host application for one of its end
-    /// users (`ROLE_CUSTOMER` plus the `customer_id` claim): its own accounts only.
-    CustomerSession,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::Owner, Role::Customer, Role::Auditor, Role::Connector];
-
-    /// The role as carried in tokens (`ROLE_OWNER`, …).
-    pub fn claim(self) -> &'static str {
-        match self {
-            Role::Owner => "ROLE_OWNER",
-            Role::Customer => "ROLE_CUSTOMER",
-            Role::Auditor => "ROLE_AUDITOR",
-            Role::Connector => "ROLE_CONNECTOR",
-            Role::CustomerSession => "ROLE_CUSTOMER",
-        }
-    }
-
-    pub fn from_claim(s: &str) -> Option<Role> {
-        Self::ALL.into_iter().find(|r| r.claim() == s)
-    }
-}
+/// The roles are the domain's: the team's rules and the tokens share them.
+pub use inbox_domain::Role;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
     pub sub: String,
     pub username: String,
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     pub roles: Vec<String>,
     pub iat: i64,
     pub exp: i64,
@@ -70,7 +39,7 @@ pub const CLOCK_SKEW_SECONDS: i64 = 5;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub subject: String,
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     pub roles: Vec<Role>,
 }
 
@@ -158,7 +127,7 @@ impl Keys {
             sub: user.id.to_string(),
             username: user.username.clone(),
             client_id: user.client_id,
-            roles: user.roles.clone(),
+            roles: user.roles.iter().map(|r| r.claim().to_string()).collect(),
             iat: now,
             exp: now + self.ttl_seconds,
             nbf: None,
@@ -168,7 +137,7 @@ impl Keys {
     }
 
     /// A customer session of `client_id` for the host's end user `customer_id`.
-    pub fn issue_customer_session(&self, client_id: Uuid, customer_id: &str, now: i64, ttl_seconds: i64) -> String {
+    pub fn issue_customer_session(&self, client_id: ClientId, customer_id: &str, now: i64, ttl_seconds: i64) -> String {
         let claims = Claims {
             sub: customer_id.to_string(),
             username: customer_id.to_string(),
@@ -251,11 +220,11 @@ mod tests {
 
     fn user() -> User {
         User {
-            id: Uuid::new_v4(),
-            client_id: Uuid::new_v4(),
+            id: inbox_domain::UserId::new(),
+            client_id: ClientId::new(),
             username: "ann".into(),
             password_hash: String::new(),
-            roles: vec!["ROLE_OWNER".into(), "ROLE_UNKNOWN".into()],
+            roles: vec![Role::Owner],
             enabled: true,
             version: 1,
             created_at: chrono::Utc::now(),
@@ -337,7 +306,7 @@ mod tests {
     #[test]
     fn customer_sessions_are_nothing_but_that() {
         let keys = Keys::new(b"0123456789abcdef0123456789abcdef", 3600);
-        let client = Uuid::new_v4();
+        let client = ClientId::new();
         let now = chrono::Utc::now().timestamp();
         let p = keys.verify(&keys.issue_customer_session(client, "end-user-7", now, 60)).unwrap();
         assert_eq!(p.roles, vec![Role::CustomerSession]);

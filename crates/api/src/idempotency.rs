@@ -140,7 +140,7 @@ pub(crate) enum Begin {
 impl App {
     pub(crate) async fn begin_idempotent(
         &self,
-        client_id: Uuid,
+        client_id: inbox_domain::ClientId,
         key: String,
         req: &Request,
     ) -> Result<Begin, ApiError> {

@@ -20,13 +20,22 @@ pub type Read = for<'a> fn(&'a App) -> Pin<Box<dyn Future<Output = Result<(), St
 /// for a route without tables.
 pub const fn read_for(route: &Route) -> Option<Read> {
     if route.allows(Table::Directory, "dynamodb:GetItem") {
-        Some(|app| Box::pin(async move { app.store.get_client(Uuid::nil()).await.map(drop) }))
+        Some(|app| Box::pin(async move { app.store.get_client(inbox_domain::ClientId(Uuid::nil())).await.map(drop) }))
     } else if route.allows(Table::Accounts, "dynamodb:GetItem") {
-        Some(|app| Box::pin(async move { app.store.get_account(Uuid::nil(), Uuid::nil()).await.map(drop) }))
+        Some(|app| {
+            Box::pin(async move {
+                app.store
+                    .get_account(inbox_domain::ClientId(Uuid::nil()), inbox_domain::AccountId(Uuid::nil()))
+                    .await
+                    .map(drop)
+            })
+        })
     } else if route.allows(Table::Events, "dynamodb:Query") {
         Some(|app| Box::pin(async move { app.store.stream_head(Uuid::nil()).await.map(drop) }))
     } else if route.allows(Table::Directory, "dynamodb:Query") {
-        Some(|app| Box::pin(async move { app.store.list_api_tokens(Uuid::nil()).await.map(drop) }))
+        Some(|app| {
+            Box::pin(async move { app.store.list_api_tokens(inbox_domain::ClientId(Uuid::nil())).await.map(drop) })
+        })
     } else {
         None
     }

@@ -2,6 +2,7 @@
 // account, and an account's page (its fields, its history, removal).
 
 import { call, claims, session } from './api.js';
+import { VOCABULARY } from './status.js';
 import { badge, clearError, confirmDialog, date, field, h, logo, mount, reasonText, showError, status, toast } from './ui.js';
 
 const PAGE_SIZE = 30;
@@ -46,8 +47,8 @@ export async function accountsPage(query) {
     'select',
     { onchange: (e) => go({ isAuthorized: e.target.value, page: '' }) },
     h('option', { value: '', text: 'Any status' }),
-    h('option', { value: 'true', text: 'Authorized', selected: params.get('isAuthorized') === 'true' }),
-    h('option', { value: 'false', text: 'Not signed in', selected: params.get('isAuthorized') === 'false' }),
+    h('option', { value: 'true', text: VOCABULARY.statuses.authorized.label, selected: params.get('isAuthorized') === 'true' }),
+    h('option', { value: 'false', text: 'Not connected', selected: params.get('isAuthorized') === 'false' }),
   );
   const canAdd = (session.get().roles || []).includes('ROLE_OWNER');
   const members = body.member || [];

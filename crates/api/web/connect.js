@@ -8,6 +8,7 @@
 
 import { ApiError, call, session } from './api.js';
 import { h, logo, mount, reasonText, status } from './ui.js';
+import { VOCABULARY } from './status.js';
 
 const POLL_MS = 3000;
 const [, , integration, id] = location.pathname.split('/');
@@ -63,9 +64,9 @@ function show(a) {
   const name = NAMES[a.accountType] || a.accountType;
   const s = status(a);
   const state = {
-    authorized: `Connected${a.username ? ` as ${a.username}` : ''}`,
-    waiting: 'Waiting for sign-in',
-    disconnected: `Disconnected: ${reasonText(a.disconnectReason || 'session lost')}`,
+    authorized: `${s.label}${a.username ? ` as ${a.username}` : ''}`,
+    waiting: s.label,
+    disconnected: `${s.label}: ${reasonText(a.disconnectReason || VOCABULARY.defaultReason)}`,
   }[s.key];
   const body = a.isAuthorized
     ? [h('p', { text: `Your ${name} account is connected: its messages now reach your inbox. You can close this page.` })]

@@ -47,7 +47,9 @@
     .alert:empty { display: none; }
   `;
 
-  const REASONS = { logged_out: 'logged out', token_revoked: 'access revoked', session_expired: 'session expired' };
+  // The server's words for account states and disconnect reasons (`inbox_domain::status`), set when served.
+  const VOCABULARY = /*VOCABULARY*/ null;
+  const reasonText = (r) => VOCABULARY.reasons[r] || r.replace(/_/g, ' ');
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -62,9 +64,10 @@
   }
 
   function state(a) {
-    if (a.isAuthorized) return ['authorized', 'Connected'];
-    if (a.disconnectedAt) return ['disconnected', `Disconnected (${REASONS[a.disconnectReason] || 'session lost'})`];
-    return ['waiting', 'Waiting for sign-in'];
+    const { statuses, defaultReason } = VOCABULARY;
+    if (a.isAuthorized) return ['authorized', statuses.authorized.label];
+    if (a.disconnectedAt) return ['disconnected', `${statuses.disconnected.label} (${reasonText(a.disconnectReason || defaultReason)})`];
+    return ['waiting', statuses.waiting.label];
   }
 
   class InboxAccounts extends HTMLElement {

@@ -1,6 +1,8 @@
 // Small DOM helpers: elements are built with text nodes only (no HTML from
 // data), forms show the API's violations next to their fields.
 
+import { VOCABULARY } from './status.js';
+
 /** `h('p', {class: 'x', onclick: f}, 'text', child)`. */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -113,24 +115,17 @@ export function logo(id, name) {
   return h('img', { class: 'logo', src: `/dashboard/logo-${id}.svg`, alt: name ?? id, width: 24, height: 24 });
 }
 
-/** What an account's state means to a person. */
+/** What an account's state means to a person, in the words the server gives
+ * every page and the widget (`/dashboard/status.js`). */
 export function status(account) {
-  if (account.isAuthorized) return { key: 'authorized', label: 'Authorized', detail: 'Signed in: messages flow.' };
-  if (account.disconnectedAt) {
-    const reason = account.disconnectReason ? reasonText(account.disconnectReason) : 'the session was lost';
-    return { key: 'disconnected', label: 'Disconnected', detail: `Disconnected: ${reason}. Sign in again to reconnect.` };
-  }
-  return { key: 'waiting', label: 'Waiting for sign-in', detail: 'Created: the sign-in with the channel is not finished yet.' };
+  const key = account.isAuthorized ? 'authorized' : account.disconnectedAt ? 'disconnected' : 'waiting';
+  const words = VOCABULARY.statuses[key];
+  const reason = reasonText(account.disconnectReason || VOCABULARY.defaultReason);
+  return { key, label: words.label, detail: words.detail.replace('{reason}', reason) };
 }
 
 export function reasonText(reason) {
-  const known = {
-    logged_out: 'logged out on the device',
-    token_revoked: 'access was revoked',
-    password_changed: 'the password changed',
-    session_expired: 'the session expired',
-  };
-  return known[reason] || reason.replace(/_/g, ' ');
+  return VOCABULARY.reasons[reason] || reason.replace(/_/g, ' ');
 }
 
 export function badge(account) {

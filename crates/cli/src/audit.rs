@@ -3,8 +3,8 @@
 
 use anyhow::{bail, Context as _};
 use inbox_api::resources::AccountView;
-use inbox_domain::audit::{compare, replay_checked, state_at, Finding};
-use inbox_domain::{apply, time, State, StoredEvent};
+use inbox_domain::audit::{compare, kind_of, replay_any, replay_checked, state_at, Finding, Replayed};
+use inbox_domain::{apply, time, Account, AccountId, ClientId, EndpointId, State, StoredEvent, StreamKind};
 use inbox_store::walk::{self, Streams};
 use inbox_store::{Segment, Store};
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,8 @@ fn view(state: &State) -> BTreeMap<String, Value> {
 
 async fn stream(store: &dyn Store, id: Uuid) -> anyhow::Result<Vec<StoredEvent>> {
     let events = store.load_stream(id).await?;
-    if events.is_empty() {
+    // Another kind of stream (a team, an endpoint) is not an account's history.
+    if events.is_empty() || kind_of(&events) != StreamKind::Account {
         bail!("there is no account {id}");
     }
     Ok(events)
@@ -80,8 +81,13 @@ fn progress() -> indicatif::ProgressBar {
     indicatif::ProgressBar::new_spinner().with_style(style)
 }
 
-fn orphan(id: Uuid) -> Finding {
-    Finding { stream_id: id, version: None, problem: "read model without any event".into() }
+fn orphan(id: AccountId) -> Finding {
+    Finding {
+        kind: StreamKind::Account,
+        stream_id: id.0,
+        version: None,
+        problem: "read model without any event".into(),
+    }
 }
 
 /// Recomputes every chain and read model, one stream at a time; returns the
@@ -89,7 +95,7 @@ fn orphan(id: Uuid) -> Finding {
 /// [`SEGMENTS`] parts at once, and reading overlaps checking: each batch of
 /// about [`BATCH_EVENTS`] events has its read models read (one call) and is
 /// checked on the blocking pool, at most [`IN_FLIGHT`] batches a part at once.
-pub async fn verify(store: Arc<dyn Store>, client: Option<Uuid>) -> anyhow::Result<(usize, usize, Vec<Finding>)> {
+pub async fn verify(store: Arc<dyn Store>, client: Option<ClientId>) -> anyhow::Result<(usize, usize, Vec<Finding>)> {
     let bar = progress();
     let parts: Vec<_> = Segment::all(SEGMENTS)
         .map(|segment| tokio::spawn(verify_part(store.clone(), client, segment, bar.clone())))
@@ -103,7 +109,7 @@ pub async fn verify(store: Arc<dyn Store>, client: Option<Uuid>) -> anyhow::Resu
         findings.extend(part.findings);
     }
     let keys = store.read_model_keys(client).await?;
-    findings.extend(keys.into_iter().filter(|(_, id)| !seen.contains(id)).map(|(_, id)| orphan(id)));
+    findings.extend(keys.into_iter().filter(|(_, id)| !seen.contains(&id.0)).map(|(_, id)| orphan(id)));
     bar.finish_and_clear();
     Ok((streams, events, findings))
 }
@@ -119,7 +125,7 @@ struct Part {
 
 async fn verify_part(
     store: Arc<dyn Store>,
-    client: Option<Uuid>,
+    client: Option<ClientId>,
     segment: Segment,
     bar: indicatif::ProgressBar,
 ) -> anyhow::Result<Part> {
@@ -153,56 +159,79 @@ const SEGMENTS: u16 = 2;
 const BATCH_EVENTS: usize = 4096;
 const IN_FLIGHT: usize = 2;
 
-/// Reads the batch's read models, then checks it on the blocking pool.
+/// Reads the batch's read models (the accounts' in one call; a team's or an
+/// endpoint's one by one: few, and small), then checks it on the blocking pool.
 async fn check_batch(store: Arc<dyn Store>, streams: Vec<Vec<StoredEvent>>) -> anyhow::Result<Vec<Finding>> {
-    let keys: Vec<_> = streams.iter().map(|s| (s[0].client_id, s[0].stream_id)).collect();
-    let stored = store.read_models(&keys).await?;
-    let work: Vec<ToCheck> =
-        streams.into_iter().zip(stored).map(|(s, r)| (s, r.map(|r| r.account).transpose())).collect();
+    let is_account = |s: &Vec<StoredEvent>| kind_of(s) == StreamKind::Account;
+    let keys: Vec<_> =
+        streams.iter().filter(|s| is_account(s)).map(|s| (s[0].client_id, AccountId(s[0].stream_id))).collect();
+    let mut accounts = store.read_models(&keys).await?.into_iter();
+    let mut work: Vec<ToCheck> = vec![];
+    for s in streams {
+        let (client, id) = (s[0].client_id, s[0].stream_id);
+        let stored = match kind_of(&s) {
+            StreamKind::Account => accounts.next().flatten().map(|r| r.account).transpose().map(Replayed::Account),
+            StreamKind::Team if client.team_stream() == id => Ok(Replayed::Team(store.team(client).await?)),
+            StreamKind::Team => Err("a team's events in a stream that is not its client's team".into()),
+            StreamKind::Webhook => Ok(Replayed::Webhook(store.webhook_endpoint(client, EndpointId(id)).await?)),
+        };
+        work.push((s, stored));
+    }
     Ok(tokio::task::spawn_blocking(move || check(work)).await?)
 }
 
 /// A stream and its stored read model (or why it cannot be read).
-type ToCheck = (Vec<StoredEvent>, Result<State, String>);
+type ToCheck = (Vec<StoredEvent>, Result<Replayed, String>);
 
 fn check(batch: Vec<ToCheck>) -> Vec<Finding> {
     let mut findings = vec![];
     for (stream, stored) in batch {
         let id = stream[0].stream_id;
-        match (replay_checked(id, &stream), stored) {
-            (Err(f), _) => findings.push(f),
-            (Ok(replayed), Ok(read_model)) => findings.extend(compare(id, &replayed, &read_model)),
+        let finding = match (replay_any(id, &stream), stored) {
+            (Err(f), _) => Some(f),
+            (Ok(Replayed::Account(r)), Ok(Replayed::Account(s))) => compare(id, &r, &s),
+            (Ok(Replayed::Team(r)), Ok(Replayed::Team(s))) => compare(id, &r, &s),
+            (Ok(Replayed::Webhook(r)), Ok(Replayed::Webhook(s))) => compare(id, &r, &s),
+            (Ok(_), Ok(_)) => unreachable!("the stored read model is read for the stream's kind"),
             // An unreadable row is reported, and the other streams are still checked.
-            (Ok(_), Err(reason)) => findings.push(Finding {
+            (Ok(_), Err(reason)) => Some(Finding {
+                kind: kind_of(&stream),
                 stream_id: id,
                 version: None,
                 problem: format!("stored read model cannot be read: {reason}"),
             }),
-        }
+        };
+        findings.extend(finding);
     }
     findings
 }
 
-/// Rewrites every read model from its events, one stream at a time, then each
-/// client's account lists and counts; safe to interrupt and run again.
-pub async fn rebuild(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<(usize, Vec<Finding>)> {
+/// Rewrites every account read model from its events, one stream at a time,
+/// then each client's account lists and counts; safe to interrupt and run
+/// again. Other streams (teams, endpoints) are verified, not rewritten: their
+/// read models hold credentials that no event records.
+pub async fn rebuild(store: &dyn Store, client: Option<ClientId>) -> anyhow::Result<(usize, Vec<Finding>)> {
     let (bar, mut walk) = (progress(), Streams::new(store, client, walk::PAGE));
     let (mut written, mut seen, mut findings, mut clients) = (0, HashSet::new(), vec![], BTreeSet::new());
     while let Some(stream) = walk.next().await? {
         let id = stream[0].stream_id;
+        if kind_of(&stream) != StreamKind::Account {
+            findings.extend(replay_any(id, &stream).err());
+            continue;
+        }
         seen.insert(id);
         clients.insert(stream[0].client_id);
-        match replay_checked(id, &stream) {
+        match replay_checked::<Account>(id, &stream) {
             // A history that does not verify is reported, never projected.
             Err(f) => findings.push(f),
             Ok(state) => {
-                store.replace_read_model(stream[0].client_id, id, state.as_ref()).await?;
+                store.replace_read_model(stream[0].client_id, AccountId(id), state.as_ref()).await?;
                 written += 1;
             }
         }
         bar.inc(stream.len() as u64);
     }
-    for (client_id, id) in store.read_model_keys(client).await?.into_iter().filter(|(_, id)| !seen.contains(id)) {
+    for (client_id, id) in store.read_model_keys(client).await?.into_iter().filter(|(_, id)| !seen.contains(&id.0)) {
         store.replace_read_model(client_id, id, None).await?;
         clients.insert(client_id);
     }
@@ -219,7 +248,7 @@ pub async fn rebuild(store: &dyn Store, client: Option<Uuid>) -> anyhow::Result<
 pub struct Manifest {
     /// The client exported (`tenant` in the file format).
     #[serde(rename = "tenant")]
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     pub exported_at: String,
     pub events: usize,
     /// Version and hash of each stream's last event.
@@ -238,7 +267,7 @@ struct ManifestLine {
 }
 
 /// JSON Lines: every event of the client, a stream at a time, then the manifest.
-pub async fn export(store: &dyn Store, client: Uuid, out: &mut impl Write) -> anyhow::Result<usize> {
+pub async fn export(store: &dyn Store, client: ClientId, out: &mut impl Write) -> anyhow::Result<usize> {
     let (mut walk, mut heads, mut events) = (Streams::new(store, Some(client), walk::PAGE), BTreeMap::new(), 0);
     while let Some(stream) = walk.next().await? {
         for e in &stream {
@@ -263,8 +292,9 @@ pub async fn export(store: &dyn Store, client: Uuid, out: &mut impl Write) -> an
 /// What verifying an export keeps of each stream once it has been read.
 struct Checked {
     head: Head,
+    kind: StreamKind,
     /// The client and version of the stream's first event.
-    first: (Uuid, u64),
+    first: (ClientId, u64),
     /// The first event of another client than the stream's first, if any.
     mixed: Option<u64>,
 }
@@ -280,14 +310,15 @@ pub fn verify_export(input: impl BufRead) -> anyhow::Result<(usize, Vec<Finding>
         let id = first.stream_id;
         if checked.contains_key(&id) {
             let problem = "the stream's events are not together: the export was edited".into();
-            findings.push(Finding { stream_id: id, version: Some(first.version), problem });
-        } else if let Err(f) = replay_checked(id, stream) {
+            findings.push(Finding { kind: kind_of(stream), stream_id: id, version: Some(first.version), problem });
+        } else if let Err(f) = replay_any(id, stream) {
             findings.push(f);
         }
         let last = stream.last().expect("not empty");
         let mixed = stream.iter().find(|e| e.client_id != first.client_id).map(|e| e.version);
         let head = Head { version: last.version, hash: last.hash.clone() };
-        checked.entry(id).or_insert(Checked { head, first: (first.client_id, first.version), mixed });
+        let kind = kind_of(stream);
+        checked.entry(id).or_insert(Checked { head, kind, first: (first.client_id, first.version), mixed });
         stream.clear();
     };
     for (n, line) in input.lines().enumerate() {
@@ -316,11 +347,13 @@ pub fn verify_export(input: impl BufRead) -> anyhow::Result<(usize, Vec<Finding>
         match manifest.heads.get(id) {
             Some(h) if *h == c.head => {}
             Some(h) => findings.push(Finding {
+                kind: c.kind,
                 stream_id: *id,
                 version: Some(c.head.version.min(h.version) + 1),
                 problem: format!("the export ends at v{} but the manifest says v{}", c.head.version, h.version),
             }),
             None => findings.push(Finding {
+                kind: c.kind,
                 stream_id: *id,
                 version: None,
                 problem: "stream missing from the manifest".into(),
@@ -329,12 +362,13 @@ pub fn verify_export(input: impl BufRead) -> anyhow::Result<(usize, Vec<Finding>
         let foreign = if c.first.0 != manifest.client_id { Some(c.first.1) } else { c.mixed };
         if let Some(version) = foreign {
             let problem = "event of another client".into();
-            findings.push(Finding { stream_id: *id, version: Some(version), problem });
+            findings.push(Finding { kind: c.kind, stream_id: *id, version: Some(version), problem });
         }
     }
     for (id, h) in &manifest.heads {
         if !checked.contains_key(id) {
             findings.push(Finding {
+                kind: StreamKind::Account,
                 stream_id: *id,
                 version: Some(h.version),
                 problem: "every event of the stream is missing".into(),
@@ -343,6 +377,7 @@ pub fn verify_export(input: impl BufRead) -> anyhow::Result<(usize, Vec<Finding>
     }
     if count != manifest.events {
         findings.push(Finding {
+            kind: StreamKind::Account,
             stream_id: Uuid::nil(),
             version: None,
             problem: format!("the export holds {count} events, the manifest says {}", manifest.events),

@@ -3,8 +3,9 @@
 
 use anyhow::bail;
 use inbox_api::auth::{hash_password, password_problem, Role, MAX_PASSWORD_BYTES, MAX_USERNAME, MIN_PASSWORD_CHARS};
-use inbox_store::commands::Envelope;
-use inbox_store::{users, Client, Store, StoreError, User};
+use inbox_domain::{ClientId, Team, TeamCommand, TeamRefusal, UserId};
+use inbox_store::commands::{self, CommandError, Envelope};
+use inbox_store::{Client, Store, StoreError};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -18,15 +19,15 @@ pub fn human_text(what: &str, value: &str, max: usize) -> anyhow::Result<String>
     })
 }
 
-pub async fn create_client(store: &dyn Store, name: &str, plan: &str) -> anyhow::Result<Uuid> {
+pub async fn create_client(store: &dyn Store, name: &str, plan: &str) -> anyhow::Result<ClientId> {
     let (name, plan) = (human_text("tenant name", name, 255)?, human_text("tenant plan", plan, 100)?);
-    let client = Client { id: Uuid::new_v4(), name, plan, created_at: now() };
+    let client = Client { id: ClientId::new(), name, plan, created_at: now() };
     store.create_client(&client).await?;
     Ok(client.id)
 }
 
 /// The existence check every command on a client starts with.
-pub(crate) async fn existing_client(store: &dyn Store, client: Uuid) -> anyhow::Result<()> {
+pub(crate) async fn existing_client(store: &dyn Store, client: ClientId) -> anyhow::Result<()> {
     if store.get_client(client).await?.is_none() {
         bail!("there is no tenant {client} (create one with `inbox tenant create`)");
     }
@@ -35,25 +36,23 @@ pub(crate) async fn existing_client(store: &dyn Store, client: Uuid) -> anyhow::
 
 pub async fn create_user(
     store: &dyn Store,
-    client: Uuid,
+    client: ClientId,
     username: &str,
     password: &str,
     role: Role,
-) -> anyhow::Result<Uuid> {
+) -> anyhow::Result<UserId> {
     let username = human_text("username", username, MAX_USERNAME)?;
     if password_problem(password).is_some() {
         bail!("the password must have at least {MIN_PASSWORD_CHARS} characters and at most {MAX_PASSWORD_BYTES} bytes");
     }
     existing_client(store, client).await?;
-    let user = User {
-        id: Uuid::new_v4(),
-        client_id: client,
+    let id = UserId::new();
+    let add = TeamCommand::Add {
+        id,
         username: username.clone(),
         password_hash: hash_password(password),
-        roles: vec![role.claim().to_string()],
+        roles: vec![role],
         enabled: true,
-        version: 0,
-        created_at: now(),
     };
     let envelope = Envelope {
         client_id: client,
@@ -62,11 +61,17 @@ pub async fn create_user(
         at: None,
         idempotency: None,
     };
-    match users::create(store, &envelope, &user).await {
-        Err(StoreError::Duplicate(_)) => bail!("the username {username:?} is taken"),
-        other => drop(other?),
+    let done = commands::execute::<Team, _, CommandError<TeamRefusal>>(store, &envelope, client.team_stream(), |_| {
+        Ok(add.clone())
+    });
+    match done.await {
+        Ok(_) => Ok(id),
+        Err(CommandError::Store(StoreError::Duplicate(_)) | CommandError::Domain(TeamRefusal::UsernameTaken)) => {
+            bail!("the username {username:?} is taken")
+        }
+        Err(CommandError::Domain(r)) => bail!("cannot add the user: {r}"),
+        Err(CommandError::Store(e)) => Err(e.into()),
     }
-    Ok(user.id)
 }
 
 fn now() -> inbox_domain::Timestamp {
@@ -77,7 +82,7 @@ fn now() -> inbox_domain::Timestamp {
 pub const DEMO_USERNAME: &str = "owner@demo.test";
 pub const DEMO_PASSWORD: &str = "demo-password";
 
-pub async fn ensure_demo(store: &Arc<dyn Store>) -> anyhow::Result<Option<Uuid>> {
+pub async fn ensure_demo(store: &Arc<dyn Store>) -> anyhow::Result<Option<ClientId>> {
     if store.has_clients().await? {
         return Ok(None);
     }

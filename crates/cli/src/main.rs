@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use directory::{create_client, create_user, existing_client};
 use inbox_api::auth::Role;
 use inbox_api::{config, Config};
+use inbox_domain::ClientId;
 use inbox_infra::{fixtures, sam};
 use inbox_store::{DynamoStore, Tables};
 use uuid::Uuid;
@@ -101,21 +102,21 @@ enum TokenCmd {
     Create {
         /// The client's id.
         #[arg(long = "tenant", alias = "client")]
-        client: Uuid,
+        client: ClientId,
         #[arg(long)]
         name: String,
     },
     /// List a client's tokens (or one): hint, creation, revocation, last use.
     List {
         #[arg(long = "tenant", alias = "client")]
-        client: Uuid,
+        client: ClientId,
         #[arg(long)]
         token: Option<Uuid>,
     },
     /// A token's request log, newest first (kept INBOX_TOKEN_LOG_DAYS days).
     Log {
         #[arg(long = "tenant", alias = "client")]
-        client: Uuid,
+        client: ClientId,
         #[arg(long)]
         token: Uuid,
         /// How many entries at most.
@@ -139,17 +140,17 @@ enum AuditCmd {
     /// every mismatch with the stored ones. Exits 1 if there is any.
     Verify {
         #[arg(long = "tenant", alias = "client")]
-        client: Option<Uuid>,
+        client: Option<ClientId>,
     },
     /// Rewrite the stored read models from the events (safe to interrupt and rerun).
     Rebuild {
         #[arg(long = "tenant", alias = "client")]
-        client: Option<Uuid>,
+        client: Option<ClientId>,
     },
     /// Every event of a client as JSON Lines on stdout, then a manifest line.
     Export {
         #[arg(long = "tenant", alias = "client")]
-        client: Uuid,
+        client: ClientId,
     },
     /// Verify an export on its own, with no store access. Exits 1 on any problem.
     VerifyExport { file: std::path::PathBuf },
@@ -184,7 +185,7 @@ enum UserCmd {
     Create {
         /// The client's id.
         #[arg(long = "tenant", alias = "client")]
-        client: Uuid,
+        client: ClientId,
         #[arg(long)]
         username: String,
         /// At least 8 characters. Stored as an argon2id hash.
@@ -263,6 +264,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Cmd::DynamoDb { command: DynamoCmd::Migrate } = cli.command {
         let store = DynamoStore::from_env(Tables::from_env()).await;
         println!("listed {} users under their client", store.index_users().await?);
+        let upgraded = store.upgrade_streams().await?;
+        println!(
+            "upgraded {} teams and {} webhook endpoints into streams ({} events)",
+            upgraded.teams, upgraded.endpoints, upgraded.events
+        );
         let clients: std::collections::BTreeSet<_> =
             inbox_store::ReadModelAdmin::read_model_keys(&store, None).await?.into_iter().map(|(c, _)| c).collect();
         let mut accounts = 0;

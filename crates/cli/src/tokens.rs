@@ -3,11 +3,12 @@
 
 use anyhow::bail;
 use inbox_domain::time;
+use inbox_domain::ClientId;
 use inbox_store::{ApiToken, Store};
 use std::io::Write;
 use uuid::Uuid;
 
-pub async fn create(store: &dyn Store, client: Uuid, name: &str) -> anyhow::Result<String> {
+pub async fn create(store: &dyn Store, client: ClientId, name: &str) -> anyhow::Result<String> {
     let name = crate::directory::human_text("token name", name, inbox_api::tokens::MAX_NAME)?;
     let (secret, hint, secret_hash) = inbox_api::tokens::generate();
     let token = ApiToken {
@@ -26,7 +27,7 @@ pub async fn create(store: &dyn Store, client: Uuid, name: &str) -> anyhow::Resu
 }
 
 /// One line per token: id, hint, name, created, revoked, last use (time, address, agent).
-pub async fn list(store: &dyn Store, client: Uuid, only: Option<Uuid>, out: &mut impl Write) -> anyhow::Result<()> {
+pub async fn list(store: &dyn Store, client: ClientId, only: Option<Uuid>, out: &mut impl Write) -> anyhow::Result<()> {
     let tokens = match only {
         Some(id) => match store.get_api_token(client, id).await? {
             Some(t) => vec![t],
@@ -57,7 +58,7 @@ pub async fn list(store: &dyn Store, client: Uuid, only: Option<Uuid>, out: &mut
 /// agent, request id.
 pub async fn log(
     store: &dyn Store,
-    client: Uuid,
+    client: ClientId,
     token: Uuid,
     limit: usize,
     out: &mut impl Write,

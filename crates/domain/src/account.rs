@@ -1,17 +1,19 @@
 //! The account read model and the fold that builds it from events.
 
-use crate::events::{AccountEvent, DecodeError, StoredEvent, GENESIS_HASH};
+use crate::aggregate::{self, Aggregate, Context, ReplayError, StreamKind};
+use crate::commands::{Command, DomainError};
+use crate::events::{AccountEvent, StoredEvent, GENESIS_HASH};
+use crate::ids::{AccountId, ClientId};
 use crate::time::{serde_opt_ts, serde_ts, Timestamp};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// The read model of one active account: what GET serves, and the state commands
 /// decide on. `version` and `last_hash` are the stream head the next append chains to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Account {
-    pub id: Uuid,
-    pub client_id: Uuid,
+    pub id: AccountId,
+    pub client_id: ClientId,
     pub created_by: String,
     /// Integration id; also the `accountType`.
     pub integration: String,
@@ -50,14 +52,6 @@ impl Account {
 /// The state of a stream after some events: `None` before the first event and
 /// after removal (a removed account is gone from reads).
 pub type State = Option<Account>;
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ReplayError {
-    #[error(transparent)]
-    Decode(#[from] DecodeError),
-    #[error("stream {stream_id} v{version}: {event_type} cannot follow the stream's state")]
-    Unexpected { stream_id: Uuid, version: u64, event_type: String },
-}
 
 /// Applies one domain event. Returns `None` when the event makes no sense in this
 /// state (the caller turns that into a replay error).
@@ -119,28 +113,29 @@ pub fn apply_event(state: State, event: &AccountEvent) -> Option<State> {
     }
 }
 
-/// Applies one domain event and moves the stream head to `version` / `hash`.
-/// `None` when the event cannot follow the state.
-pub fn advance(state: State, event: &AccountEvent, version: u64, hash: &str) -> Option<State> {
-    let next = apply_event(state, event)?;
-    Some(next.map(|mut a| {
-        a.version = version;
-        a.last_hash = hash.to_string();
-        a
-    }))
+impl Aggregate for Account {
+    type Command = Command;
+    type Event = AccountEvent;
+    type Refusal = DomainError;
+    const KIND: StreamKind = StreamKind::Account;
+
+    fn decide(state: Option<&Self>, cmd: &Command, ctx: &Context) -> Result<Vec<AccountEvent>, DomainError> {
+        crate::commands::decide_on(state, cmd, ctx)
+    }
+
+    fn apply(state: Option<Self>, event: &AccountEvent) -> Option<Option<Self>> {
+        apply_event(state, event)
+    }
+
+    crate::aggregate::head_in_fields!();
 }
 
 /// Applies one stored event: the domain change plus the stream head.
 pub fn apply(state: State, stored: &StoredEvent) -> Result<State, ReplayError> {
-    let event = stored.event()?;
-    advance(state, &event, stored.version, &stored.hash).ok_or_else(|| ReplayError::Unexpected {
-        stream_id: stored.stream_id,
-        version: stored.version,
-        event_type: stored.event_type.clone(),
-    })
+    aggregate::apply_stored(state, stored)
 }
 
-/// Replay: the one fold used by the writer, the rebuild command and the auditor.
+/// Replay of an account stream (see [`aggregate::replay`]).
 pub fn project<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> Result<State, ReplayError> {
-    events.into_iter().try_fold(None, apply)
+    aggregate::replay(events)
 }

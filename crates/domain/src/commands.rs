@@ -2,11 +2,12 @@
 //! events (or a typed refusal). Pure: the caller supplies the state and the clock.
 
 use crate::account::{Account, State};
+pub use crate::aggregate::Context;
 use crate::events::{AccountEvent, Connected, Disconnected, HistorySync, Profile, Removed, Writable};
+use crate::ids::AccountId;
 use crate::integrations;
 use crate::text::{self, Lines};
 use crate::time::Timestamp;
-use uuid::Uuid;
 
 pub const MAX_NAME: usize = 255;
 pub const MAX_DESCRIPTION: usize = 1000;
@@ -17,7 +18,7 @@ pub type Patch<T> = Option<Option<T>>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Connect { account_id: Uuid, integration: String, reconnect_url: String, history_sync_until: Option<Timestamp> },
+    Connect { account_id: AccountId, integration: String, reconnect_url: String, history_sync_until: Option<Timestamp> },
     Authorize(Profile),
     Disconnect { reason: Option<String>, reconnect_url: String },
     Update(Changes),
@@ -32,14 +33,6 @@ pub struct Changes {
     pub avatar_url: Patch<String>,
     pub share_past_history: Option<bool>,
     pub history_sync_until: Patch<Timestamp>,
-}
-
-/// Who sends the command, and the time it is decided at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Context {
-    pub client_id: Uuid,
-    pub actor: String,
-    pub now: Timestamp,
 }
 
 /// A field a command carries; the API crate gives each its wire name.
@@ -93,6 +86,14 @@ pub enum DomainError {
 pub const DEFAULT_DISCONNECT_REASON: &str = "session_lost";
 
 pub fn decide(state: &State, cmd: &Command, ctx: &Context) -> Result<Vec<AccountEvent>, DomainError> {
+    decide_on(state.as_ref(), cmd, ctx)
+}
+
+pub(crate) fn decide_on(
+    state: Option<&Account>,
+    cmd: &Command,
+    ctx: &Context,
+) -> Result<Vec<AccountEvent>, DomainError> {
     let mut v = Violations::default();
     match (state, cmd) {
         (Some(_), Command::Connect { .. }) => Err(DomainError::AlreadyExists),

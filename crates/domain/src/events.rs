@@ -1,5 +1,8 @@
 //! The account events, their stored envelope, and the hash chain over a stream.
 
+use crate::aggregate::DomainEvent;
+use crate::canonical::{write_str, write_value};
+use crate::ids::{AccountId, ClientId};
 use crate::time::{self, serde_opt_ts, serde_ts, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -28,8 +31,8 @@ pub enum AccountEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Connected {
-    pub account_id: Uuid,
-    pub client_id: Uuid,
+    pub account_id: AccountId,
+    pub client_id: ClientId,
     /// Integration id (`whatsapp`, …).
     pub integration: String,
     /// Subject of the token that created the account (customers see only their own).
@@ -81,8 +84,17 @@ pub struct Writable {
 #[serde(deny_unknown_fields)]
 pub struct Removed {}
 
-impl AccountEvent {
-    pub fn event_type(&self) -> &'static str {
+impl DomainEvent for AccountEvent {
+    const TYPES: &'static [&'static str] = &[
+        "AccountConnected",
+        "AccountAuthorized",
+        "AccountDisconnected",
+        "HistorySyncSet",
+        "AccountUpdated",
+        "AccountRemoved",
+    ];
+
+    fn event_type(&self) -> &'static str {
         match self {
             Self::AccountConnected(_) => "AccountConnected",
             Self::AccountAuthorized(_) => "AccountAuthorized",
@@ -92,17 +104,12 @@ impl AccountEvent {
             Self::AccountRemoved(_) => "AccountRemoved",
         }
     }
-
-    pub fn payload(&self) -> Value {
-        let mut v = serde_json::to_value(self).expect("events serialize");
-        v.get_mut("payload").map(Value::take).unwrap_or(Value::Null)
-    }
 }
 
 /// Who did it, for whom, and when: recorded with every event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     pub actor: String,
     pub correlation_id: String,
     pub recorded_at: Timestamp,
@@ -120,7 +127,7 @@ pub struct StoredEvent {
     pub payload: Value,
     /// The client the stream belongs to (stored and hashed as `tenant`).
     #[serde(rename = "tenant")]
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     pub actor: String,
     pub correlation_id: String,
     #[serde(with = "serde_ts")]
@@ -138,26 +145,35 @@ pub enum DecodeError {
 }
 
 impl StoredEvent {
-    /// Decodes the domain event (upcasting older schema versions here when they exist).
+    /// Decodes the account event.
     pub fn event(&self) -> Result<AccountEvent, DecodeError> {
+        self.decode()
+    }
+
+    /// Decodes the domain event, through its upcaster for an older schema version.
+    pub fn decode<E: DomainEvent>(&self) -> Result<E, DecodeError> {
+        let payload_error = |reason: String| DecodeError::Payload {
+            stream_id: self.stream_id,
+            version: self.version,
+            event_type: self.event_type.clone(),
+            reason,
+        };
         if self.schema_version != SCHEMA_VERSION {
-            return Err(DecodeError::UnknownSchema {
-                stream_id: self.stream_id,
-                version: self.version,
-                event_type: self.event_type.clone(),
-                schema_version: self.schema_version,
-            });
+            return match E::upcast(&self.event_type, self.schema_version, &self.payload) {
+                Some(upcast) => upcast.map_err(payload_error),
+                None => Err(DecodeError::UnknownSchema {
+                    stream_id: self.stream_id,
+                    version: self.version,
+                    event_type: self.event_type.clone(),
+                    schema_version: self.schema_version,
+                }),
+            };
         }
         // `{"type": …, "payload": …}` read in place: the payload is not copied.
         let tag = Value::String(self.event_type.clone());
         let fields = [("type", &tag), ("payload", &self.payload)];
         let tagged = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields.into_iter());
-        AccountEvent::deserialize(tagged).map_err(|e| DecodeError::Payload {
-            stream_id: self.stream_id,
-            version: self.version,
-            event_type: self.event_type.clone(),
-            reason: e.to_string(),
-        })
+        E::deserialize(tagged).map_err(|e| payload_error(e.to_string()))
     }
 
     /// The canonical encoding the hash covers: a JSON object of every field but the
@@ -215,68 +231,13 @@ impl StoredEvent {
     }
 }
 
-fn write_json<T: Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
-    serde_json::to_writer(out, v).expect("a string or number always serializes");
-}
-
-/// A JSON string as serde_json writes it; one with nothing to escape (the
-/// usual case) is copied as is.
-fn write_str(s: &str, out: &mut Vec<u8>) {
-    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-        return write_json(s, out);
-    }
-    out.push(b'"');
-    out.extend_from_slice(s.as_bytes());
-    out.push(b'"');
-}
-
-fn write_value(v: &Value, out: &mut Vec<u8>) {
-    match v {
-        Value::Object(map) => {
-            // serde_json's map is sorted unless its `preserve_order` feature is on.
-            if map.keys().is_sorted() {
-                write_entries(map.iter(), out);
-            } else {
-                let mut entries: Vec<_> = map.iter().collect();
-                entries.sort_by_key(|(k, _)| *k);
-                write_entries(entries.into_iter(), out);
-            }
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(item, out);
-            }
-            out.push(b']');
-        }
-        Value::String(s) => write_str(s, out),
-        scalar => write_json(scalar, out),
-    }
-}
-
-fn write_entries<'a>(entries: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut Vec<u8>) {
-    out.push(b'{');
-    for (i, (k, v)) in entries.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_str(k, out);
-        out.push(b':');
-        write_value(v, out);
-    }
-    out.push(b'}');
-}
-
 /// Turns freshly decided events into stored events: numbered after `version`,
 /// each hash chained to the one before (`prev_hash` of the stream head).
-pub fn seal(
+pub fn seal<E: DomainEvent>(
     stream_id: Uuid,
     version: u64,
     prev_hash: &str,
-    events: &[AccountEvent],
+    events: &[E],
     meta: &Metadata,
 ) -> Vec<StoredEvent> {
     let mut prev = prev_hash.to_string();

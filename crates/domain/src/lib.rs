@@ -1,23 +1,34 @@
-//! Inbox Accounts domain: the account events, commands, `decide` and `apply`, the
-//! projection and the hash chain. Pure logic without I/O; every store and handler
-//! builds on it.
+//! Inbox Accounts domain: every stream as an [`Aggregate`] — accounts, a
+//! client's team of users, webhook endpoints — with its events, commands,
+//! `decide` and `apply`; the stored envelope and its hash chain; replay and
+//! audit. Pure logic without I/O; every store and handler builds on it.
 
 pub mod account;
+pub mod aggregate;
 pub mod audit;
+mod canonical;
 pub mod commands;
+pub mod endpoint;
 pub mod events;
+pub mod ids;
 pub mod integrations;
+pub mod status;
+pub mod team;
 pub mod text;
 pub mod time;
 pub mod webhooks;
 
-pub use account::{advance, apply, project, Account, ReplayError, State, CUSTOMER_ACTOR_PREFIX};
+pub use account::{apply, project, Account, State, CUSTOMER_ACTOR_PREFIX};
+pub use aggregate::{Aggregate, DomainEvent, ReplayError, StreamKind};
 pub use commands::{decide, Changes, Command, Context, DomainError, Field, Rule, Violation};
+pub use endpoint::{Endpoint, EndpointCommand, EndpointRefusal};
 pub use events::{seal, verify_chain, AccountEvent, Metadata, Profile, StoredEvent, GENESIS_HASH};
+pub use ids::{AccountId, ClientId, EndpointId, UserId};
+pub use team::{Role, Team, TeamCommand, TeamRefusal, User};
 pub use time::Timestamp;
 
-/// Decides a command and seals the resulting events onto the stream head of `state`.
-/// Returns the new events (empty for a no-op) and the state after them.
+/// Decides an account command and seals the resulting events onto the stream
+/// head of `state` (see [`aggregate::execute`]).
 pub fn execute(
     state: &State,
     stream_id: uuid::Uuid,
@@ -25,21 +36,5 @@ pub fn execute(
     ctx: &Context,
     correlation_id: &str,
 ) -> Result<(Vec<StoredEvent>, State), DomainError> {
-    let events = decide(state, cmd, ctx)?;
-    let (version, prev) = match state {
-        Some(a) => (a.version, a.last_hash.as_str()),
-        None => (0, GENESIS_HASH),
-    };
-    let meta = Metadata {
-        client_id: ctx.client_id,
-        actor: ctx.actor.clone(),
-        correlation_id: correlation_id.to_string(),
-        recorded_at: ctx.now,
-    };
-    let stored = seal(stream_id, version, prev, &events, &meta);
-    // The typed events are applied as decided: no decoding of what was just encoded.
-    let next = events.iter().zip(&stored).fold(state.clone(), |s, (event, sealed)| {
-        advance(s, event, sealed.version, &sealed.hash).expect("events just decided apply to their state")
-    });
-    Ok((stored, next))
+    aggregate::execute::<Account>(state.as_ref(), stream_id, cmd, ctx, correlation_id)
 }

@@ -2,7 +2,7 @@
 
 use inbox_domain::commands::{Changes, Command, Context, DomainError, Field, Violation};
 use inbox_domain::events::*;
-use inbox_domain::{execute, project, time, State, Timestamp};
+use inbox_domain::{execute, project, time, AccountId, ClientId, State, Timestamp};
 use uuid::Uuid;
 
 fn now() -> Timestamp {
@@ -10,15 +10,15 @@ fn now() -> Timestamp {
 }
 
 fn ctx() -> Context {
-    Context { client_id: Uuid::from_u128(7), actor: "user-1".into(), now: now() }
+    Context { client_id: ClientId(Uuid::from_u128(7)), actor: "user-1".into(), now: now() }
 }
 
 const ID: Uuid = Uuid::from_u128(1);
 
 fn connected() -> AccountEvent {
     AccountEvent::AccountConnected(Connected {
-        account_id: ID,
-        client_id: Uuid::from_u128(7),
+        account_id: AccountId(ID),
+        client_id: ClientId(Uuid::from_u128(7)),
         integration: "whatsapp".into(),
         created_by: "user-1".into(),
         reconnect_url: "https://connect.example.test/whatsapp/1".into(),
@@ -53,7 +53,7 @@ fn invalid(field: Field) -> impl Fn(&Result<Vec<AccountEvent>, DomainError>) -> 
 
 fn connect(integration: &str, hist: Option<&str>) -> Command {
     Command::Connect {
-        account_id: ID,
+        account_id: AccountId(ID),
         integration: integration.into(),
         reconnect_url: "https://connect.example.test/whatsapp/1".into(),
         history_sync_until: hist.map(|h| time::parse(h).unwrap()),
@@ -262,7 +262,12 @@ fn chain_detects_edits_gaps_and_swaps() {
 
 #[test]
 fn canonical_encoding_sorts_keys_at_every_depth() {
-    let meta = Metadata { client_id: Uuid::nil(), actor: "a".into(), correlation_id: "c".into(), recorded_at: now() };
+    let meta = Metadata {
+        client_id: ClientId(Uuid::nil()),
+        actor: "a".into(),
+        correlation_id: "c".into(),
+        recorded_at: now(),
+    };
     let e = &seal(ID, 0, GENESIS_HASH, &[AccountEvent::AccountUpdated(Writable::default())], &meta)[0];
     assert_eq!(
         e.canonical(),
@@ -280,8 +285,12 @@ fn canonical_encoding_escapes_strings_as_serde_json_does() {
     // Strings with nothing to escape are copied as they are; the others go
     // through serde_json: the result must be serde_json's encoding either way.
     for text in ["plain", "quo\"te", "back\\slash", "line\nbreak\u{1}\u{1f}", "ünïcødé ✓ </script>", ""] {
-        let meta =
-            Metadata { client_id: Uuid::nil(), actor: text.into(), correlation_id: text.into(), recorded_at: now() };
+        let meta = Metadata {
+            client_id: ClientId(Uuid::nil()),
+            actor: text.into(),
+            correlation_id: text.into(),
+            recorded_at: now(),
+        };
         let writable = Writable { username: Some(text.into()), ..Writable::default() };
         let e = &seal(ID, 0, GENESIS_HASH, &[AccountEvent::AccountUpdated(writable)], &meta)[0];
         let expected = serde_json::json!({
@@ -295,7 +304,12 @@ fn canonical_encoding_escapes_strings_as_serde_json_does() {
 
 #[test]
 fn a_hash_is_matched_exactly_as_written() {
-    let meta = Metadata { client_id: Uuid::nil(), actor: "a".into(), correlation_id: "c".into(), recorded_at: now() };
+    let meta = Metadata {
+        client_id: ClientId(Uuid::nil()),
+        actor: "a".into(),
+        correlation_id: "c".into(),
+        recorded_at: now(),
+    };
     let events = seal(ID, 0, GENESIS_HASH, &[connected()], &meta);
     let bad = |hash: String| {
         let mut e = events.clone();

@@ -21,7 +21,7 @@ fn command() -> impl Strategy<Value = Command> {
         Just(Command::Disconnect { reason: None, reconnect_url: "https://c.example.test".into() }),
         Just(Command::Remove),
         Just(Command::Connect {
-            account_id: Uuid::from_u128(1),
+            account_id: inbox_domain::AccountId(Uuid::from_u128(1)),
             integration: "x".into(),
             reconnect_url: "https://c.example.test".into(),
             history_sync_until: None,
@@ -32,7 +32,7 @@ fn command() -> impl Strategy<Value = Command> {
 proptest! {
     #[test]
     fn fold_of_all_events_equals_final_state(cmds in prop::collection::vec(command(), 0..30)) {
-        let ctx = Context { client_id: Uuid::from_u128(9), actor: "a".into(), now: time::truncate(chrono::Utc::now()) };
+        let ctx = Context { client_id: inbox_domain::ClientId(Uuid::from_u128(9)), actor: "a".into(), now: time::truncate(chrono::Utc::now()) };
         let id = Uuid::from_u128(1);
         let mut state = None;
         let mut log: Vec<StoredEvent> = vec![];

@@ -6,9 +6,9 @@ use inbox_api::auth::{hash_password, Claims, Keys};
 use inbox_api::routes::{PAGES, PAGES_FUNCTION};
 use inbox_api::routing::{Access, Handler, Route};
 use inbox_api::{Scope, ROUTES};
-use inbox_domain::{time, Command};
-use inbox_store::commands::{self, CommandError, Envelope};
-use inbox_store::users;
+use inbox_domain::{time, Account, AccountId, ClientId, Command, Endpoint, EndpointCommand, EndpointId, Role, Team};
+use inbox_domain::{TeamCommand, UserId};
+use inbox_store::commands::{self, Envelope};
 use inbox_store::{ApiToken, Client, RefreshFamily, Store, User};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -34,37 +34,32 @@ fn created_at() -> inbox_domain::Timestamp {
 
 /// Creates the example client, owner, account and API token (once).
 pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
-    if store.get_client(CLIENT).await?.is_some() {
+    if store.get_client(ClientId(CLIENT)).await?.is_some() {
         return Ok(false);
     }
     let at = created_at();
     store
-        .create_client(&Client { id: CLIENT, name: "Example Co".into(), plan: "enterprise".into(), created_at: at })
+        .create_client(&Client {
+            id: ClientId(CLIENT),
+            name: "Example Co".into(),
+            plan: "enterprise".into(),
+            created_at: at,
+        })
         .await?;
     let envelope = Envelope {
-        client_id: CLIENT,
+        client_id: ClientId(CLIENT),
         actor: USER.to_string(),
         correlation_id: "fixtures".into(),
         at: Some(at),
         idempotency: None,
     };
-    let user = |id, username: &str, role: &str| User {
-        id,
-        client_id: CLIENT,
-        username: username.into(),
-        password_hash: hash_password(PASSWORD),
-        roles: vec![role.into()],
-        enabled: true,
-        version: 0,
-        created_at: at,
-    };
-    let owner = users::create(store, &envelope, &user(USER, USERNAME, "ROLE_OWNER")).await?;
-    users::create(store, &envelope, &user(AUDITOR, "support@example.test", "ROLE_AUDITOR")).await?;
+    let owner = add_user(store, &envelope, USER, USERNAME, Role::Owner).await?;
+    add_user(store, &envelope, AUDITOR, "support@example.test", Role::Auditor).await?;
     store
         .start_family(&RefreshFamily {
             id: REFRESH_FAMILY,
-            client_id: CLIENT,
-            user_id: USER,
+            client_id: ClientId(CLIENT),
+            user_id: UserId(USER),
             user_version: owner.version,
             current: inbox_api::tokens::hash(REFRESH_TOKEN),
             revoked: false,
@@ -72,15 +67,15 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
         })
         .await?;
     let connect = Command::Connect {
-        account_id: ACCOUNT,
+        account_id: AccountId(ACCOUNT),
         integration: "whatsapp".into(),
         reconnect_url: format!("https://connect.example.com/whatsapp/{ACCOUNT}"),
         history_sync_until: None,
     };
-    commands::create::<_, CommandError>(store, &envelope, ACCOUNT, &connect).await?;
+    commands::create::<Account, _, anyhow::Error>(store, &envelope, ACCOUNT, &connect).await?;
     let token = ApiToken {
         id: TOKEN,
-        client_id: CLIENT,
+        client_id: ClientId(CLIENT),
         name: "example".into(),
         hint: API_TOKEN[..11].into(),
         secret_hash: inbox_api::tokens::hash(API_TOKEN),
@@ -90,24 +85,36 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
         last_used: None,
     };
     store.create_api_token(&token).await?;
-    let webhook = inbox_store::Endpoint {
-        id: WEBHOOK,
-        client_id: CLIENT,
+    let webhook = EndpointCommand::Register {
+        id: EndpointId(WEBHOOK),
         url: "https://hooks.example.com/inbox".into(),
         events: vec![],
         description: Some("example".into()),
-        enabled: true,
-        disabled_reason: None,
         secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
-        created_at: at,
-        failing_since: None,
-        version: 0,
     };
-    inbox_store::endpoints::change(store, &envelope, WEBHOOK, |_| {
-        Ok::<_, inbox_store::StoreError>(Some(webhook.clone()))
-    })
-    .await?;
+    commands::create::<Endpoint, _, anyhow::Error>(store, &envelope, WEBHOOK, &webhook).await?;
     Ok(true)
+}
+
+/// Adds a user of the example client, with the example password.
+async fn add_user(
+    store: &dyn Store,
+    envelope: &Envelope,
+    id: Uuid,
+    username: &str,
+    role: Role,
+) -> anyhow::Result<User> {
+    let id = UserId(id);
+    let cmd = TeamCommand::Add {
+        id,
+        username: username.into(),
+        password_hash: hash_password(PASSWORD),
+        roles: vec![role],
+        enabled: true,
+    };
+    let stream = envelope.client_id.team_stream();
+    let done = commands::execute::<Team, _, anyhow::Error>(store, envelope, stream, |_| Ok(cmd.clone())).await?;
+    done.state.and_then(|t| t.member(id).cloned()).ok_or_else(|| anyhow::anyhow!("user {id} was not added"))
 }
 
 /// A JWT of the example owner, valid until 2100.
@@ -115,7 +122,7 @@ pub fn owner_jwt() -> String {
     let claims = Claims {
         sub: USER.to_string(),
         username: USERNAME.into(),
-        client_id: CLIENT,
+        client_id: ClientId(CLIENT),
         roles: vec!["ROLE_OWNER".into()],
         iat: 1_767_225_600,
         exp: 4_102_444_800,

@@ -1,9 +1,10 @@
 //! Deployment files derived from the route table, so that adding an endpoint
-//! is one route entry, one handler and one `functions/` crate: `inbox infra
-//! generate` rewrites the SAM template and its Makefile, the sample events and
-//! the watch router.
+//! is one route entry and one handler: `inbox infra generate` writes its
+//! `functions/` crate, and rewrites the SAM template and its Makefile, the
+//! sample events and the watch router.
 
 pub mod fixtures;
+pub mod functions;
 pub mod make;
 pub mod sam;
 pub mod watch;
@@ -28,6 +29,16 @@ pub fn generate(root: &Path) -> anyhow::Result<Vec<String>> {
     for (name, content) in fixtures::events() {
         std::fs::write(events.join(&name), content)?;
         written.push(format!("events/{name}"));
+    }
+    for (path, content) in functions::files() {
+        let path_on_disk = root.join(&path);
+        std::fs::create_dir_all(path_on_disk.parent().expect("a file in a folder"))?;
+        std::fs::write(path_on_disk, content)?;
+        written.push(path);
+    }
+    for stale in functions::stale(root)? {
+        // Never deleted here: it may hold work. Said, so it is removed by hand.
+        eprintln!("warning: {stale} serves no function of the route table any more: remove it");
     }
     let manifest = root.join("Cargo.toml");
     std::fs::write(&manifest, watch::with_router(&std::fs::read_to_string(&manifest)?)?)?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 #[tokio::test]
 async fn a_burst_of_200_requests_writes_the_last_use_once() {
     let tables = Tables::prefixed(&format!("burst{}", uuid::Uuid::new_v4().simple()));
-    let store = DynamoStore::local(inbox_store::contract::dynamodb_local(), tables).await;
+    let store = DynamoStore::local(inbox_store_contract::dynamodb_local(), tables).await;
     store.create_tables().await.unwrap();
     fixtures::load(&store).await.unwrap();
     let config = fixtures::example_config(inbox_api::config::StoreKind::DynamoDb);

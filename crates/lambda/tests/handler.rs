@@ -3,34 +3,26 @@
 use inbox_api::auth::hash_password;
 use inbox_api::routes::by_function;
 use inbox_api::{App, Config};
-use inbox_store::{Client, Directory, SqliteStore, User};
+use inbox_store::{Client, Directory, SqliteStore};
 use lambda_http::Body;
 use std::sync::Arc;
-use uuid::Uuid;
 
 async fn app_and_token() -> (App, String) {
     let store = Arc::new(SqliteStore::in_memory().unwrap());
     let now = inbox_domain_now();
-    let client = Client { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
+    let client = Client { id: inbox_domain::ClientId::new(), name: "T".into(), plan: "free".into(), created_at: now };
     store.create_client(&client).await.unwrap();
-    let user = User {
-        id: Uuid::new_v4(),
-        client_id: client.id,
+    let envelope = inbox_store_contract::user_envelope(client.id, "test");
+    let id = inbox_domain::UserId::new();
+    let add = inbox_domain::TeamCommand::Add {
+        id,
         username: "u".into(),
         password_hash: hash_password("password1"),
-        roles: vec!["ROLE_OWNER".into()],
+        roles: vec![inbox_domain::Role::Owner],
         enabled: true,
-        version: 0,
-        created_at: now,
     };
-    let envelope = inbox_store::commands::Envelope {
-        client_id: client.id,
-        actor: "test".into(),
-        correlation_id: "test".into(),
-        at: None,
-        idempotency: None,
-    };
-    let user = inbox_store::users::create(&*store, &envelope, &user).await.unwrap();
+    let team = inbox_store_contract::team(&*store, &envelope, add).await.unwrap().unwrap();
+    let user = team.member(id).unwrap().clone();
     let config = Config {
         store: inbox_api::config::StoreKind::Sqlite,
         data_dir: std::env::temp_dir(),

@@ -6,7 +6,8 @@
 //! head, then 30 versions by range. The baseline, measured in the same run on
 //! the same data, is how pages were read before: the whole stream, then cut.
 
-use inbox_store::{contract, DynamoStore, SqliteStore, Store, Tables};
+use inbox_store::{DynamoStore, SqliteStore, Store, Tables};
+use inbox_store_contract as contract;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -15,7 +16,7 @@ const SAMPLES: usize = 30;
 
 /// A stream of `len` events (one connect, then updates).
 async fn stream_of(store: &dyn Store, len: u64) -> Uuid {
-    let c = contract::ctx(Uuid::new_v4(), "bench");
+    let c = contract::ctx(inbox_domain::ClientId::new(), "bench");
     let id = Uuid::new_v4();
     contract::run(store, id, &contract::connect(id, "whatsapp"), &c).await.unwrap();
     contract::append_updates(store, &c, id, len - 1, 32).await;

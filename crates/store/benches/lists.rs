@@ -14,8 +14,10 @@
 //! over the filtered accounts), then cut.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use inbox_domain::ClientId;
 use inbox_store::lists::Member;
-use inbox_store::{contract, DynamoStore, ListQuery, ReadModelAdmin, SqliteStore, Store, Tables};
+use inbox_store::{DynamoStore, ListQuery, ReadModelAdmin, SqliteStore, Store, Tables};
+use inbox_store_contract as contract;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,7 +38,7 @@ fn ms(d: Duration) -> f64 {
 
 /// The `i`th account of the client, as its creation leaves it: 7 integrations
 /// in turn, one in ten created by one of ten customers.
-fn account(client: Uuid, i: usize) -> (inbox_domain::Context, Uuid, inbox_domain::Command) {
+fn account(client: ClientId, i: usize) -> (inbox_domain::Context, Uuid, inbox_domain::Command) {
     let who = if i.is_multiple_of(10) { format!("customer:{}", i % 100) } else { "owner".into() };
     let id = Uuid::new_v4();
     (contract::ctx(client, &who), id, contract::connect(id, TYPES[i % TYPES.len()]))
@@ -44,14 +46,14 @@ fn account(client: Uuid, i: usize) -> (inbox_domain::Context, Uuid, inbox_domain
 
 /// How the client grows from `from` to `to` accounts.
 trait Seed {
-    async fn grow(&self, client: Uuid, from: usize, to: usize);
+    async fn grow(&self, client: ClientId, from: usize, to: usize);
 }
 
 /// Through the command path, 16 creations at a time.
 struct Commands<S>(Arc<S>);
 
 impl<S: Store + 'static> Seed for Commands<S> {
-    async fn grow(&self, client: Uuid, from: usize, to: usize) {
+    async fn grow(&self, client: ClientId, from: usize, to: usize) {
         let workers: Vec<_> = (0..16)
             .map(|w| {
                 let store = self.0.clone();
@@ -82,7 +84,7 @@ struct Migrated {
 }
 
 impl Seed for Migrated {
-    async fn grow(&self, client: Uuid, from: usize, to: usize) {
+    async fn grow(&self, client: ClientId, from: usize, to: usize) {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
         let item = |i: usize| {
             let (c, id, cmd) = account(client, i);
@@ -127,7 +129,7 @@ impl Seed for Migrated {
 
 /// How a page was read before the lists (the baseline).
 trait Before {
-    async fn page(&self, client: Uuid, q: &ListQuery) -> (usize, f64);
+    async fn page(&self, client: ClientId, q: &ListQuery) -> (usize, f64);
 }
 
 struct Row {
@@ -155,7 +157,7 @@ async fn measure<S: Store + 'static>(
     store: &Arc<S>,
     capacity: impl Fn() -> f64,
     before: &impl Before,
-    client: Uuid,
+    client: ClientId,
 ) -> Vec<Row> {
     let q = |offset: u64| ListQuery { offset, limit: PAGE, ..ListQuery::default() };
     // A deep page read first, or first since members moved: on DynamoDB it walks
@@ -220,7 +222,7 @@ async fn report<S: Store + 'static>(
 ) {
     println!("\n{name}: list page latency (median of {SAMPLES}; before: of 5) and read capacity a page");
     println!("{:>8}  {:<18} {:>10} {:>10}", "accounts", "read", "ms", "RCU");
-    let client = Uuid::new_v4();
+    let client = ClientId::new();
     let (mut size, mut first_pages) = (0, vec![]);
     for &target in &sizes() {
         let t = Instant::now();
@@ -262,7 +264,7 @@ struct DynamoBefore {
 }
 
 impl Before for DynamoBefore {
-    async fn page(&self, client: Uuid, q: &ListQuery) -> (usize, f64) {
+    async fn page(&self, client: ClientId, q: &ListQuery) -> (usize, f64) {
         let mut pages = self
             .client
             .query()
@@ -291,7 +293,7 @@ impl Before for DynamoBefore {
 struct SqliteBefore(std::sync::Mutex<rusqlite::Connection>);
 
 impl Before for SqliteBefore {
-    async fn page(&self, client: Uuid, q: &ListQuery) -> (usize, f64) {
+    async fn page(&self, client: ClientId, q: &ListQuery) -> (usize, f64) {
         const FILTER: &str = "client_id = ?1 AND (?2 IS NULL OR account_type = ?2)
             AND (?3 IS NULL OR is_authorized = ?3) AND (?4 IS NULL OR created_by = ?4)";
         let conn = self.0.lock().unwrap();

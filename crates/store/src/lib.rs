@@ -1,31 +1,33 @@
-//! Storage behind narrow traits: the event store (append with optimistic
-//! concurrency, updating the read model in the same transaction), account reads,
-//! and the directory of clients and users; and the one command path over them.
-//! One implementation per backend; every implementation passes the contract
-//! suite (`contract`).
+//! Storage behind narrow traits: the event store (one commit for every kind
+//! of stream: its events and its read model in one transaction), the read
+//! models, and the directory of clients and tokens; and the one command path
+//! over them. One implementation per backend; every implementation passes the
+//! contract suite (the `inbox-store-contract` crate).
 
 pub mod commands;
-pub mod contract;
 pub mod dynamodb;
-pub mod endpoints;
 pub mod lists;
 pub mod people;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
-pub mod users;
+pub mod streams;
 pub mod walk;
 pub mod webhooks;
 
 use async_trait::async_trait;
-use inbox_domain::{Account, State, StoredEvent, Timestamp};
+use inbox_domain::{Account, AccountId, ClientId, State, StoredEvent, Team, Timestamp};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use dynamodb::{DynamoStore, Tables};
-pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, UserCommit, UserEvent, Users};
+pub use inbox_domain::endpoint::EndpointChange;
+pub use inbox_domain::team::UserChange;
+pub use inbox_domain::{Endpoint, User};
+pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Users};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use webhooks::{DeliveryAttempt, Endpoint, EndpointCommit, EndpointEvent, Message, MessageState, Webhooks};
+pub use streams::Stream;
+pub use webhooks::{DeliveryAttempt, Message, MessageState, Webhooks};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -45,22 +47,33 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// What one command writes, atomically: its new events, and the read model after
-/// them (`None` removes it from reads).
+/// What one command writes, atomically: its new events, and what they make of
+/// the stream's read model.
 #[derive(Debug, Clone)]
 pub struct Commit {
+    pub client_id: ClientId,
     pub stream_id: Uuid,
-    pub client_id: Uuid,
     /// The stream's version the events were decided on (0 for a new stream).
     pub expected_version: u64,
-    /// The read model at `expected_version`, which the events were decided on
-    /// (`None` for a new stream): the account lists move from it to `state`.
-    pub previous: State,
     pub events: Vec<StoredEvent>,
-    pub state: State,
+    pub read_model: ReadModel,
     /// The answer to record for the request's `Idempotency-Key`, written in the
     /// same transaction (only if the key is still held as pending by its owner).
     pub idempotency: Option<IdempotencyRecord>,
+}
+
+/// A stream's read model before and after a commit's events; one writer each
+/// in every store, called inside the commit's transaction.
+// One per commit, moved and never copied: the account's size costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum ReadModel {
+    /// The account (`None`: removed from reads), and its moves in the account lists.
+    Account { before: State, after: State },
+    /// The client's users, and the team's stream head.
+    Team { before: Option<Team>, after: Option<Team> },
+    /// The endpoint (`None`: deleted).
+    Webhook { after: Option<Endpoint> },
 }
 
 /// An answer as an `Idempotency-Key` replays it.
@@ -75,7 +88,7 @@ pub struct StoredAnswer {
 /// The recorded answer of one key of one client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     pub key: String,
     /// A hash of method, path and body: the same key with another request is refused.
     pub fingerprint: String,
@@ -101,7 +114,7 @@ pub enum Claim {
 /// A key to take: whose, which, for what request, by whom, until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyClaim {
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     pub key: String,
     pub fingerprint: String,
     pub owner: String,
@@ -118,15 +131,16 @@ pub trait Idempotency: Send + Sync {
     /// Records the answer of a request that wrote nothing through a commit.
     async fn complete_key(&self, record: &IdempotencyRecord) -> Result<()>;
     /// Gives a pending key back (the request failed and wrote nothing).
-    async fn release_key(&self, client_id: Uuid, key: &str, owner: &str) -> Result<()>;
+    async fn release_key(&self, client_id: ClientId, key: &str, owner: &str) -> Result<()>;
 }
 
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// Appends the events if the stream is still at `expected_version`, and writes
-    /// the read model (and the idempotency record), in one transaction. Otherwise
-    /// [`StoreError::Conflict`] and nothing is written. A commit without events
-    /// writes only its idempotency record, if any.
+    /// the read model (and the idempotency record), in one transaction, for a
+    /// stream of any kind. Otherwise [`StoreError::Conflict`] (or
+    /// [`StoreError::Duplicate`] for a taken username) and nothing is written.
+    /// A commit without events writes only its idempotency record, if any.
     async fn commit(&self, commit: Commit) -> Result<()>;
     /// Every event of one stream, in version order.
     async fn load_stream(&self, stream_id: Uuid) -> Result<Vec<StoredEvent>>;
@@ -137,14 +151,14 @@ pub trait EventStore: Send + Sync {
     async fn stream_head(&self, stream_id: Uuid) -> Result<Option<StoredEvent>>;
     /// Every event of every stream (of one client, if given), ordered by stream
     /// then version: the input of replay and audit.
-    async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>>;
+    async fn all_events(&self, client_id: Option<ClientId>) -> Result<Vec<StoredEvent>>;
     /// At most `limit` events of one segment of the log (of one client, if
     /// given) in the store's own order, which keeps each stream's events
     /// together and by version; `after` is the last event of the previous page.
     /// Audit reads the log so ([`walk::Streams`]), in memory bounded by the page.
     async fn events_page(
         &self,
-        client_id: Option<Uuid>,
+        client_id: Option<ClientId>,
         segment: Segment,
         after: Option<EventKey>,
         limit: usize,
@@ -200,34 +214,16 @@ pub struct Page {
 #[async_trait]
 pub trait AccountReads: Send + Sync {
     /// One active account of one client; another client's account is `None`.
-    async fn get_account(&self, client_id: Uuid, id: Uuid) -> Result<Option<Account>>;
-    async fn list_accounts(&self, client_id: Uuid, query: &ListQuery) -> Result<Page>;
+    async fn get_account(&self, client_id: ClientId, id: AccountId) -> Result<Option<Account>>;
+    async fn list_accounts(&self, client_id: ClientId, query: &ListQuery) -> Result<Page>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Client {
-    pub id: Uuid,
+    pub id: ClientId,
     pub name: String,
     pub plan: String,
-    #[serde(with = "inbox_domain::time::serde_ts")]
-    pub created_at: Timestamp,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct User {
-    pub id: Uuid,
-    pub client_id: Uuid,
-    /// Unique across all clients: the login name.
-    pub username: String,
-    /// PHC string (argon2id).
-    pub password_hash: String,
-    pub roles: Vec<String>,
-    /// A disabled user cannot log in or refresh.
-    pub enabled: bool,
-    /// The number of changes recorded for the user (its [`UserEvent`]s).
-    pub version: u64,
     #[serde(with = "inbox_domain::time::serde_ts")]
     pub created_at: Timestamp,
 }
@@ -238,7 +234,7 @@ pub struct User {
 #[serde(rename_all = "camelCase")]
 pub struct ApiToken {
     pub id: Uuid,
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     pub name: String,
     /// The first characters of the secret, to tell tokens apart in lists.
     pub hint: String,
@@ -288,16 +284,16 @@ impl TokenRequest {
 #[async_trait]
 pub trait Directory: Send + Sync {
     async fn create_client(&self, client: &Client) -> Result<()>;
-    async fn get_client(&self, id: Uuid) -> Result<Option<Client>>;
+    async fn get_client(&self, id: ClientId) -> Result<Option<Client>>;
     async fn has_clients(&self) -> Result<bool>;
     async fn create_api_token(&self, token: &ApiToken) -> Result<()>;
     /// The client's tokens, revoked ones included, oldest first.
-    async fn list_api_tokens(&self, client_id: Uuid) -> Result<Vec<ApiToken>>;
+    async fn list_api_tokens(&self, client_id: ClientId) -> Result<Vec<ApiToken>>;
     async fn find_api_token(&self, secret_hash: &str) -> Result<Option<ApiToken>>;
     /// One token of a client, revoked or not.
-    async fn get_api_token(&self, client_id: Uuid, id: Uuid) -> Result<Option<ApiToken>>;
+    async fn get_api_token(&self, client_id: ClientId, id: Uuid) -> Result<Option<ApiToken>>;
     /// Marks the token revoked; `false` if the client has no such token.
-    async fn revoke_api_token(&self, client_id: Uuid, id: Uuid, at: Timestamp) -> Result<bool>;
+    async fn revoke_api_token(&self, client_id: ClientId, id: Uuid, at: Timestamp) -> Result<bool>;
 }
 
 /// What API tokens are used for: the last use, and a log of requests.
@@ -322,29 +318,32 @@ pub trait TokenUsage: Send + Sync {
 /// body cannot be read (audit reports that and goes on; rebuild repairs it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredReadModel {
-    pub client_id: Uuid,
-    pub id: Uuid,
+    pub client_id: ClientId,
+    pub id: AccountId,
     pub account: std::result::Result<Account, String>,
 }
+
+/// An account read model's key: its client, and the account.
+pub type AccountKey = (ClientId, AccountId);
 
 /// Whole-store read-model access for audit and rebuild (never on a request path).
 #[async_trait]
 pub trait ReadModelAdmin: Send + Sync {
     /// Every stored read model, of one client if given.
-    async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<StoredReadModel>>;
+    async fn all_accounts(&self, client_id: Option<ClientId>) -> Result<Vec<StoredReadModel>>;
     /// One stored read model, readable or not.
-    async fn read_model(&self, client_id: Uuid, id: Uuid) -> Result<Option<StoredReadModel>>;
-    /// The stored read models of these distinct keys (client, account), in
-    /// their order: one call for a batch, as audit verify reads them.
-    async fn read_models(&self, keys: &[(Uuid, Uuid)]) -> Result<Vec<Option<StoredReadModel>>>;
-    /// The key (client, account) of every stored read model, of one client if given.
-    async fn read_model_keys(&self, client_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>>;
+    async fn read_model(&self, client_id: ClientId, id: AccountId) -> Result<Option<StoredReadModel>>;
+    /// The stored read models of these distinct keys, in their order: one call
+    /// for a batch, as audit verify reads them.
+    async fn read_models(&self, keys: &[AccountKey]) -> Result<Vec<Option<StoredReadModel>>>;
+    /// The key of every stored read model, of one client if given.
+    async fn read_model_keys(&self, client_id: Option<ClientId>) -> Result<Vec<AccountKey>>;
     /// Writes a read model unconditionally (`None` deletes it), moving it in
     /// the account lists: rebuild from events.
-    async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()>;
+    async fn replace_read_model(&self, client_id: ClientId, id: AccountId, state: Option<&Account>) -> Result<()>;
     /// Rewrites one client's account lists and counts from its read models
     /// (after an upgrade that added them, or a rebuild); returns the accounts.
-    async fn reindex_lists(&self, client_id: Uuid) -> Result<u64>;
+    async fn reindex_lists(&self, client_id: ClientId) -> Result<u64>;
 }
 
 /// People and their sessions: users, refresh-token families, failed logins.
@@ -365,7 +364,7 @@ impl<T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenU
 /// Store` answers them without imports, a concrete store does not.
 pub mod prelude {
     pub use crate::{
-        AccountReads, Directory, EventStore, Idempotency, LoginThrottle, ReadModelAdmin, RefreshTokens, Store,
+        AccountReads, Directory, EventStore, Idempotency, LoginThrottle, ReadModelAdmin, RefreshTokens, Store, Stream,
         TokenUsage, Users, Webhooks,
     };
 }

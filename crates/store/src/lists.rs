@@ -59,7 +59,7 @@ pub struct Member {
 impl Member {
     pub fn of(a: &Account) -> Member {
         Member {
-            id: a.id,
+            id: a.id.0,
             created_at: a.created_at,
             account_type: a.integration.clone(),
             is_authorized: a.is_authorized,
@@ -160,8 +160,8 @@ mod tests {
 
     fn account(t: &str, auth: bool, by: &str, at: &str) -> Account {
         Account {
-            id: Uuid::new_v4(),
-            client_id: Uuid::nil(),
+            id: inbox_domain::AccountId(Uuid::new_v4()),
+            client_id: inbox_domain::ClientId(Uuid::nil()),
             created_by: by.into(),
             integration: t.into(),
             username: None,

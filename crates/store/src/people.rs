@@ -1,57 +1,22 @@
-//! People and their sessions: a client's users with the history of their
-//! changes, refresh-token families, and failed-login counters. Types and
+//! People and their sessions: a client's users (the team's read model) and
+//! their history, refresh-token families, and failed-login counters. Types and
 //! traits; each backend implements them beside its other roles.
 
-use crate::{Result, User};
+use crate::{Result, User, UserChange};
 use async_trait::async_trait;
-use inbox_domain::Timestamp;
-use serde::{Deserialize, Serialize};
+use inbox_domain::{ClientId, Team, Timestamp, UserId};
 use uuid::Uuid;
-
-/// One recorded change of a user: the user's own stream of changes, with who
-/// made it, when and under which request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserEvent {
-    pub client_id: Uuid,
-    pub user_id: Uuid,
-    /// The user's version after this change (1 for its creation).
-    pub version: u64,
-    /// `UserCreated`, `UserChanged` or `UserDeleted`.
-    pub event_type: String,
-    /// What changed: `username`, `roles`, `enabled`, `passwordChanged` (never a password).
-    pub changes: serde_json::Value,
-    pub actor: String,
-    pub correlation_id: String,
-    #[serde(with = "inbox_domain::time::serde_ts")]
-    pub recorded_at: Timestamp,
-}
-
-/// One user change, written atomically with its event, if the client's users
-/// are still as they were read (`expected`, see [`Users::client_users`]).
-#[derive(Debug, Clone)]
-pub struct UserCommit {
-    pub client_id: Uuid,
-    pub expected: u64,
-    /// The user before the change (`None`: created now).
-    pub before: Option<User>,
-    /// The user after it (`None`: deleted).
-    pub after: Option<User>,
-    pub event: UserEvent,
-}
 
 #[async_trait]
 pub trait Users: Send + Sync {
-    /// The version of the client's set of users, then the users (read in that
-    /// order: a commit decided on them conflicts if anything changed since).
-    async fn client_users(&self, client_id: Uuid) -> Result<(u64, Vec<User>)>;
-    async fn get_user(&self, client_id: Uuid, id: Uuid) -> Result<Option<User>>;
+    /// The client's users and the head of the team's stream, as stored (`None`:
+    /// no user yet). A team stored before teams had streams has an empty
+    /// `last_hash` until it is upgraded.
+    async fn team(&self, client_id: ClientId) -> Result<Option<Team>>;
+    async fn get_user(&self, client_id: ClientId, id: UserId) -> Result<Option<User>>;
     async fn find_user(&self, username: &str) -> Result<Option<User>>;
-    /// [`crate::StoreError::Conflict`] if the client's users changed since
-    /// `expected`; [`crate::StoreError::Duplicate`] if a new user's username is taken.
-    async fn commit_user(&self, commit: &UserCommit) -> Result<()>;
     /// The user's changes, oldest first (also after its deletion).
-    async fn user_events(&self, client_id: Uuid, user_id: Uuid) -> Result<Vec<UserEvent>>;
+    async fn user_changes(&self, client_id: ClientId, user_id: UserId) -> Result<Vec<UserChange>>;
 }
 
 /// The refresh tokens descending from one login. Only its newest token
@@ -59,8 +24,8 @@ pub trait Users: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshFamily {
     pub id: Uuid,
-    pub client_id: Uuid,
-    pub user_id: Uuid,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     /// The user's version at login: any later change of the user ends the family.
     pub user_version: u64,
     /// The hash of the newest token.

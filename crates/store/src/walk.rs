@@ -2,6 +2,7 @@
 //! what audit verify, rebuild and export read.
 
 use crate::{EventKey, EventStore, Result, Segment, StoreError};
+use inbox_domain::ClientId;
 use inbox_domain::StoredEvent;
 use std::collections::{HashSet, VecDeque};
 use uuid::Uuid;
@@ -12,7 +13,7 @@ pub const PAGE: usize = 1000;
 /// Every stream of the log (of one client, if given), whole, in the store's order.
 pub struct Streams<'a, S: EventStore + ?Sized> {
     store: &'a S,
-    client_id: Option<Uuid>,
+    client_id: Option<ClientId>,
     segment: Segment,
     page: usize,
     buffer: VecDeque<StoredEvent>,
@@ -23,12 +24,12 @@ pub struct Streams<'a, S: EventStore + ?Sized> {
 }
 
 impl<'a, S: EventStore + ?Sized> Streams<'a, S> {
-    pub fn new(store: &'a S, client_id: Option<Uuid>, page: usize) -> Self {
+    pub fn new(store: &'a S, client_id: Option<ClientId>, page: usize) -> Self {
         Self::segment(store, client_id, Segment::WHOLE, page)
     }
 
     /// The streams of one segment of the log.
-    pub fn segment(store: &'a S, client_id: Option<Uuid>, segment: Segment, page: usize) -> Self {
+    pub fn segment(store: &'a S, client_id: Option<ClientId>, segment: Segment, page: usize) -> Self {
         let (page, buffer, done) = (page.max(1), VecDeque::new(), HashSet::new());
         Streams { store, client_id, segment, page, buffer, after: None, ended: false, done }
     }

@@ -2,7 +2,8 @@
 //! DynamoDB must show: round trips per operation and streams over 1 MB.
 
 use inbox_domain::project;
-use inbox_store::{contract, AccountReads, DynamoStore, EventStore, ListQuery, Tables};
+use inbox_store::{AccountReads, DynamoStore, EventStore, ListQuery, Tables};
+use inbox_store_contract as contract;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -19,7 +20,7 @@ async fn fresh() -> DynamoStore {
 
 mod contract_suite {
     use super::*;
-    inbox_store::store_contract_tests!(fresh().await);
+    inbox_store_contract::store_contract_tests!(fresh().await);
 }
 
 /// A plain SDK client on DynamoDB Local, to write what an earlier version stored.
@@ -44,7 +45,7 @@ fn calls(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
 #[tokio::test]
 async fn round_trips_per_operation() {
     let store = fresh().await;
-    let c = contract::ctx(Uuid::new_v4(), "u");
+    let c = contract::ctx(inbox_domain::ClientId::new(), "u");
     let id = Uuid::new_v4();
     let connect = contract::connect(id, "x");
     let before = store.calls().snapshot();
@@ -57,7 +58,7 @@ async fn round_trips_per_operation() {
     assert_eq!(delta(&before, &mid), calls(&[("GetItem", 1), ("TransactWriteItems", 1)]), "create");
 
     let before = store.calls().snapshot();
-    store.get_account(c.client_id, id).await.unwrap().unwrap();
+    store.get_account(c.client_id, inbox_domain::AccountId(id)).await.unwrap().unwrap();
     assert_eq!(delta(&before, &store.calls().snapshot()), calls(&[("GetItem", 1)]), "GET item");
 
     let before = store.calls().snapshot();
@@ -70,7 +71,7 @@ async fn round_trips_per_operation() {
 #[tokio::test]
 async fn a_stream_over_one_megabyte_loads_whole() {
     let store = fresh().await;
-    let c = contract::ctx(Uuid::new_v4(), "u");
+    let c = contract::ctx(inbox_domain::ClientId::new(), "u");
     let id = Uuid::new_v4();
     let connect = contract::connect(id, "x");
     contract::run(&store, id, &connect, &c).await.unwrap();
@@ -87,13 +88,13 @@ async fn a_stream_over_one_megabyte_loads_whole() {
 #[tokio::test]
 async fn a_missing_table_is_a_clear_unavailable_error() {
     let store = DynamoStore::local(endpoint(), Tables::prefixed("never-created")).await;
-    let err = store.get_account(Uuid::new_v4(), Uuid::new_v4()).await.unwrap_err();
+    let err = store.get_account(inbox_domain::ClientId::new(), inbox_domain::AccountId::new()).await.unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, inbox_store::StoreError::Unavailable(_)), "{err:?}");
     assert!(text.contains("never-created-inbox-accounts") && text.contains(endpoint()), "{text}");
 
     let down = DynamoStore::local("http://127.0.0.1:9", Tables::default()).await;
-    let err = down.list_accounts(Uuid::new_v4(), &ListQuery::default()).await.unwrap_err();
+    let err = down.list_accounts(inbox_domain::ClientId::new(), &ListQuery::default()).await.unwrap_err();
     assert!(matches!(err, inbox_store::StoreError::Unavailable(_)), "{err:?}");
     assert!(err.to_string().contains("127.0.0.1:9"), "{err}");
 }
@@ -106,7 +107,7 @@ async fn users_from_before_are_listed_under_their_client_by_the_migration() {
     use aws_sdk_dynamodb::types::AttributeValue::{L, S};
     use inbox_store::Users;
     let store = fresh().await;
-    let (client, id) = (Uuid::new_v4(), Uuid::new_v4());
+    let (client, id) = (inbox_domain::ClientId::new(), inbox_domain::UserId::new());
     raw_client()
         .await
         .put_item()
@@ -124,12 +125,15 @@ async fn users_from_before_are_listed_under_their_client_by_the_migration() {
         .unwrap();
     let found = store.find_user("legacy@example.test").await.unwrap().unwrap();
     assert_eq!((found.id, found.enabled, found.version), (id, true, 0));
-    assert_eq!(store.client_users(client).await.unwrap().1, vec![]);
+    assert_eq!(store.team(client).await.unwrap(), None);
     assert_eq!(store.index_users().await.unwrap(), 1);
-    assert_eq!(store.client_users(client).await.unwrap().1, vec![found.clone()]);
+    assert_eq!(store.team(client).await.unwrap().unwrap().members, vec![found.clone()]);
     assert_eq!(store.get_user(client, id).await.unwrap(), Some(found));
     assert_eq!(store.index_users().await.unwrap(), 0, "once");
 }
+
+#[path = "dynamodb/legacy.rs"]
+mod legacy;
 
 /// Accounts stored before the account lists existed (their list items and
 /// counts absent) are listed after the migration's reindex, exactly.
@@ -138,7 +142,7 @@ async fn accounts_from_before_the_lists_are_listed_after_a_reindex() {
     use aws_sdk_dynamodb::types::AttributeValue::S;
     use inbox_store::ReadModelAdmin;
     let store = fresh().await;
-    let c = contract::ctx(Uuid::new_v4(), "u");
+    let c = contract::ctx(inbox_domain::ClientId::new(), "u");
     for t in ["whatsapp", "gmail", "whatsapp"] {
         let id = Uuid::new_v4();
         contract::run(&store, id, &contract::connect(id, t), &c).await.unwrap();
@@ -163,7 +167,7 @@ async fn accounts_from_before_the_lists_are_listed_after_a_reindex() {
     // counted) in "not authorized", which no account is in any more.
     let accounts = store.list_accounts(c.client_id, &all).await.unwrap().items;
     for a in &accounts {
-        contract::run(&store, a.id, &contract::authorize(), &c).await.unwrap();
+        contract::run(&store, a.id.0, &contract::authorize(), &c).await.unwrap();
     }
     let stale = inbox_store::lists::Member::of(&accounts[0]);
     let pk = format!("LIST#{}#{}", c.client_id, inbox_store::lists::list_name(None, Some(false), None));
@@ -187,7 +191,7 @@ async fn deep_pages_start_at_marks_that_hold_until_members_move() {
     use inbox_store::commands::{self, Envelope};
     use inbox_store::ReadModelAdmin;
     let store = fresh().await;
-    let c = contract::ctx(Uuid::new_v4(), "owner");
+    let c = contract::ctx(inbox_domain::ClientId::new(), "owner");
     let year_ago = c.now - chrono::TimeDelta::days(365);
     let at = |s: i64| year_ago + chrono::TimeDelta::seconds(s);
     // 2,500 accounts from a year ago, written as a migration writes them.
@@ -224,7 +228,7 @@ async fn deep_pages_start_at_marks_that_hold_until_members_move() {
         async move {
             let before = store.calls().snapshot();
             let q = ListQuery { offset: 2100, limit: 30, ..Default::default() };
-            let got: Vec<Uuid> = store.list_accounts(client, &q).await.unwrap().items.iter().map(|a| a.id).collect();
+            let got: Vec<Uuid> = store.list_accounts(client, &q).await.unwrap().items.iter().map(|a| a.id.0).collect();
             assert_eq!(got, want);
             delta(&before, &store.calls().snapshot())["Query"]
         }
@@ -241,7 +245,11 @@ async fn deep_pages_start_at_marks_that_hold_until_members_move() {
     let late = Uuid::new_v4();
     let envelope = Envelope { at: Some(at(10) + chrono::TimeDelta::milliseconds(500)), ..contract::envelope(&c) };
     let connect = contract::connect(late, "x");
-    commands::execute(&store, &envelope, late, |_| Ok::<_, commands::CommandError>(connect.clone())).await.unwrap();
+    commands::execute::<inbox_domain::Account, _, _>(&store, &envelope, late, |_| {
+        Ok::<_, commands::CommandError>(connect.clone())
+    })
+    .await
+    .unwrap();
     let mut moved = expected.clone();
     moved.insert(11, inbox_store::lists::sort_key(&envelope.at.unwrap(), late));
     assert_eq!(page(&moved).await, 4, "after an insertion: from the start");
@@ -249,9 +257,11 @@ async fn deep_pages_start_at_marks_that_hold_until_members_move() {
 
     // Its removal moves them back.
     let remove = Envelope { at: None, ..envelope };
-    commands::execute(&store, &remove, late, |_| Ok::<_, commands::CommandError>(inbox_domain::Command::Remove))
-        .await
-        .unwrap();
+    commands::execute::<inbox_domain::Account, _, _>(&store, &remove, late, |_| {
+        Ok::<_, commands::CommandError>(inbox_domain::Command::Remove)
+    })
+    .await
+    .unwrap();
     assert_eq!(page(&expected).await, 4, "after a removal: from the start");
 
     // A recent account's removal comes after every mark: they still hold.

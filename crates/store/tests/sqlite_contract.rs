@@ -1,10 +1,11 @@
 //! The store contract on the embedded SQLite store, plus what only a file can show.
 
 use inbox_store::SqliteStore;
+use inbox_store_contract as contract;
 
-mod contract {
+mod suite {
     use super::*;
-    inbox_store::store_contract_tests!(SqliteStore::in_memory().unwrap());
+    inbox_store_contract::store_contract_tests!(SqliteStore::in_memory().unwrap());
 }
 
 /// A store on a file of its own: reads go through the reader connections.
@@ -15,7 +16,7 @@ fn on_file() -> SqliteStore {
 
 mod contract_on_file {
     use super::*;
-    inbox_store::store_contract_tests!(on_file());
+    inbox_store_contract::store_contract_tests!(on_file());
 }
 
 mod replay;
@@ -24,16 +25,16 @@ mod replay;
 /// other's writes and conflict on the same stream head.
 #[tokio::test]
 async fn two_handles_share_one_file() {
-    use inbox_store::{contract, AccountReads, Commit, EventStore, StoreError};
+    use inbox_store::{AccountReads, Commit, EventStore, StoreError};
     let dir = std::env::temp_dir().join(format!("inbox-sqlite-{}", uuid::Uuid::new_v4()));
     let path = dir.join("inbox.db");
     let a = SqliteStore::open(&path).unwrap();
     let b = SqliteStore::open(&path).unwrap();
-    let c = contract::ctx(uuid::Uuid::new_v4(), "u");
+    let c = contract::ctx(inbox_domain::ClientId::new(), "u");
     let id = uuid::Uuid::new_v4();
     let cmd = contract::connect(id, "x");
     contract::run(&a, id, &cmd, &c).await.unwrap();
-    assert!(b.get_account(c.client_id, id).await.unwrap().is_some());
+    assert!(b.get_account(c.client_id, inbox_domain::AccountId(id)).await.unwrap().is_some());
     // A second handle deciding on the empty stream it saw before: the store refuses.
     let (events, state) = inbox_domain::execute(&None, id, &cmd, &c, "dup").unwrap();
     let err = b
@@ -41,9 +42,8 @@ async fn two_handles_share_one_file() {
             stream_id: id,
             client_id: c.client_id,
             expected_version: 0,
-            previous: None,
             events,
-            state,
+            read_model: inbox_store::ReadModel::Account { before: None, after: state },
             idempotency: None,
         })
         .await;
@@ -56,11 +56,11 @@ async fn two_handles_share_one_file() {
 /// their own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reads_do_not_queue_behind_a_waiting_writer() {
-    use inbox_store::{contract, AccountReads};
+    use inbox_store::AccountReads;
     let dir = std::env::temp_dir().join(format!("inbox-sqlite-{}", uuid::Uuid::new_v4()));
     let path = dir.join("inbox.db");
     let store = std::sync::Arc::new(SqliteStore::open(&path).unwrap());
-    let c = contract::ctx(uuid::Uuid::new_v4(), "u");
+    let c = contract::ctx(inbox_domain::ClientId::new(), "u");
     let id = uuid::Uuid::new_v4();
     contract::run(&*store, id, &contract::connect(id, "x"), &c).await.unwrap();
 
@@ -78,13 +78,20 @@ async fn reads_do_not_queue_behind_a_waiting_writer() {
     });
     // Let the writer reach SQLite and wait there (busy timeout: 10 s).
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let read = tokio::time::timeout(std::time::Duration::from_secs(5), store.get_account(c.client_id, id)).await;
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.get_account(c.client_id, inbox_domain::AccountId(id)),
+    )
+    .await;
     assert!(read.is_ok(), "a read waited for a writer that waits for the lock");
     assert_eq!(read.unwrap().unwrap().unwrap().description, None, "the write has not happened yet");
     drop(lock);
     let after = writer.await.unwrap().unwrap().unwrap();
     assert_eq!(after.description.as_deref(), Some("waited"));
-    assert_eq!(store.get_account(c.client_id, id).await.unwrap().unwrap().description.as_deref(), Some("waited"));
+    assert_eq!(
+        store.get_account(c.client_id, inbox_domain::AccountId(id)).await.unwrap().unwrap().description.as_deref(),
+        Some("waited")
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -92,10 +99,10 @@ async fn reads_do_not_queue_behind_a_waiting_writer() {
 /// read models, when it is next opened.
 #[tokio::test]
 async fn a_file_from_before_the_lists_is_filled_when_opened() {
-    use inbox_store::{contract, AccountReads, ListQuery};
+    use inbox_store::{AccountReads, ListQuery};
     let dir = std::env::temp_dir().join(format!("inbox-sqlite-{}", uuid::Uuid::new_v4()));
     let path = dir.join("inbox.db");
-    let c = contract::ctx(uuid::Uuid::new_v4(), "u");
+    let c = contract::ctx(inbox_domain::ClientId::new(), "u");
     {
         let store = SqliteStore::open(&path).unwrap();
         for t in ["whatsapp", "gmail", "whatsapp"] {
@@ -112,3 +119,6 @@ async fn a_file_from_before_the_lists_is_filled_when_opened() {
     contract::lists_agree(&store, c.client_id).await;
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[path = "sqlite/upgrade.rs"]
+mod upgrade;

@@ -1,5 +1,5 @@
-//! `webhooks-dispatch`: a webhook function (no route).
-//! Runs the webhook function named after this crate.
+//! `webhooks-dispatch`, a webhook function (no route) —
+//! webhooks: records and sends the messages of new account events (the events table's stream).
 
 // Found at compile time: the binary holds only what this crate's name serves.
 const FUNCTION: inbox_lambda::Function = inbox_lambda::function(env!("CARGO_PKG_NAME"));

@@ -1,5 +1,5 @@
-//! `webhooks-retry`: a webhook function (no route).
-//! Runs the webhook function named after this crate.
+//! `webhooks-retry`, a webhook function (no route) —
+//! webhooks: retries the messages that are due (every minute).
 
 // Found at compile time: the binary holds only what this crate's name serves.
 const FUNCTION: inbox_lambda::Function = inbox_lambda::function(env!("CARGO_PKG_NAME"));

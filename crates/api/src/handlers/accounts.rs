@@ -5,7 +5,7 @@ use crate::query::{encode, json_body, pairs};
 use crate::resources::*;
 use crate::{jsonld, Answer, ApiError, App, Call};
 use http::{header, StatusCode};
-use inbox_domain::{Account, Changes, Command, Profile, State, CUSTOMER_ACTOR_PREFIX};
+use inbox_domain::{Account, AccountId, Changes, Command, Profile, State, CUSTOMER_ACTOR_PREFIX};
 use inbox_store::commands;
 #[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
@@ -89,13 +89,13 @@ pub async fn create(app: &App, call: Call) -> Answer {
     })?;
     let id = Uuid::new_v4();
     let cmd = Command::Connect {
-        account_id: id,
+        account_id: AccountId(id),
         integration: integration.to_string(),
         reconnect_url: connect_url(app, &call, integration, id),
         history_sync_until: body.history_sync_until,
     };
     let answer = move |state: &State| created(state, id);
-    let done = commands::create::<_, ApiError>(&*app.store, &envelope(&call, answer), id, &cmd).await?;
+    let done = commands::create::<Account, _, ApiError>(&*app.store, &envelope(&call, answer), id, &cmd).await?;
     Ok(created(&done.state, id))
 }
 
@@ -108,7 +108,7 @@ fn created(state: &State, id: Uuid) -> crate::Response {
 
 pub async fn get(app: &App, call: Call, id: Uuid) -> Answer {
     let p = call.principal();
-    match app.store.get_account(p.client_id, id).await? {
+    match app.store.get_account(p.client_id, AccountId(id)).await? {
         Some(a) if may_see(p, &a) => Ok(jsonld(StatusCode::OK, &AccountView::of(&a, true))),
         _ => Err(ApiError::not_found()),
     }
@@ -176,7 +176,7 @@ async fn change(
 ) -> Result<State, ApiError> {
     let p = call.principal();
     let envelope = envelope(call, move |state: &State| account_response(status, state));
-    let done = commands::execute(&*app.store, &envelope, id, |state| match state {
+    let done = commands::execute::<Account, _, _>(&*app.store, &envelope, id, |state| match state {
         Some(a) if may_see(p, a) => Ok(make(a)),
         _ => Err(ApiError::not_found()),
     })

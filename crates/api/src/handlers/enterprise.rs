@@ -19,7 +19,7 @@ const BAD_CURSOR: Enterprise = Enterprise::BadParameter("cursor must be the next
 pub async fn team(app: &App, call: Call) -> Answer {
     let c = app.store.get_client(call.principal().client_id).await?;
     let c = c.ok_or(ApiError::Enterprise(Enterprise::Unauthorized))?;
-    let team = Team { id: c.id, name: c.name, created_at: time::format(&c.created_at), plan: c.plan };
+    let team = Team { id: c.id.0, name: c.name, created_at: time::format(&c.created_at), plan: c.plan };
     Ok(json_response(StatusCode::OK, "application/json", &team))
 }
 
@@ -62,7 +62,7 @@ mod cursor {
     }
 
     pub fn after(a: &Account) -> String {
-        format!("c2.{:x}.{}", a.created_at.timestamp_millis().max(0), a.id.simple())
+        format!("c2.{:x}.{}", a.created_at.timestamp_millis().max(0), a.id.0.simple())
     }
 
     pub fn read(cursor: &str) -> Option<At> {
@@ -84,7 +84,7 @@ mod cursor {
 }
 
 pub async fn link(app: &App, call: Call, id: Uuid) -> Answer {
-    let account = app.store.get_account(call.principal().client_id, id).await?;
+    let account = app.store.get_account(call.principal().client_id, inbox_domain::AccountId(id)).await?;
     let account = account.ok_or(ApiError::Enterprise(Enterprise::LinkNotFound))?;
     Ok(json_response(StatusCode::OK, "application/json", &AccountLink::of(&account)))
 }

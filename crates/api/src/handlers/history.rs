@@ -21,7 +21,12 @@ pub async fn list(app: &App, call: Call, id: Uuid) -> Answer {
     // The stream's head says whose it is and how long: the page is then read by
     // version range, whatever the length of the stream.
     let head = app.store.stream_head(id).await?;
-    let Some(head) = head.filter(|e| e.client_id == p.client_id) else { return Err(ApiError::not_found()) };
+    // Only an account's stream: a team's or an endpoint's history is read elsewhere, by owners.
+    let theirs = |e: &inbox_domain::StoredEvent| {
+        e.client_id == p.client_id
+            && inbox_domain::StreamKind::of(&e.event_type) == Some(inbox_domain::StreamKind::Account)
+    };
+    let Some(head) = head.filter(theirs) else { return Err(ApiError::not_found()) };
     let total = head.version;
     let first = (page - 1) * PAGE_SIZE + 1;
     let events = if first > total { vec![] } else { app.store.stream_range(id, first, first + PAGE_SIZE - 1).await? };

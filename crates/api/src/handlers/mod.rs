@@ -21,15 +21,13 @@ use inbox_domain::{Account, State};
 use inbox_store::commands::{Envelope, Idempotent};
 #[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
-use std::sync::Arc;
 
 /// The caller, its client and the request id, as recorded with every event;
 /// and the request's `Idempotency-Key`, answered by `answer` from the state
 /// after the command, in the command's own transaction.
 fn envelope(call: &Call, answer: impl Fn(&State) -> Response + Send + Sync + 'static) -> Envelope {
-    let idempotency = call.idempotency.clone().map(|claim| Idempotent {
-        claim,
-        answer: Arc::new(move |state: &State| crate::idempotency::stored(&answer(state))),
+    let idempotency = call.idempotency.clone().map(|claim| {
+        Idempotent::new::<Account>(claim, move |state: &State| crate::idempotency::stored(&answer(state)))
     });
     Envelope { idempotency, ..caller(call) }
 }

@@ -42,13 +42,35 @@ pub const ASSETS: &[(&str, &str, &[u8])] = &[
 ];
 pub const DASHBOARD: &[u8] = web!("dashboard.html");
 pub const CONNECT: &[u8] = web!("connect.html");
-pub const WIDGET: &[u8] = web!("embed-accounts.js");
+const WIDGET: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/embed-accounts.js"));
+
+/// Where the widget gets the vocabulary (it is one script: no import).
+const VOCABULARY_SLOT: &str = "/*VOCABULARY*/ null";
+
+/// The pages' words for account states and reasons, from the one place that
+/// holds them ([`inbox_domain::status`]), as a module the pages import.
+fn status_js() -> &'static [u8] {
+    static JS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    JS.get_or_init(|| format!("export const VOCABULARY = {};\n", inbox_domain::status::vocabulary()).into_bytes())
+}
+
+/// The widget with the vocabulary in its slot.
+pub fn widget_js() -> &'static [u8] {
+    static JS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    JS.get_or_init(|| {
+        assert!(WIDGET.contains(VOCABULARY_SLOT), "the widget keeps a slot for the vocabulary");
+        WIDGET.replacen(VOCABULARY_SLOT, &inbox_domain::status::vocabulary().to_string(), 1).into_bytes()
+    })
+}
 
 pub async fn dashboard(_app: &App, call: Call) -> Answer {
     Ok(file(&call, HTML, DASHBOARD))
 }
 
 pub async fn asset(_app: &App, call: Call, name: String) -> Answer {
+    if name == "status.js" {
+        return Ok(file(&call, JS, status_js()));
+    }
     let (_, kind, body) = ASSETS.iter().find(|(n, _, _)| *n == name).ok_or_else(ApiError::not_found)?;
     Ok(file(&call, kind, body))
 }
@@ -61,7 +83,7 @@ pub async fn connect(_app: &App, call: Call, _id: Uuid) -> Answer {
 /// Loaded by other sites' pages with `<script src>`: public, and readable
 /// from any origin (it holds no data).
 pub async fn widget(_app: &App, call: Call) -> Answer {
-    let mut resp = file(&call, JS, WIDGET);
+    let mut resp = file(&call, JS, widget_js());
     let h = resp.headers_mut();
     // Every page view of every host loads it: let browsers keep it a while.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));

@@ -1,6 +1,6 @@
 //! `/api/webhooks`: a client's webhook endpoints, managed by its owners. Every
-//! change goes through the one endpoint command path
-//! ([`inbox_store::endpoints`]) and is recorded; delivery runs elsewhere
+//! change is a command on the endpoint's stream ([`inbox_domain::Endpoint`])
+//! through the one command path, and is recorded; delivery runs elsewhere
 //! ([`crate::webhooks`]), except the test message, sent while the caller waits.
 
 use super::{caller as envelope, existing_client, no_content, with_location};
@@ -11,10 +11,10 @@ use crate::webhooks::{send, Dispatcher};
 use crate::{jsonld, Answer, ApiError, App, Call};
 use http::StatusCode;
 use inbox_domain::webhooks::{is_message_type, secret_from, EVENT_TYPES};
-use inbox_domain::{text, time};
+use inbox_domain::{text, EndpointCommand, EndpointId, EndpointRefusal};
 #[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
-use inbox_store::{endpoints, Endpoint};
+use inbox_store::{commands, Endpoint};
 use uuid::Uuid;
 
 /// Endpoints a client may have.
@@ -40,7 +40,11 @@ pub async fn list(app: &App, call: Call) -> Answer {
 }
 
 pub async fn get(app: &App, call: Call, id: Uuid) -> Answer {
-    let e = app.store.webhook_endpoint(call.principal().client_id, id).await?.ok_or_else(ApiError::not_found)?;
+    let e = app
+        .store
+        .webhook_endpoint(call.principal().client_id, EndpointId(id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(jsonld(StatusCode::OK, &WebhookView::of(&e, true)))
 }
 
@@ -57,29 +61,20 @@ pub async fn create(app: &App, call: Call) -> Answer {
     let mut random = [0u8; 32];
     getrandom::fill(&mut random).expect("the OS has randomness");
     let client_id = call.principal().client_id;
-    let new = Endpoint {
-        id: Uuid::new_v4(),
-        client_id,
-        url: url.expect("checked"),
-        events,
-        description,
-        enabled: true,
-        disabled_reason: None,
-        secret: secret_from(&random),
-        created_at: time::truncate(chrono::Utc::now()),
-        failing_since: None,
-        version: 0,
-    };
+    let id = EndpointId::new();
+    let register =
+        EndpointCommand::Register { id, url: url.expect("checked"), events, description, secret: secret_from(&random) };
     if app.store.webhook_endpoints(client_id).await?.len() >= MAX_ENDPOINTS {
         let limit = format!("A client may have at most {MAX_ENDPOINTS} webhook endpoints.");
         return Err(ApiError::invalid(vec![violation("url", limit)]));
     }
-    let created = endpoints::change(&*app.store, &envelope(&call), new.id, |_| Ok::<_, ApiError>(Some(new.clone())))
+    let created = commands::create::<Endpoint, _, ApiError>(&*app.store, &envelope(&call), id.0, &register)
         .await?
-        .expect("a created endpoint exists");
+        .state
+        .expect("a registered endpoint exists");
     let mut view = WebhookView::of(&created, true);
     view.secret = Some(created.secret.clone());
-    Ok(with_location(jsonld(StatusCode::CREATED, &view), &webhook_iri(created.id)))
+    Ok(with_location(jsonld(StatusCode::CREATED, &view), &webhook_iri(id.0)))
 }
 
 pub async fn update(app: &App, call: Call, id: Uuid) -> Answer {
@@ -94,36 +89,32 @@ pub async fn update(app: &App, call: Call, id: Uuid) -> Answer {
     if !violations.is_empty() {
         return Err(ApiError::invalid(violations));
     }
-    let after = endpoints::change(&*app.store, &envelope(&call), id, |current| {
-        let mut next = current.ok_or_else(ApiError::not_found)?.clone();
-        if url.as_ref().is_some_and(|u| *u != next.url) {
-            next.failing_since = None; // A new target starts with a clean record.
-        }
-        next.url = url.clone().unwrap_or(next.url);
-        next.events = events.clone().unwrap_or(next.events);
-        next.description = description.clone().unwrap_or(next.description);
-        if let Some(enabled) = body.enabled {
-            if enabled && !next.enabled {
-                // Enabled again: a fresh start.
-                next.disabled_reason = None;
-                next.failing_since = None;
-            }
-            next.enabled = enabled;
-        }
-        Ok::<_, ApiError>(Some(next))
-    })
-    .await?
-    .ok_or_else(ApiError::not_found)?;
+    let change = EndpointCommand::Change { url, events, description, enabled: body.enabled };
+    let after = run(app, &call, id, change).await?.ok_or_else(ApiError::not_found)?;
     Ok(jsonld(StatusCode::OK, &WebhookView::of(&after, true)))
 }
 
 pub async fn delete(app: &App, call: Call, id: Uuid) -> Answer {
-    endpoints::change(&*app.store, &envelope(&call), id, |current| match current {
-        Some(_) => Ok(None),
-        None => Err(ApiError::not_found()),
-    })
-    .await?;
+    run(app, &call, id, EndpointCommand::Delete).await?;
     Ok(no_content())
+}
+
+/// Runs an owner's command on one of the caller's endpoints.
+async fn run(app: &App, call: &Call, id: Uuid, cmd: EndpointCommand) -> Result<Option<Endpoint>, ApiError> {
+    let envelope = envelope(call);
+    let done = commands::execute::<Endpoint, _, ApiError>(&*app.store, &envelope, id, |_| Ok(cmd.clone()));
+    Ok(done.await?.state)
+}
+
+impl From<EndpointRefusal> for ApiError {
+    fn from(r: EndpointRefusal) -> Self {
+        match r {
+            EndpointRefusal::NotFound => ApiError::not_found(),
+            EndpointRefusal::AlreadyExists => {
+                ApiError::new(StatusCode::CONFLICT, "The webhook endpoint exists already.")
+            }
+        }
+    }
 }
 
 /// Sends a `webhook.test` message now and answers with its first attempt
@@ -133,12 +124,16 @@ pub async fn test(app: &App, call: Call, id: Uuid) -> Answer {
     if !call.req.body().is_empty() {
         let _: WebhookTestInput = json_body(&call.req)?;
     }
-    let e = app.store.webhook_endpoint(call.principal().client_id, id).await?.ok_or_else(ApiError::not_found)?;
+    let e = app
+        .store
+        .webhook_endpoint(call.principal().client_id, EndpointId(id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     if !e.enabled {
         return Err(ApiError::invalid(vec![violation("enabled", "The endpoint is disabled.".into())]));
     }
     let message = Dispatcher::new(app.store.clone(), &app.config).send_test(&e).await?;
-    let attempts = app.store.deliveries(id, DELIVERIES_SHOWN).await?;
+    let attempts = app.store.deliveries(EndpointId(id), DELIVERIES_SHOWN).await?;
     let first = attempts.iter().rev().find(|a| a.message_id == message.id);
     let first =
         first.ok_or_else(|| ApiError::from(inbox_store::StoreError::Internal("attempt not recorded".into())))?;
@@ -146,8 +141,8 @@ pub async fn test(app: &App, call: Call, id: Uuid) -> Answer {
 }
 
 pub async fn deliveries(app: &App, call: Call, id: Uuid) -> Answer {
-    app.store.webhook_endpoint(call.principal().client_id, id).await?.ok_or_else(ApiError::not_found)?;
-    let attempts = app.store.deliveries(id, DELIVERIES_SHOWN).await?;
+    app.store.webhook_endpoint(call.principal().client_id, EndpointId(id)).await?.ok_or_else(ApiError::not_found)?;
+    let attempts = app.store.deliveries(EndpointId(id), DELIVERIES_SHOWN).await?;
     Ok(jsonld(
         StatusCode::OK,
         &Collection {
@@ -163,7 +158,7 @@ pub async fn deliveries(app: &App, call: Call, id: Uuid) -> Answer {
 }
 
 pub async fn events(app: &App, call: Call, id: Uuid) -> Answer {
-    let events = app.store.webhook_events(call.principal().client_id, id).await?;
+    let events = app.store.webhook_changes(call.principal().client_id, EndpointId(id)).await?;
     if events.is_empty() {
         return Err(ApiError::not_found());
     }

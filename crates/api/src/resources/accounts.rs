@@ -60,7 +60,7 @@ impl AccountView {
         let logo = integrations::find(&a.integration).map_or(a.integration.as_str(), |i| i.logo);
         AccountView {
             context: with_context.then_some("/api/contexts/Account"),
-            iri: account_iri(a.id),
+            iri: account_iri(a.id.0),
             kind: "Account",
             username: a.username.clone(),
             description: a.description.clone(),
@@ -76,8 +76,8 @@ impl AccountView {
             disconnect_reason: a.disconnect_reason.clone(),
             history_sync_until: a.history_sync_until.as_ref().map(time::format),
             customer_id: a.customer_id().map(str::to_string),
-            client_id: a.client_id,
-            id: a.id,
+            client_id: a.client_id.0,
+            id: a.id.0,
         }
     }
 }
@@ -161,7 +161,7 @@ impl EventView {
             correlation_id: e.correlation_id.clone(),
             payload: e.payload.clone(),
             stream_id: e.stream_id,
-            client_id: e.client_id,
+            client_id: e.client_id.0,
             hash: e.hash.clone(),
             prev_hash: e.prev_hash.clone(),
         }

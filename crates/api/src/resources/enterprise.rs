@@ -41,7 +41,7 @@ pub struct AccountLink {
 impl AccountLink {
     pub fn of(a: &Account) -> Self {
         AccountLink {
-            id: a.id,
+            id: a.id.0,
             platform_id: a.platform_id.clone(),
             platform: a.integration.clone(),
             platform_username: a.platform_username.clone(),

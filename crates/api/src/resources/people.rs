@@ -2,7 +2,7 @@
 //! travel. A password or its hash never leaves the server.
 
 use inbox_domain::time;
-use inbox_store::{User, UserEvent};
+use inbox_store::{User, UserChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -42,11 +42,11 @@ impl UserView {
     pub fn of(u: &User, with_context: bool) -> Self {
         UserView {
             context: with_context.then_some("/api/contexts/User"),
-            iri: user_iri(u.id),
+            iri: user_iri(u.id.0),
             kind: "User",
-            id: u.id,
+            id: u.id.0,
             username: u.username.clone(),
-            roles: u.roles.clone(),
+            roles: u.roles.iter().map(|r| r.claim().to_string()).collect(),
             enabled: u.enabled,
             created_at: time::format(&u.created_at),
         }
@@ -108,9 +108,9 @@ pub struct UserEventView {
 }
 
 impl UserEventView {
-    pub fn of(e: &UserEvent) -> Self {
+    pub fn of(e: &UserChange) -> Self {
         UserEventView {
-            iri: format!("{}/events/{}", user_iri(e.user_id), e.version),
+            iri: format!("{}/events/{}", user_iri(e.user_id.0), e.version),
             kind: "UserEvent",
             version: e.version,
             event_type: e.event_type.clone(),

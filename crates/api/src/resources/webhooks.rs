@@ -2,7 +2,7 @@
 //! travel. The secret is shown once, in the answer that creates it.
 
 use inbox_domain::time;
-use inbox_store::{DeliveryAttempt, Endpoint, EndpointEvent, MessageState};
+use inbox_store::{DeliveryAttempt, Endpoint, EndpointChange, MessageState};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -50,9 +50,9 @@ impl WebhookView {
     pub fn of(e: &Endpoint, with_context: bool) -> Self {
         WebhookView {
             context: with_context.then_some("/api/contexts/Webhook"),
-            iri: webhook_iri(e.id),
+            iri: webhook_iri(e.id.0),
             kind: "Webhook",
-            id: e.id,
+            id: e.id.0,
             url: e.url.clone(),
             events: e.events.clone(),
             description: e.description.clone(),
@@ -168,9 +168,9 @@ pub struct WebhookEventView {
 }
 
 impl WebhookEventView {
-    pub fn of(e: &EndpointEvent) -> Self {
+    pub fn of(e: &EndpointChange) -> Self {
         WebhookEventView {
-            iri: format!("{}/events/{}", webhook_iri(e.endpoint_id), e.version),
+            iri: format!("{}/events/{}", webhook_iri(e.endpoint_id.0), e.version),
             kind: "WebhookEvent",
             version: e.version,
             event_type: e.event_type.clone(),

@@ -7,8 +7,12 @@ use crate::routing::{handler, Access, BodyDoc, Doc, Route};
 use http::Method;
 
 /// A user change reads the client's users and writes, in one transaction, the
-/// client's users version, both items of the user and its event.
-const USER_CHANGE: &[(crate::access::Table, &[&str])] = &[(Directory, &[GET, QUERY, PUT, UPDATE, DELETE])];
+/// team stream's event, its head on the client item and both items of the user.
+const USER_CHANGE: &[(crate::access::Table, &[&str])] =
+    &[(Events, &[PUT]), (Directory, &[GET, QUERY, PUT, UPDATE, DELETE])];
+
+/// A user's history: the team's stream (or, before the upgrade, the old records).
+const USER_HISTORY: &[(crate::access::Table, &[&str])] = &[(Events, &[QUERY]), (Directory, &[QUERY])];
 
 pub(super) const USERS_LIST: Route = Route {
     method: Method::GET,
@@ -112,5 +116,5 @@ pub(super) const USERS_EVENTS: Route = Route {
         ok: (200, "User change history", Some("UserEventCollection"), JSONLD),
         query: &[],
     },
-    tables: &[(Directory, &[QUERY])],
+    tables: USER_HISTORY,
 };

@@ -6,8 +6,12 @@ use crate::handlers::webhooks;
 use crate::routing::{handler, Access, BodyDoc, Doc, Route};
 use http::Method;
 
-/// An endpoint change: read the endpoint, write it and its event in one transaction.
-const WEBHOOK_CHANGE: &[(crate::access::Table, &[&str])] = &[(Directory, &[GET, PUT, DELETE])];
+/// An endpoint change: read the endpoint, write its stream's event and the
+/// endpoint in one transaction.
+const WEBHOOK_CHANGE: &[(crate::access::Table, &[&str])] = &[(Events, &[PUT]), (Directory, &[GET, PUT, DELETE])];
+
+/// An endpoint's history: its stream (or, before the upgrade, the old records).
+const WEBHOOK_HISTORY: &[(crate::access::Table, &[&str])] = &[(Events, &[QUERY]), (Directory, &[QUERY])];
 
 /// Functions that send a message while the caller waits (up to 15 s), with
 /// the Lambda timeout they need.
@@ -17,7 +21,7 @@ pub const TIMEOUTS: &[(&str, u32)] = &[("webhooks-test", 30)];
 /// attempt in one transaction), note the endpoint's health; the message body
 /// reads the account event and the account.
 pub const DELIVERY: &[(crate::access::Table, &[&str])] =
-    &[(Events, &[QUERY]), (Accounts, &[GET]), (Directory, &[GET, QUERY, PUT, UPDATE, DELETE])];
+    &[(Events, &[QUERY, PUT]), (Accounts, &[GET]), (Directory, &[GET, QUERY, PUT, UPDATE, DELETE])];
 
 pub(super) const WEBHOOKS_LIST: Route = Route {
     method: Method::GET,
@@ -53,7 +57,7 @@ pub(super) const WEBHOOKS_CREATE: Route = Route {
         ok: (201, "Webhook resource created", Some("Webhook"), JSONLD),
         query: &[],
     },
-    tables: &[(Directory, &[GET, QUERY, PUT, DELETE])],
+    tables: &[(Events, &[PUT]), (Directory, &[GET, QUERY, PUT, DELETE])],
 };
 
 pub(super) const WEBHOOKS_GET: Route = Route {
@@ -153,5 +157,5 @@ pub(super) const WEBHOOKS_EVENTS: Route = Route {
         ok: (200, "Webhook change history", Some("WebhookEventCollection"), JSONLD),
         query: &[],
     },
-    tables: &[(Directory, &[QUERY])],
+    tables: WEBHOOK_HISTORY,
 };

@@ -10,14 +10,16 @@ mod stream;
 
 use crate::config::Config;
 use crate::resources::{AccountView, EventView};
+use inbox_domain::endpoint::Delivery;
 use inbox_domain::webhooks::{self as rules, Next, Outcome};
+use inbox_domain::EndpointCommand;
 use inbox_domain::{time, StoredEvent, Timestamp};
-use inbox_store::commands::Envelope;
+use inbox_store::commands::{CommandError, Envelope};
 #[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 #[cfg(feature = "sqlite")]
 use inbox_store::SqliteStore;
-use inbox_store::{endpoints, AppStore, DeliveryAttempt, Endpoint, Message, MessageState, StoreError};
+use inbox_store::{commands, AppStore, DeliveryAttempt, Endpoint, Message, MessageState, StoreError};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::hash_map::Entry;
@@ -99,7 +101,7 @@ impl Dispatcher {
     /// wants its type, due now.
     pub async fn messages_for(&self, events: &[StoredEvent]) -> Result<Vec<Message>> {
         let mut out = vec![];
-        let mut endpoints: Vec<(Uuid, Vec<Endpoint>)> = vec![];
+        let mut endpoints: Vec<(inbox_domain::ClientId, Vec<Endpoint>)> = vec![];
         for e in events {
             let Some(kind) = rules::message_type(&e.event_type) else { continue };
             if !endpoints.iter().any(|(c, _)| *c == e.client_id) {
@@ -112,7 +114,7 @@ impl Dispatcher {
                 |ep: &&Endpoint| ep.enabled && rules::wants(&ep.events, kind) && e.recorded_at >= ep.created_at;
             for ep in theirs.iter().filter(wanted) {
                 out.push(Message {
-                    id: message_id(ep.id, e.stream_id, e.version),
+                    id: message_id(ep.id.0, e.stream_id, e.version),
                     endpoint_id: ep.id,
                     client_id: e.client_id,
                     message_type: kind.into(),
@@ -176,7 +178,7 @@ impl Dispatcher {
 
     async fn attempt_all(&self, messages: Vec<Message>, deadline: Option<Instant>) {
         // Each client's endpoints, read once for the whole batch.
-        let mut endpoints: HashMap<Uuid, Vec<Endpoint>> = HashMap::new();
+        let mut endpoints: HashMap<inbox_domain::ClientId, Vec<Endpoint>> = HashMap::new();
         for m in &messages {
             if let Entry::Vacant(slot) = endpoints.entry(m.client_id) {
                 match self.store.webhook_endpoints(m.client_id).await {
@@ -283,7 +285,7 @@ impl Dispatcher {
         };
         let event = self.store.stream_range(stream, m.version, m.version).await?.pop();
         let event = event.ok_or_else(|| StoreError::Internal(format!("no event {stream} v{}", m.version)))?;
-        let account = match self.store.get_account(m.client_id, stream).await? {
+        let account = match self.store.get_account(m.client_id, inbox_domain::AccountId(stream)).await? {
             // The common case: the read model is still at this event.
             Some(a) if a.version == m.version => Some(a),
             _ => {
@@ -307,31 +309,21 @@ impl Dispatcher {
             at: Some(at),
             idempotency: None,
         };
-        let limit = chrono::Duration::from_std(rules::FAILING_LIMIT).expect("days fit");
-        endpoints::change(&*self.store, &envelope, e.id, |current| {
-            let Some(mut ep) = current.cloned() else { return Ok::<_, StoreError>(None) };
-            if ep.url != e.url {
-                return Ok(Some(ep)); // Repointed meanwhile: this outcome says nothing of it.
-            }
-            match next {
-                Next::Delivered => ep.failing_since = None,
-                Next::Gone => {
-                    ep.enabled = false;
-                    ep.disabled_reason = Some("The endpoint answered 410 Gone.".into());
-                }
-                _ => match ep.failing_since {
-                    None => ep.failing_since = Some(at),
-                    Some(since) if at - since >= limit && ep.enabled => {
-                        ep.enabled = false;
-                        ep.disabled_reason = Some("Every delivery failed for 5 days.".into());
-                    }
-                    Some(_) => {}
-                },
-            }
-            Ok(Some(ep))
-        })
-        .await
-        .map(drop)
+        let outcome = match next {
+            Next::Delivered => Delivery::Delivered,
+            Next::Gone => Delivery::Gone,
+            _ => Delivery::Failed,
+        };
+        let attempted = EndpointCommand::Attempted { url: e.url.clone(), outcome, at };
+        // Never refused (an endpoint deleted meanwhile takes nothing from it).
+        let id = e.id.0;
+        let done =
+            commands::execute::<Endpoint, _, CommandError<_>>(&*self.store, &envelope, id, |_| Ok(attempted.clone()));
+        match done.await {
+            Ok(_) => Ok(()),
+            Err(CommandError::Store(e)) => Err(e),
+            Err(CommandError::Domain(r)) => Err(StoreError::Internal(format!("an attempt report was refused: {r}"))),
+        }
     }
 
     #[cfg(feature = "sqlite")]

@@ -6,7 +6,7 @@ use super::DynamoStore;
 use crate::{ApiToken, Client, Directory, Result, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
-use inbox_domain::{time, Timestamp};
+use inbox_domain::{time, ClientId, Timestamp};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -30,7 +30,7 @@ impl DynamoStore {
 
     /// The items under a client whose sort key starts with `prefix` (its
     /// tokens, its users): one consistent `Query` of its partition.
-    pub(super) async fn client_items(&self, client_id: Uuid, prefix: &str) -> Result<Vec<Item>> {
+    pub(super) async fn client_items(&self, client_id: ClientId, prefix: &str) -> Result<Vec<Item>> {
         let req = self
             .client
             .query()
@@ -61,7 +61,7 @@ impl Directory for DynamoStore {
         Ok(())
     }
 
-    async fn get_client(&self, id: Uuid) -> Result<Option<Client>> {
+    async fn get_client(&self, id: ClientId) -> Result<Option<Client>> {
         let item = self.get_directory(&client_key(id), "TENANT").await?;
         item.map(|i| client_from(id, &i)).transpose()
     }
@@ -77,7 +77,7 @@ impl Directory for DynamoStore {
         self.transact(vec![new(by_hash), new(by_client)]).await.map_err(|e| self.error(&self.tables.directory, e))
     }
 
-    async fn list_api_tokens(&self, client_id: Uuid) -> Result<Vec<ApiToken>> {
+    async fn list_api_tokens(&self, client_id: ClientId) -> Result<Vec<ApiToken>> {
         let items = self.client_items(client_id, "TOKEN#").await?;
         let mut tokens = items.iter().map(token_from).collect::<Result<Vec<_>>>()?;
         tokens.sort_by_key(|t| (t.created_at, t.id));
@@ -88,11 +88,11 @@ impl Directory for DynamoStore {
         self.get_directory(&format!("TOKEN#{secret_hash}"), "TOKEN").await?.as_ref().map(token_from).transpose()
     }
 
-    async fn get_api_token(&self, client_id: Uuid, id: Uuid) -> Result<Option<ApiToken>> {
+    async fn get_api_token(&self, client_id: ClientId, id: Uuid) -> Result<Option<ApiToken>> {
         self.get_directory(&client_key(client_id), &format!("TOKEN#{id}")).await?.as_ref().map(token_from).transpose()
     }
 
-    async fn revoke_api_token(&self, client_id: Uuid, id: Uuid, at: Timestamp) -> Result<bool> {
+    async fn revoke_api_token(&self, client_id: ClientId, id: Uuid, at: Timestamp) -> Result<bool> {
         let Some(token) = self.get_api_token(client_id, id).await? else { return Ok(false) };
         let update = |(pk, sk): (String, String)| {
             let update = Update::builder()

@@ -1,14 +1,14 @@
-//! The event log on DynamoDB: a command is one `TransactWriteItems` (conditional
-//! event puts, the read model conditioned on the stream head, and its moves in
-//! the account lists), and streams are read back whole, past 1 MB.
+//! The event log on DynamoDB: a command on any stream is one
+//! `TransactWriteItems` (conditional event puts, and its read model's writes,
+//! conditioned on the stream head), and streams are read back whole, past 1 MB.
 
 use super::errors::cancellation_codes;
 use super::items::{account_item, event_from, event_item, n, put, s};
 use super::DynamoStore;
-use crate::{Commit, EventStore, Result, StoreError};
+use crate::{Commit, EventStore, ReadModel, Result, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
-use inbox_domain::StoredEvent;
+use inbox_domain::{ClientId, EndpointId, State, StoredEvent};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -37,6 +37,89 @@ fn cancelled(codes: &[Option<String>]) -> Cancelled {
     }
 }
 
+/// What a failed condition of one item of a commit means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum OnFail {
+    /// The stream moved on (or exists already).
+    Conflict,
+    /// A unique value is taken: [`StoreError::Duplicate`] of this.
+    Duplicate(String),
+    /// The client item is missing — or the stream moved on.
+    MissingClient,
+}
+
+/// One item of a commit's transaction, and what its failed condition means.
+pub(super) type Write = (TransactWriteItem, OnFail);
+
+impl DynamoStore {
+    /// The one dispatch from a commit to the writer of its stream's read model.
+    fn read_model_writes(&self, c: &Commit) -> Result<Vec<Write>> {
+        let expected = c.expected_version;
+        Ok(match &c.read_model {
+            ReadModel::Account { before, after } => {
+                self.account_writes(c.client_id, c.stream_id, expected, before, after)?
+            }
+            ReadModel::Team { before, after } => {
+                self.team_writes(c.client_id, expected, before.as_ref(), after.as_ref())
+            }
+            ReadModel::Webhook { after } => {
+                vec![(
+                    self.endpoint_write(c.client_id, EndpointId(c.stream_id), expected, after.as_ref()),
+                    OnFail::Conflict,
+                )]
+            }
+        })
+    }
+
+    /// The account's read model, conditioned on the stream head (its version
+    /// is the optimistic lock), and its moves in the account lists.
+    fn account_writes(
+        &self,
+        client_id: ClientId,
+        stream_id: Uuid,
+        expected: u64,
+        before: &State,
+        after: &State,
+    ) -> Result<Vec<Write>> {
+        let (condition, values) = if expected == 0 {
+            ("attribute_not_exists(id)", None)
+        } else {
+            ("version = :expected", Some(HashMap::from([(":expected".to_string(), n(expected))])))
+        };
+        let mut writes = vec![match after {
+            Some(a) => put(&self.tables.accounts, account_item(a)?, Some(condition), values),
+            None => TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.tables.accounts)
+                        .key("clientId", s(client_id.to_string()))
+                        .key("id", s(stream_id.to_string()))
+                        .condition_expression(condition)
+                        .set_expression_attribute_values(values)
+                        .build()
+                        .expect("table and key set"),
+                )
+                .build(),
+        }];
+        let lists = crate::lists::change_of(before.as_ref(), after.as_ref());
+        writes.extend(self.list_writes(client_id.0, &lists));
+        Ok(writes.into_iter().map(|w| (w, OnFail::Conflict)).collect())
+    }
+
+    /// What a cancelled commit tells its caller, from the first failed condition.
+    async fn refusal(&self, c: &Commit, on_fail: &[OnFail], codes: &[Option<String>]) -> Result<StoreError> {
+        let failed = codes.iter().position(|code| code.as_deref() == Some("ConditionalCheckFailed"));
+        let conflict = StoreError::Conflict { stream_id: c.stream_id, expected: c.expected_version };
+        Ok(match failed.and_then(|i| on_fail.get(i)) {
+            Some(OnFail::Duplicate(what)) => StoreError::Duplicate(what.clone()),
+            Some(OnFail::MissingClient) if crate::Directory::get_client(self, c.client_id).await?.is_none() => {
+                StoreError::Internal(format!("no client {}", c.client_id))
+            }
+            _ => conflict,
+        })
+    }
+}
+
 #[async_trait]
 impl EventStore for DynamoStore {
     async fn commit(&self, c: Commit) -> Result<()> {
@@ -47,55 +130,39 @@ impl EventStore for DynamoStore {
             };
         }
         let events = &self.tables.events;
-        let mut items: Vec<_> =
-            c.events.iter().map(|e| put(events, event_item(e), Some("attribute_not_exists(version)"), None)).collect();
-        // The read model carries the stream head: its version is the optimistic lock.
-        let (condition, values) = if c.expected_version == 0 {
-            ("attribute_not_exists(id)", None)
-        } else {
-            ("version = :expected", Some(HashMap::from([(":expected".to_string(), n(c.expected_version))])))
-        };
-        items.push(match &c.state {
-            Some(a) => put(&self.tables.accounts, account_item(a)?, Some(condition), values),
-            None => TransactWriteItem::builder()
-                .delete(
-                    Delete::builder()
-                        .table_name(&self.tables.accounts)
-                        .key("clientId", s(c.client_id.to_string()))
-                        .key("id", s(c.stream_id.to_string()))
-                        .condition_expression(condition)
-                        .set_expression_attribute_values(values)
-                        .build()
-                        .expect("table and key set"),
-                )
-                .build(),
-        });
-        let lists = crate::lists::change_of(c.previous.as_ref(), c.state.as_ref());
-        items.extend(self.list_writes(c.client_id, &lists));
+        let mut writes: Vec<Write> = c
+            .events
+            .iter()
+            .map(|e| (put(events, event_item(e), Some("attribute_not_exists(version)"), None), OnFail::Conflict))
+            .collect();
+        writes.extend(self.read_model_writes(&c)?);
         if let Some(record) = &c.idempotency {
-            items.push(super::idempotency::answered_in_transaction(&self.tables.directory, record));
+            let answered = super::idempotency::answered_in_transaction(&self.tables.directory, record);
+            writes.push((answered, OnFail::Conflict));
         }
+        let (items, on_fail): (Vec<_>, Vec<_>) = writes.into_iter().unzip();
         // Commands of one client share its list counts: a transaction that met
         // another one on a count (and on nothing of its own stream) wrote
         // nothing, and is sent again rather than refused.
         for attempt in 1.. {
             match self.transact(items.clone()).await {
                 Ok(_) => return Ok(()),
-                Err(e) => match cancelled(&cancellation_codes(&e)) {
-                    Cancelled::Busy if attempt < COMMIT_ATTEMPTS => crate::commands::backoff(attempt * 8).await,
-                    // Still busy: not a version conflict (a new account would read as
-                    // "exists already"), but a moment's overload worth retrying.
-                    Cancelled::Busy => {
-                        return Err(StoreError::Unavailable(format!(
-                            "{}: other transactions kept holding the items of a commit on stream {}",
-                            self.tables.events, c.stream_id
-                        )))
+                Err(e) => {
+                    let codes = cancellation_codes(&e);
+                    match cancelled(&codes) {
+                        Cancelled::Busy if attempt < COMMIT_ATTEMPTS => crate::commands::backoff(attempt * 8).await,
+                        // Still busy: not a version conflict (a new account would read as
+                        // "exists already"), but a moment's overload worth retrying.
+                        Cancelled::Busy => {
+                            return Err(StoreError::Unavailable(format!(
+                                "{}: other transactions kept holding the items of a commit on stream {}",
+                                self.tables.events, c.stream_id
+                            )))
+                        }
+                        Cancelled::Stale => return Err(self.refusal(&c, &on_fail, &codes).await?),
+                        Cancelled::No => return Err(self.error(&self.tables.events, e)),
                     }
-                    Cancelled::Stale => {
-                        return Err(StoreError::Conflict { stream_id: c.stream_id, expected: c.expected_version })
-                    }
-                    Cancelled::No => return Err(self.error(&self.tables.events, e)),
-                },
+                }
             }
         }
         unreachable!("the last attempt returns")
@@ -141,7 +208,7 @@ impl EventStore for DynamoStore {
 
     async fn events_page(
         &self,
-        client_id: Option<Uuid>,
+        client_id: Option<ClientId>,
         segment: crate::Segment,
         after: Option<crate::EventKey>,
         limit: usize,
@@ -178,8 +245,8 @@ impl EventStore for DynamoStore {
         Ok(events)
     }
 
-    async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>> {
-        let items = self.scan_all(&self.tables.events, "tenant", client_id).await?;
+    async fn all_events(&self, client_id: Option<ClientId>) -> Result<Vec<StoredEvent>> {
+        let items = self.scan_all(&self.tables.events, "tenant", client_id.map(|c| c.0)).await?;
         let mut events = items.iter().map(event_from).collect::<Result<Vec<_>>>()?;
         events.sort_by_key(|e| (e.stream_id, e.version));
         Ok(events)

@@ -8,11 +8,10 @@ use super::DynamoStore;
 use crate::{Claim, Idempotency, IdempotencyRecord, KeyClaim, Result, StoredAnswer};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use inbox_domain::time;
+use inbox_domain::{time, ClientId};
 use std::collections::HashMap;
-use uuid::Uuid;
 
-fn key(client_id: Uuid, key: &str) -> String {
+fn key(client_id: ClientId, key: &str) -> String {
     format!("IDEM#{client_id}#{key}")
 }
 
@@ -120,7 +119,7 @@ impl Idempotency for DynamoStore {
         }
     }
 
-    async fn release_key(&self, client_id: Uuid, k: &str, owner: &str) -> Result<()> {
+    async fn release_key(&self, client_id: ClientId, k: &str, owner: &str) -> Result<()> {
         let sent = self
             .client
             .delete_item()

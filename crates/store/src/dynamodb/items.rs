@@ -2,10 +2,10 @@
 //! Attribute names are storage formats (clients live under `TENANT#` keys).
 
 use crate::{
-    ApiToken, Client, RefreshFamily, RefreshToken, Result, StoreError, TokenRequest, TokenUse, User, UserEvent,
+    ApiToken, Client, RefreshFamily, RefreshToken, Result, StoreError, TokenRequest, TokenUse, User, UserChange,
 };
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use inbox_domain::{time, Account, StoredEvent, Timestamp};
+use inbox_domain::{time, Account, ClientId, Role, StoredEvent, Timestamp, UserId};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -102,7 +102,7 @@ pub(super) fn event_from(i: &Item) -> Result<StoredEvent> {
             .map_err(|e| StoreError::Internal(format!("bad schemaVersion: {e}")))?,
         payload: serde_json::from_str(&r.s("payload")?)
             .map_err(|e| StoreError::Internal(format!("bad event payload: {e}")))?,
-        client_id: r.uuid("tenant")?,
+        client_id: ClientId(r.uuid("tenant")?),
         actor: r.s("actor")?,
         correlation_id: r.s("correlationId")?,
         recorded_at: r.time("recordedAt")?,
@@ -129,7 +129,7 @@ pub(super) fn account_from(i: &Item) -> Result<Account> {
     serde_json::from_str(&Read(i).s("body")?).map_err(|e| StoreError::Internal(format!("bad account body: {e}")))
 }
 
-pub(super) fn client_key(id: Uuid) -> String {
+pub(super) fn client_key(id: ClientId) -> String {
     format!("TENANT#{id}")
 }
 
@@ -143,7 +143,7 @@ pub(super) fn client_item(c: &Client) -> Item {
     ])
 }
 
-pub(super) fn client_from(id: Uuid, i: &Item) -> Result<Client> {
+pub(super) fn client_from(id: ClientId, i: &Item) -> Result<Client> {
     let r = Read(i);
     Ok(Client { id, name: r.s("name")?, plan: r.s("plan")?, created_at: r.time("createdAt")? })
 }
@@ -166,7 +166,7 @@ pub(super) fn user_item((pk, sk): (String, String), u: &User) -> Item {
         ("tenantId", s(u.client_id.to_string())),
         ("username", s(&u.username)),
         ("passwordHash", s(&u.password_hash)),
-        ("roles", AttributeValue::L(u.roles.iter().map(s).collect())),
+        ("roles", AttributeValue::L(u.roles.iter().map(|r| s(r.claim())).collect())),
         ("enabled", AttributeValue::Bool(u.enabled)),
         ("version", n(u.version)),
         ("createdAt", s(time::format(&u.created_at))),
@@ -177,41 +177,32 @@ pub(super) fn user_item((pk, sk): (String, String), u: &User) -> Item {
 pub(super) fn user_from(i: &Item) -> Result<User> {
     let r = Read(i);
     Ok(User {
-        id: r.uuid("id")?,
-        client_id: r.uuid("tenantId")?,
+        id: UserId(r.uuid("id")?),
+        client_id: ClientId(r.uuid("tenantId")?),
         username: r.s("username")?,
         password_hash: r.s("passwordHash")?,
-        roles: r.strings("roles"),
+        roles: r
+            .strings("roles")
+            .iter()
+            .map(|c| Role::from_claim(c).ok_or_else(|| StoreError::Internal(format!("unknown stored role {c:?}"))))
+            .collect::<Result<_>>()?,
         enabled: !matches!(i.get("enabled"), Some(AttributeValue::Bool(false))),
         version: if i.contains_key("version") { r.n("version")? } else { 0 },
         created_at: r.time("createdAt")?,
     })
 }
 
-pub(super) fn user_event_key(user_id: Uuid) -> String {
+/// The partition of a user's changes as recorded before teams had streams.
+pub(super) fn user_event_key(user_id: UserId) -> String {
     format!("USEREVENTS#{user_id}")
 }
 
-pub(super) fn user_event_item(e: &UserEvent) -> Item {
-    item([
-        ("pk", s(user_event_key(e.user_id))),
-        ("sk", s(format!("{:020}", e.version))),
-        ("tenantId", s(e.client_id.to_string())),
-        ("version", n(e.version)),
-        ("type", s(&e.event_type)),
-        ("changes", s(e.changes.to_string())),
-        ("actor", s(&e.actor)),
-        ("correlationId", s(&e.correlation_id)),
-        ("recordedAt", s(time::format(&e.recorded_at))),
-    ])
-}
-
-pub(super) fn user_event_from(i: &Item) -> Result<UserEvent> {
+pub(super) fn user_event_from(i: &Item) -> Result<UserChange> {
     let r = Read(i);
     let user_id = r.s("pk")?.strip_prefix("USEREVENTS#").and_then(|id| Uuid::parse_str(id).ok());
-    Ok(UserEvent {
-        client_id: r.uuid("tenantId")?,
-        user_id: user_id.ok_or_else(|| StoreError::Internal("bad user event key".into()))?,
+    Ok(UserChange {
+        client_id: ClientId(r.uuid("tenantId")?),
+        user_id: UserId(user_id.ok_or_else(|| StoreError::Internal("bad user event key".into()))?),
         version: r.n("version")?,
         event_type: r.s("type")?,
         changes: serde_json::from_str(&r.s("changes")?)
@@ -257,8 +248,8 @@ pub(super) fn family_from(id: Uuid, i: &Item) -> Result<RefreshFamily> {
     let r = Read(i);
     Ok(RefreshFamily {
         id,
-        client_id: r.uuid("tenantId")?,
-        user_id: r.uuid("userId")?,
+        client_id: ClientId(r.uuid("tenantId")?),
+        user_id: UserId(r.uuid("userId")?),
         user_version: r.n("userVersion")?,
         current: r.s("current")?,
         revoked: matches!(i.get("revoked"), Some(AttributeValue::Bool(true))),
@@ -326,7 +317,7 @@ pub(super) fn token_from(i: &Item) -> Result<ApiToken> {
     let r = Read(i);
     Ok(ApiToken {
         id: r.uuid("id")?,
-        client_id: r.uuid("tenantId")?,
+        client_id: ClientId(r.uuid("tenantId")?),
         name: r.s("name")?,
         hint: r.s("hint")?,
         secret_hash: r.s("secretHash")?,

@@ -284,7 +284,7 @@ impl DynamoStore {
         let mut found = HashMap::with_capacity(ids.len());
         for item in self.items_by_key(&keys).await? {
             let account = account_from(&item)?;
-            found.insert(account.id, account);
+            found.insert(account.id.0, account);
         }
         Ok(found)
     }

@@ -21,11 +21,13 @@ mod reindex;
 mod sessions;
 mod tables;
 mod token_usage;
+mod upgrade;
 mod users;
 mod webhooks;
 
 pub use calls::CallCounter;
 pub use tables::{TableDef, Tables};
+pub use upgrade::Upgraded;
 
 use crate::Result;
 use aws_sdk_dynamodb::error::SdkError;

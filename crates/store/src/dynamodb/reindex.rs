@@ -7,6 +7,7 @@ use super::DynamoStore;
 use crate::lists::{self, Member};
 use crate::{ListQuery, Result, StoreError};
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
+use inbox_domain::{AccountId, ClientId};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
@@ -64,7 +65,7 @@ impl DynamoStore {
         for sk in stored.difference(members) {
             // Created since the read models were read? Then it stays.
             let account = match lists::id_of(sk) {
-                Some(id) => crate::AccountReads::get_account(self, client_id, id).await?,
+                Some(id) => crate::AccountReads::get_account(self, ClientId(client_id), AccountId(id)).await?,
                 None => None,
             };
             if account.is_some_and(|a| Member::of(&a).lists().iter().any(|l| l == list)) {

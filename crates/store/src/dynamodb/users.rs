@@ -1,18 +1,16 @@
-//! Users on DynamoDB: a change is one `TransactWriteItems` — the client item's
-//! `usersVersion` (the optimistic lock over the client's users), both items of
-//! the user, and its event.
+//! Users on DynamoDB: the team's read model — both items of each user, and the
+//! stream head (`usersVersion`, `teamHash`) on the client item, which is also
+//! the optimistic lock over the client's users — written by the commit.
 
-use super::errors::cancellation_codes;
+use super::events::{OnFail, Write};
 use super::items::{
-    client_key, n, put, s, user_event_from, user_event_item, user_event_key, user_from, user_item, user_key, user_keys,
-    Item, Read,
+    client_key, n, put, s, user_event_from, user_event_key, user_from, user_item, user_key, user_keys, Read,
 };
 use super::DynamoStore;
-use crate::{Result, StoreError, User, UserCommit, UserEvent, Users};
+use crate::{EventStore, Result, StoreError, User, UserChange, Users};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
-
-use uuid::Uuid;
+use inbox_domain::{ClientId, Team, UserId};
 
 impl DynamoStore {
     /// A `Delete` of one directory item inside a transaction.
@@ -26,88 +24,58 @@ impl DynamoStore {
         TransactWriteItem::builder().delete(delete).build()
     }
 
-    /// Moves the client's users version from `expected` on (a client stored
-    /// before users had versions is at 0).
-    fn bump_users_version(&self, c: &UserCommit) -> TransactWriteItem {
-        let condition = if c.expected == 0 {
+    /// The team's read model writes: the stream head moved from `expected` to
+    /// `after` (on the client item, which must exist), and the users that changed.
+    pub(super) fn team_writes(
+        &self,
+        client_id: ClientId,
+        expected: u64,
+        before: Option<&Team>,
+        after: Option<&Team>,
+    ) -> Vec<Write> {
+        let directory = &self.tables.directory;
+        let condition = if expected == 0 {
             "attribute_exists(pk) AND (attribute_not_exists(usersVersion) OR usersVersion = :expected)"
         } else {
             "usersVersion = :expected"
         };
+        let (version, hash) = after.map_or((0, ""), |t| (t.version, t.last_hash.as_str()));
         let update = Update::builder()
-            .table_name(&self.tables.directory)
-            .key("pk", s(client_key(c.client_id)))
+            .table_name(directory)
+            .key("pk", s(client_key(client_id)))
             .key("sk", s("TENANT"))
-            .update_expression("SET usersVersion = :next")
+            .update_expression("SET usersVersion = :next, teamHash = :hash")
             .condition_expression(condition)
-            .expression_attribute_values(":expected", n(c.expected))
-            .expression_attribute_values(":next", n(c.expected + 1))
+            .expression_attribute_values(":expected", n(expected))
+            .expression_attribute_values(":next", n(version))
+            .expression_attribute_values(":hash", s(hash))
             .build()
             .expect("table, key and expression set");
-        TransactWriteItem::builder().update(update).build()
-    }
-}
-
-#[async_trait]
-impl Users for DynamoStore {
-    async fn client_users(&self, client_id: Uuid) -> Result<(u64, Vec<User>)> {
-        let client = self.get_directory(&client_key(client_id), "TENANT").await?;
-        let version = match &client {
-            Some(i) if i.contains_key("usersVersion") => Read(i).n("usersVersion")?,
-            _ => 0,
-        };
-        let items = self.client_items(client_id, "USER#").await?;
-        let mut users = items.iter().map(user_from).collect::<Result<Vec<_>>>()?;
-        users.sort_by_key(|u| (u.created_at, u.id));
-        Ok((version, users))
-    }
-
-    async fn get_user(&self, client_id: Uuid, id: Uuid) -> Result<Option<User>> {
-        self.get_directory(&client_key(client_id), &format!("USER#{id}")).await?.as_ref().map(user_from).transpose()
-    }
-
-    async fn find_user(&self, username: &str) -> Result<Option<User>> {
-        self.get_directory(&user_key(username), "USER").await?.as_ref().map(user_from).transpose()
-    }
-
-    async fn commit_user(&self, c: &UserCommit) -> Result<()> {
-        let directory = &self.tables.directory;
-        let mut items = vec![self.bump_users_version(c)];
-        match (&c.before, &c.after) {
-            (before, Some(u)) => {
-                // A new user's username must be free; a changed one keeps its own.
-                let [by_name, by_client] = user_keys(u);
-                let free = before.is_none().then_some("attribute_not_exists(pk)");
-                items.push(put(directory, user_item(by_name, u), free, None));
-                items.push(put(directory, user_item(by_client, u), None, None));
+        let mut writes = vec![(TransactWriteItem::builder().update(update).build(), OnFail::MissingClient)];
+        let was = |id: UserId| before.and_then(|t| t.member(id));
+        let members = after.map_or(&[][..], |t| &t.members[..]);
+        for u in members {
+            let old = was(u.id);
+            if old == Some(u) {
+                continue;
             }
-            (Some(u), None) => items.extend(user_keys(u).map(|key| self.delete_item(key))),
-            (None, None) => {}
+            // A new user's username must be free (across clients); a changed one keeps its own.
+            let [by_name, by_client] = user_keys(u);
+            let free = old.is_none().then_some("attribute_not_exists(pk)");
+            let taken = OnFail::Duplicate(format!("user {:?}", u.username));
+            writes.push((put(directory, user_item(by_name, u), free, None), taken));
+            writes.push((put(directory, user_item(by_client, u), None, None), OnFail::Conflict));
         }
-        let event: Item = user_event_item(&c.event);
-        items.push(put(directory, event, Some("attribute_not_exists(pk)"), None));
-        let Err(e) = self.transact(items).await else { return Ok(()) };
-        let codes = cancellation_codes(&e);
-        let failed = |i: usize| codes.get(i).and_then(Option::as_deref);
-        if codes.is_empty() {
-            return Err(self.error(directory, e));
+        for b in before.map_or(&[][..], |t| &t.members[..]) {
+            if !members.iter().any(|u| u.id == b.id) {
+                writes.extend(user_keys(b).map(|key| (self.delete_item(key), OnFail::Conflict)));
+            }
         }
-        if failed(1) == Some("ConditionalCheckFailed") && c.before.is_none() {
-            let name = c.after.as_ref().map_or("", |u| u.username.as_str());
-            return Err(StoreError::Duplicate(format!("user {name:?}")));
-        }
-        if failed(0) == Some("ConditionalCheckFailed")
-            && crate::Directory::get_client(self, c.client_id).await?.is_none()
-        {
-            return Err(StoreError::Internal(format!("no client {}", c.client_id)));
-        }
-        if codes.iter().flatten().all(|code| code == "ConditionalCheckFailed" || code == "TransactionConflict") {
-            return Err(StoreError::Conflict { stream_id: c.client_id, expected: c.expected });
-        }
-        Err(self.error(directory, e))
+        writes
     }
 
-    async fn user_events(&self, client_id: Uuid, user_id: Uuid) -> Result<Vec<UserEvent>> {
+    /// A user's changes as recorded before teams had streams.
+    async fn legacy_user_changes(&self, client_id: ClientId, user_id: UserId) -> Result<Vec<UserChange>> {
         let req = self
             .client
             .query()
@@ -115,8 +83,46 @@ impl Users for DynamoStore {
             .key_condition_expression("pk = :p")
             .expression_attribute_values(":p", s(user_event_key(user_id)));
         let items = self.query_all(&self.tables.directory, req).await?;
-        let events = items.iter().map(user_event_from).collect::<Result<Vec<_>>>()?;
-        Ok(events.into_iter().filter(|e| e.client_id == client_id).collect())
+        let changes = items.iter().map(user_event_from).collect::<Result<Vec<_>>>()?;
+        Ok(changes.into_iter().filter(|e| e.client_id == client_id).collect())
+    }
+}
+
+#[async_trait]
+impl Users for DynamoStore {
+    async fn team(&self, client_id: ClientId) -> Result<Option<Team>> {
+        let client = self.get_directory(&client_key(client_id), "TENANT").await?;
+        let (version, hash) = match &client {
+            Some(i) if i.contains_key("usersVersion") => {
+                let hash = if i.contains_key("teamHash") { Read(i).s("teamHash")? } else { String::new() };
+                (Read(i).n("usersVersion")?, hash)
+            }
+            _ => (0, String::new()),
+        };
+        let items = self.client_items(client_id, "USER#").await?;
+        let mut members = items.iter().map(user_from).collect::<Result<Vec<User>>>()?;
+        members.sort_by_key(|u| (u.created_at, u.id));
+        if version == 0 && members.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Team { members, version, last_hash: hash }))
+    }
+
+    async fn get_user(&self, client_id: ClientId, id: UserId) -> Result<Option<User>> {
+        self.get_directory(&client_key(client_id), &format!("USER#{id}")).await?.as_ref().map(user_from).transpose()
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<User>> {
+        self.get_directory(&user_key(username), "USER").await?.as_ref().map(user_from).transpose()
+    }
+
+    async fn user_changes(&self, client_id: ClientId, user_id: UserId) -> Result<Vec<UserChange>> {
+        let events = self.load_stream(client_id.team_stream()).await?;
+        if events.is_empty() {
+            // Not upgraded yet (`inbox dynamodb migrate`): the records as they were kept.
+            return self.legacy_user_changes(client_id, user_id).await;
+        }
+        inbox_domain::team::history(user_id, &events).map_err(|e| StoreError::Internal(e.to_string()))
     }
 }
 

@@ -7,11 +7,11 @@
 use super::errors::cancellation_codes;
 use super::items::{client_key, epoch, n, put, s, Item, Read};
 use super::DynamoStore;
-use crate::webhooks::{DeliveryAttempt, Endpoint, EndpointCommit, EndpointEvent, Message, Webhooks};
-use crate::{Result, StoreError};
+use crate::webhooks::{DeliveryAttempt, Message, Webhooks};
+use crate::{Endpoint, EndpointChange, EventStore, Result, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
-use inbox_domain::{time, Timestamp};
+use inbox_domain::{time, ClientId, EndpointId, StoredEvent, StreamKind, Timestamp};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -58,6 +58,38 @@ fn attempt_sk(a: &DeliveryAttempt) -> String {
 }
 
 impl DynamoStore {
+    /// The endpoint's read model write (`None`: deleted), conditioned on the
+    /// stream head (`expected`; 0: it does not exist yet).
+    pub(super) fn endpoint_write(
+        &self,
+        client_id: ClientId,
+        id: EndpointId,
+        expected: u64,
+        after: Option<&Endpoint>,
+    ) -> TransactWriteItem {
+        let directory = &self.tables.directory;
+        let (pk, sk) = (client_key(client_id), endpoint_sk(id.0));
+        let values: Item = [(":v".to_string(), n(expected))].into();
+        let condition = if expected == 0 { "attribute_not_exists(pk)" } else { "version = :v" };
+        match after {
+            Some(e) => {
+                let item = keyed(pk, sk, [("version", n(e.version)), ("body", body(e))]);
+                put(directory, item, Some(condition), (expected > 0).then_some(values))
+            }
+            None => {
+                let delete = Delete::builder()
+                    .table_name(directory)
+                    .key("pk", s(pk))
+                    .key("sk", s(sk))
+                    .condition_expression(condition)
+                    .set_expression_attribute_values((expected > 0).then_some(values))
+                    .build()
+                    .expect("table and key set");
+                TransactWriteItem::builder().delete(delete).build()
+            }
+        }
+    }
+
     fn due_put(&self, m: &Message) -> Option<TransactWriteItem> {
         let due = m.due_at.as_ref()?;
         let (pk, sk) = due_key(m, due);
@@ -69,7 +101,8 @@ impl DynamoStore {
     }
 
     fn message_item(&self, m: &Message) -> Item {
-        let mut item = keyed(endpoint_pk(m.endpoint_id), format!("MSG#{}", m.id), [("attempts", n(m.attempts as u64))]);
+        let mut item =
+            keyed(endpoint_pk(m.endpoint_id.0), format!("MSG#{}", m.id), [("attempts", n(m.attempts as u64))]);
         item.insert("body".into(), body(m));
         if let Some(due) = &m.due_at {
             item.insert("dueAt".into(), s(time::format(due)));
@@ -105,59 +138,32 @@ impl DynamoStore {
 
 #[async_trait]
 impl Webhooks for DynamoStore {
-    async fn webhook_endpoints(&self, client_id: Uuid) -> Result<Vec<Endpoint>> {
+    async fn webhook_endpoints(&self, client_id: ClientId) -> Result<Vec<Endpoint>> {
         let items = self.client_items(client_id, "WEBHOOK#").await?;
         let mut all = items.iter().map(from_body::<Endpoint>).collect::<Result<Vec<_>>>()?;
         all.sort_by_key(|e| (e.created_at, e.id));
         Ok(all)
     }
 
-    async fn webhook_endpoint(&self, client_id: Uuid, id: Uuid) -> Result<Option<Endpoint>> {
-        self.get_directory(&client_key(client_id), &endpoint_sk(id)).await?.as_ref().map(from_body).transpose()
+    async fn webhook_endpoint(&self, client_id: ClientId, id: EndpointId) -> Result<Option<Endpoint>> {
+        self.get_directory(&client_key(client_id), &endpoint_sk(id.0)).await?.as_ref().map(from_body).transpose()
     }
 
-    async fn commit_webhook(&self, c: &EndpointCommit) -> Result<()> {
-        let directory = &self.tables.directory;
-        let (pk, sk) = (client_key(c.client_id), endpoint_sk(c.endpoint_id));
-        let expected = [(":v".to_string(), n(c.expected))].into();
-        let condition = if c.expected == 0 { "attribute_not_exists(pk)" } else { "version = :v" };
-        let mut items = vec![match &c.after {
-            Some(e) => {
-                let item = keyed(pk, sk, [("version", n(e.version)), ("body", body(e))]);
-                put(directory, item, Some(condition), (c.expected > 0).then_some(expected))
-            }
-            None => {
-                let delete = Delete::builder()
-                    .table_name(directory)
-                    .key("pk", s(pk))
-                    .key("sk", s(sk))
-                    .condition_expression(condition)
-                    .set_expression_attribute_values(Some(expected))
-                    .build()
-                    .expect("table and key set");
-                TransactWriteItem::builder().delete(delete).build()
-            }
-        }];
-        if let Some(e) = &c.event {
-            let sk = format!("EVENT#{:020}", e.version);
-            let item =
-                keyed(endpoint_pk(c.endpoint_id), sk, [("clientId", s(c.client_id.to_string())), ("body", body(e))]);
-            items.push(put(directory, item, Some("attribute_not_exists(pk)"), None));
+    async fn webhook_changes(&self, client_id: ClientId, id: EndpointId) -> Result<Vec<EndpointChange>> {
+        let events = self.load_stream(id.0).await?;
+        if events.is_empty() {
+            // Not upgraded yet (`inbox dynamodb migrate`): the records as they were kept.
+            let items = self.query_prefix(endpoint_pk(id.0), "EVENT#", false, None).await?;
+            let changes = items.iter().map(from_body::<EndpointChange>).collect::<Result<Vec<_>>>()?;
+            return Ok(changes.into_iter().filter(|e| e.client_id == client_id).collect());
         }
-        let Err(e) = self.transact(items).await else { return Ok(()) };
-        let codes = cancellation_codes(&e);
-        if !codes.is_empty()
-            && codes.iter().flatten().all(|code| code == "ConditionalCheckFailed" || code == "TransactionConflict")
-        {
-            return Err(StoreError::Conflict { stream_id: c.endpoint_id, expected: c.expected });
+        // An id of another client's stream, or of another kind, has no history here.
+        let theirs =
+            |e: &StoredEvent| e.client_id == client_id && StreamKind::of(&e.event_type) == Some(StreamKind::Webhook);
+        if !events.first().is_some_and(theirs) {
+            return Ok(vec![]);
         }
-        Err(self.error(directory, e))
-    }
-
-    async fn webhook_events(&self, client_id: Uuid, id: Uuid) -> Result<Vec<EndpointEvent>> {
-        let items = self.query_prefix(endpoint_pk(id), "EVENT#", false, None).await?;
-        let events = items.iter().map(from_body::<EndpointEvent>).collect::<Result<Vec<_>>>()?;
-        Ok(events.into_iter().filter(|e| e.client_id == client_id).collect())
+        inbox_domain::endpoint::history(id, &events).map_err(|e| StoreError::Internal(e.to_string()))
     }
 
     async fn enqueue_messages(&self, messages: &[Message]) -> Result<()> {
@@ -240,7 +246,7 @@ impl Webhooks for DynamoStore {
         };
         let update = Update::builder()
             .table_name(directory)
-            .key("pk", s(endpoint_pk(before.endpoint_id)))
+            .key("pk", s(endpoint_pk(before.endpoint_id.0)))
             .key("sk", s(format!("MSG#{}", before.id)))
             .update_expression(set)
             .condition_expression(condition)
@@ -253,7 +259,7 @@ impl Webhooks for DynamoStore {
         if let Some(a) = attempt {
             let expires = a.at + chrono::Duration::days(ATTEMPTS_KEPT_DAYS);
             let item =
-                keyed(endpoint_pk(a.endpoint_id), attempt_sk(a), [("body", body(a)), ("expiresAt", epoch(&expires))]);
+                keyed(endpoint_pk(a.endpoint_id.0), attempt_sk(a), [("body", body(a)), ("expiresAt", epoch(&expires))]);
             items.push(put(directory, item, None, None));
         }
         // Only a failed condition means the message moved on; a transaction
@@ -272,8 +278,9 @@ impl Webhooks for DynamoStore {
         unreachable!("the loop returns")
     }
 
-    async fn deliveries(&self, endpoint_id: Uuid, limit: usize) -> Result<Vec<DeliveryAttempt>> {
-        let items = self.query_prefix(endpoint_pk(endpoint_id), "ATTEMPT#", true, Some(limit.min(1000) as i32)).await?;
+    async fn deliveries(&self, endpoint_id: EndpointId, limit: usize) -> Result<Vec<DeliveryAttempt>> {
+        let items =
+            self.query_prefix(endpoint_pk(endpoint_id.0), "ATTEMPT#", true, Some(limit.min(1000) as i32)).await?;
         items.iter().map(from_body).collect()
     }
 }

@@ -3,9 +3,9 @@
 
 use super::{corrupt, db, time_col, uuid_col, SqliteStore};
 use crate::lists::{self, ListChange, Member};
-use crate::{AccountReads, ListQuery, Page, ReadModelAdmin, Result, StoreError, StoredReadModel};
+use crate::{AccountKey, AccountReads, ListQuery, Page, ReadModelAdmin, Result, StoreError, StoredReadModel};
 use async_trait::async_trait;
-use inbox_domain::{time, Account};
+use inbox_domain::{time, Account, AccountId, ClientId};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
@@ -19,9 +19,9 @@ fn decode_account(body: String) -> Result<Account> {
 /// number; ids the range did not reach are then read one by one.
 fn read_models_of(
     conn: &Connection,
-    client_id: Uuid,
+    client_id: ClientId,
     ids: &BTreeSet<Uuid>,
-    found: &mut HashMap<(Uuid, Uuid), StoredReadModel>,
+    found: &mut HashMap<AccountKey, StoredReadModel>,
 ) -> Result<()> {
     let (Some(first), Some(last)) = (ids.first(), ids.last()) else { return Ok(()) };
     let limit = ids.len() + 16 + ids.len() / 8;
@@ -41,6 +41,7 @@ fn read_models_of(
         if ids.contains(&id) {
             let body = r.get_ref(1).map_err(db)?.as_str().map_err(|e| corrupt("account", e))?;
             let account = serde_json::from_str(body).map_err(|e| corrupt("account", e).to_string());
+            let id = AccountId(id);
             found.insert((client_id, id), StoredReadModel { client_id, id, account });
         }
     }
@@ -52,7 +53,8 @@ fn read_models_of(
         let body = one.query_row([&client, &id.to_string()], |r| r.get::<_, String>(0)).optional().map_err(db)?;
         if let Some(body) = body {
             let account = decode_account(body).map_err(|e| e.to_string());
-            found.insert((client_id, *id), StoredReadModel { client_id, id: *id, account });
+            let id = AccountId(*id);
+            found.insert((client_id, id), StoredReadModel { client_id, id, account });
         }
     }
     Ok(())
@@ -159,7 +161,13 @@ pub(super) fn fill_lists_once(conn: &Connection) -> Result<()> {
 
 /// Writes (or with `None` deletes) one read model, and moves it in the lists,
 /// inside the caller's transaction.
-pub(super) fn write_read_model(conn: &Connection, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {
+pub(super) fn write_read_model(
+    conn: &Connection,
+    client_id: ClientId,
+    id: AccountId,
+    state: Option<&Account>,
+) -> Result<()> {
+    let (client_id, id) = (client_id.0, id.0);
     let before = member(conn, client_id, id)?;
     let change = lists::change(before.as_ref(), state.map(Member::of).as_ref());
     move_in_lists(conn, client_id, id, &change)?;
@@ -199,7 +207,8 @@ pub(super) fn write_read_model(conn: &Connection, client_id: Uuid, id: Uuid, sta
 
 #[async_trait]
 impl AccountReads for SqliteStore {
-    async fn get_account(&self, client_id: Uuid, id: Uuid) -> Result<Option<Account>> {
+    async fn get_account(&self, client_id: ClientId, id: AccountId) -> Result<Option<Account>> {
+        let (client_id, id) = (client_id.0, id.0);
         self.read_row(move |conn| {
             let (mut client, mut account) = (Uuid::encode_buffer(), Uuid::encode_buffer());
             let key =
@@ -216,7 +225,7 @@ impl AccountReads for SqliteStore {
         .await
     }
 
-    async fn list_accounts(&self, client_id: Uuid, q: &ListQuery) -> Result<Page> {
+    async fn list_accounts(&self, client_id: ClientId, q: &ListQuery) -> Result<Page> {
         let (list, q) = (lists::list_of(q), q.clone());
         self.read(move |conn| {
             let client = client_id.to_string();
@@ -252,7 +261,7 @@ impl AccountReads for SqliteStore {
 
 #[async_trait]
 impl ReadModelAdmin for SqliteStore {
-    async fn all_accounts(&self, client_id: Option<Uuid>) -> Result<Vec<StoredReadModel>> {
+    async fn all_accounts(&self, client_id: Option<ClientId>) -> Result<Vec<StoredReadModel>> {
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
@@ -268,24 +277,24 @@ impl ReadModelAdmin for SqliteStore {
             rows.map(|r| {
                 let (client_id, id, body) = r.map_err(db)?;
                 let account = decode_account(body).map_err(|e| e.to_string());
-                Ok(StoredReadModel { client_id: uuid_col(client_id)?, id: uuid_col(id)?, account })
+                Ok(StoredReadModel { client_id: ClientId(uuid_col(client_id)?), id: AccountId(uuid_col(id)?), account })
             })
             .collect()
         })
         .await
     }
 
-    async fn read_model(&self, client_id: Uuid, id: Uuid) -> Result<Option<StoredReadModel>> {
+    async fn read_model(&self, client_id: ClientId, id: AccountId) -> Result<Option<StoredReadModel>> {
         Ok(self.read_models(&[(client_id, id)]).await?.pop().flatten())
     }
 
-    async fn read_models(&self, keys: &[(Uuid, Uuid)]) -> Result<Vec<Option<StoredReadModel>>> {
+    async fn read_models(&self, keys: &[AccountKey]) -> Result<Vec<Option<StoredReadModel>>> {
         let keys = keys.to_vec();
         self.read(move |conn| {
             let mut found = HashMap::with_capacity(keys.len());
-            let mut by_client: BTreeMap<Uuid, BTreeSet<Uuid>> = BTreeMap::new();
+            let mut by_client: BTreeMap<ClientId, BTreeSet<Uuid>> = BTreeMap::new();
             for (client_id, id) in &keys {
-                by_client.entry(*client_id).or_default().insert(*id);
+                by_client.entry(*client_id).or_default().insert(id.0);
             }
             for (client_id, ids) in by_client {
                 read_models_of(conn, client_id, &ids, &mut found)?;
@@ -295,7 +304,7 @@ impl ReadModelAdmin for SqliteStore {
         .await
     }
 
-    async fn read_model_keys(&self, client_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>> {
+    async fn read_model_keys(&self, client_id: Option<ClientId>) -> Result<Vec<AccountKey>> {
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached("SELECT client_id, id FROM accounts WHERE ?1 IS NULL OR client_id = ?1")
@@ -305,14 +314,14 @@ impl ReadModelAdmin for SqliteStore {
                 .map_err(db)?;
             rows.map(|r| {
                 let (client_id, id) = r.map_err(db)?;
-                Ok((uuid_col(client_id)?, uuid_col(id)?))
+                Ok((ClientId(uuid_col(client_id)?), AccountId(uuid_col(id)?)))
             })
             .collect()
         })
         .await
     }
 
-    async fn replace_read_model(&self, client_id: Uuid, id: Uuid, state: Option<&Account>) -> Result<()> {
+    async fn replace_read_model(&self, client_id: ClientId, id: AccountId, state: Option<&Account>) -> Result<()> {
         let state = state.cloned();
         self.with(move |conn| {
             let tx = conn.transaction().map_err(db)?;
@@ -322,7 +331,8 @@ impl ReadModelAdmin for SqliteStore {
         .await
     }
 
-    async fn reindex_lists(&self, client_id: Uuid) -> Result<u64> {
+    async fn reindex_lists(&self, client_id: ClientId) -> Result<u64> {
+        let client_id = client_id.0;
         self.with(move |conn| {
             let tx = conn.transaction().map_err(db)?;
             let n = fill_lists(&tx, Some(client_id))?;

@@ -3,7 +3,7 @@
 use super::{db, is_constraint, time_col, uuid_col, SqliteStore};
 use crate::{ApiToken, Client, Directory, Result, StoreError, TokenUse};
 use async_trait::async_trait;
-use inbox_domain::{time, Timestamp};
+use inbox_domain::{time, ClientId, Timestamp};
 use rusqlite::{params, OptionalExtension};
 use uuid::Uuid;
 
@@ -25,7 +25,7 @@ fn decode_token(row: TokenRow) -> Result<ApiToken> {
     };
     Ok(ApiToken {
         id: uuid_col(id)?,
-        client_id: uuid_col(client_id)?,
+        client_id: ClientId(uuid_col(client_id)?),
         name,
         hint,
         secret_hash,
@@ -63,7 +63,7 @@ impl Directory for SqliteStore {
         .await
     }
 
-    async fn get_client(&self, id: Uuid) -> Result<Option<Client>> {
+    async fn get_client(&self, id: ClientId) -> Result<Option<Client>> {
         self.read(move |conn| {
             let row = conn
                 .query_row("SELECT id, name, plan, created_at FROM tenants WHERE id = ?1", [id.to_string()], |r| {
@@ -72,7 +72,12 @@ impl Directory for SqliteStore {
                 .optional()
                 .map_err(db)?;
             row.map(|(id, name, plan, created_at)| {
-                Ok(Client { id: uuid_col(id)?, name, plan, created_at: time_col("client created_at", created_at)? })
+                Ok(Client {
+                    id: ClientId(uuid_col(id)?),
+                    name,
+                    plan,
+                    created_at: time_col("client created_at", created_at)?,
+                })
             })
             .transpose()
         })
@@ -111,7 +116,7 @@ impl Directory for SqliteStore {
         .await
     }
 
-    async fn list_api_tokens(&self, client_id: Uuid) -> Result<Vec<ApiToken>> {
+    async fn list_api_tokens(&self, client_id: ClientId) -> Result<Vec<ApiToken>> {
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
@@ -129,12 +134,12 @@ impl Directory for SqliteStore {
         self.read(move |conn| one_token(conn, "secret_hash = ?1", [hash])).await
     }
 
-    async fn get_api_token(&self, client_id: Uuid, id: Uuid) -> Result<Option<ApiToken>> {
+    async fn get_api_token(&self, client_id: ClientId, id: Uuid) -> Result<Option<ApiToken>> {
         self.read(move |conn| one_token(conn, "tenant_id = ?1 AND id = ?2", [client_id.to_string(), id.to_string()]))
             .await
     }
 
-    async fn revoke_api_token(&self, client_id: Uuid, id: Uuid, at: Timestamp) -> Result<bool> {
+    async fn revoke_api_token(&self, client_id: ClientId, id: Uuid, at: Timestamp) -> Result<bool> {
         self.with(move |conn| {
             let n = conn
                 .execute(

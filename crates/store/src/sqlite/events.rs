@@ -1,9 +1,9 @@
 //! The event log on SQLite: append with the version check, read streams back.
 
 use super::{corrupt, db, is_constraint, SqliteStore};
-use crate::{Commit, EventStore, Result, StoreError};
+use crate::{Commit, EventStore, ReadModel, Result, StoreError};
 use async_trait::async_trait;
-use inbox_domain::{time, StoredEvent};
+use inbox_domain::{time, AccountId, ClientId, EndpointId, StoredEvent};
 use rusqlite::{params, Connection, TransactionBehavior};
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ pub(super) fn event_at(r: &rusqlite::Row<'_>, o: usize) -> Result<StoredEvent> {
     Ok(StoredEvent {
         stream_id: Uuid::parse_str(text(0)?).map_err(|e| corrupt("stream_id", e))?,
         version: u64::try_from(version).map_err(|e| corrupt("version", e))?,
-        client_id: Uuid::parse_str(text(2)?).map_err(|e| corrupt("tenant", e))?,
+        client_id: ClientId(Uuid::parse_str(text(2)?).map_err(|e| corrupt("tenant", e))?),
         event_type: text(3)?.to_owned(),
         schema_version: r.get(o + 4).map_err(db)?,
         payload: serde_json::from_str(text(5)?).map_err(|e| corrupt("payload", e))?,
@@ -33,6 +33,26 @@ pub(super) fn event_at(r: &rusqlite::Row<'_>, o: usize) -> Result<StoredEvent> {
         prev_hash: text(9)?.to_owned(),
         hash: text(10)?.to_owned(),
     })
+}
+
+/// Inserts one event (a taken version is a constraint violation).
+pub(super) fn insert_event(conn: &Connection, e: &StoredEvent) -> rusqlite::Result<usize> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    ))?
+    .execute(params![
+        e.stream_id.to_string(),
+        e.version as i64,
+        e.client_id.to_string(),
+        e.event_type,
+        e.schema_version,
+        e.payload.to_string(),
+        e.actor,
+        e.correlation_id,
+        time::format(&e.recorded_at),
+        e.prev_hash,
+        e.hash,
+    ])
 }
 
 fn query_events(conn: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<StoredEvent>> {
@@ -53,6 +73,19 @@ fn query_page(
         events.push(event_at(r, 0)?);
     }
     Ok(events)
+}
+
+/// The one dispatch from a commit to the writer of its stream's read model.
+fn write_read_model(tx: &Connection, c: &Commit) -> Result<()> {
+    match &c.read_model {
+        ReadModel::Account { after, .. } => {
+            super::accounts::write_read_model(tx, c.client_id, AccountId(c.stream_id), after.as_ref())
+        }
+        ReadModel::Team { before, after } => super::users::write_team(tx, c.client_id, before.as_ref(), after.as_ref()),
+        ReadModel::Webhook { after } => {
+            super::webhooks::write_endpoint(tx, c.client_id, EndpointId(c.stream_id), after.as_ref())
+        }
+    }
 }
 
 #[async_trait]
@@ -76,35 +109,14 @@ impl EventStore for SqliteStore {
             if head as u64 != c.expected_version {
                 return Err(conflict());
             }
-            {
-                let mut insert = tx
-                    .prepare_cached(&format!(
-                        "INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                    ))
+            for e in &c.events {
+                insert_event(&tx, e).map_err(|err| if is_constraint(&err) { conflict() } else { db(err) })?;
+                // The log in commit order, which the webhook dispatcher follows.
+                tx.prepare_cached("INSERT INTO event_log (stream_id, version) VALUES (?1, ?2)")
+                    .and_then(|mut log| log.execute(params![stream, e.version as i64]))
                     .map_err(db)?;
-                for e in &c.events {
-                    insert
-                        .execute(params![
-                            stream,
-                            e.version as i64,
-                            e.client_id.to_string(),
-                            e.event_type,
-                            e.schema_version,
-                            e.payload.to_string(),
-                            e.actor,
-                            e.correlation_id,
-                            time::format(&e.recorded_at),
-                            e.prev_hash,
-                            e.hash,
-                        ])
-                        .map_err(|err| if is_constraint(&err) { conflict() } else { db(err) })?;
-                    // The log in commit order, which the webhook dispatcher follows.
-                    tx.prepare_cached("INSERT INTO event_log (stream_id, version) VALUES (?1, ?2)")
-                        .and_then(|mut log| log.execute(params![stream, e.version as i64]))
-                        .map_err(db)?;
-                }
             }
-            super::accounts::write_read_model(&tx, c.client_id, c.stream_id, c.state.as_ref())?;
+            write_read_model(&tx, &c)?;
             if let Some(record) = &c.idempotency {
                 if !super::idempotency::answer(&tx, record)? {
                     // The key is no longer this request's: write nothing.
@@ -146,7 +158,7 @@ impl EventStore for SqliteStore {
 
     async fn events_page(
         &self,
-        client_id: Option<Uuid>,
+        client_id: Option<ClientId>,
         segment: crate::Segment,
         after: Option<crate::EventKey>,
         limit: usize,
@@ -174,7 +186,7 @@ impl EventStore for SqliteStore {
         .await
     }
 
-    async fn all_events(&self, client_id: Option<Uuid>) -> Result<Vec<StoredEvent>> {
+    async fn all_events(&self, client_id: Option<ClientId>) -> Result<Vec<StoredEvent>> {
         self.read(move |conn| {
             let sql = format!(
                 "SELECT {EVENT_COLUMNS} FROM events WHERE ?1 IS NULL OR tenant = ?1 ORDER BY stream_id, version"

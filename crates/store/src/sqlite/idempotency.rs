@@ -5,9 +5,8 @@
 use super::{db, time_col, SqliteStore};
 use crate::{Claim, Idempotency, IdempotencyRecord, KeyClaim, Result, StoredAnswer};
 use async_trait::async_trait;
-use inbox_domain::time;
+use inbox_domain::{time, ClientId};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use uuid::Uuid;
 
 /// Records the answer if the key is still pending for this owner; whether it did.
 pub(super) fn answer(conn: &Connection, r: &IdempotencyRecord) -> Result<bool> {
@@ -89,7 +88,7 @@ impl Idempotency for SqliteStore {
         self.with(move |conn| answer(conn, &record).map(drop)).await
     }
 
-    async fn release_key(&self, client_id: Uuid, key: &str, owner: &str) -> Result<()> {
+    async fn release_key(&self, client_id: ClientId, key: &str, owner: &str) -> Result<()> {
         let (key, owner) = (key.to_string(), owner.to_string());
         self.with(move |conn| {
             conn.execute(

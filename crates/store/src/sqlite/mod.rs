@@ -11,6 +11,7 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 mod token_usage;
+mod upgrade;
 mod users;
 mod webhooks;
 
@@ -58,13 +59,6 @@ CREATE TABLE IF NOT EXISTS webhook_endpoints (
     version   INTEGER NOT NULL,
     body      TEXT    NOT NULL,
     PRIMARY KEY (client_id, id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS webhook_events (
-    endpoint_id TEXT    NOT NULL,
-    version     INTEGER NOT NULL,
-    client_id   TEXT    NOT NULL,
-    body        TEXT    NOT NULL,
-    PRIMARY KEY (endpoint_id, version)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS webhook_messages (
     id          TEXT    PRIMARY KEY,
@@ -167,17 +161,6 @@ CREATE TABLE IF NOT EXISTS idempotency (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency (expires_at);
 
-CREATE TABLE IF NOT EXISTS user_events (
-    user_id        TEXT    NOT NULL,
-    version        INTEGER NOT NULL,
-    tenant_id      TEXT    NOT NULL,
-    event_type     TEXT    NOT NULL,
-    changes        TEXT    NOT NULL,
-    actor          TEXT    NOT NULL,
-    correlation_id TEXT    NOT NULL,
-    recorded_at    TEXT    NOT NULL,
-    PRIMARY KEY (user_id, version)
-) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS refresh_families (
     id           TEXT    PRIMARY KEY,
@@ -213,6 +196,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("users", "enabled", "INTEGER NOT NULL DEFAULT 1"),
     ("users", "version", "INTEGER NOT NULL DEFAULT 0"),
     ("tenants", "users_version", "INTEGER NOT NULL DEFAULT 0"),
+    // The hash of the team stream's last event (`users_version` is its version).
+    ("tenants", "team_hash", "TEXT"),
 ];
 
 /// Signalled after each commit of events in this process, so a follower of
@@ -311,6 +296,7 @@ impl SqliteStore {
             }
         }
         accounts::fill_lists_once(&conn)?;
+        upgrade::streams_once(&conn)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)), readers: Arc::new([]), next_reader: Arc::default() })
     }
 

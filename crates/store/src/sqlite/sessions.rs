@@ -73,8 +73,8 @@ impl RefreshTokens for SqliteStore {
             let token = RefreshToken { hash, family, expires_at: time_col("refresh expires_at", expires)? };
             let family = RefreshFamily {
                 id: family,
-                client_id: uuid_col(client)?,
-                user_id: uuid_col(user)?,
+                client_id: inbox_domain::ClientId(uuid_col(client)?),
+                user_id: inbox_domain::UserId(uuid_col(user)?),
                 user_version,
                 current,
                 revoked,

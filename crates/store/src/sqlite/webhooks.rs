@@ -1,16 +1,16 @@
-//! Webhooks on SQLite: endpoints and their events, messages and attempts as
+//! Webhooks on SQLite: endpoints (read models; their events are in the
+//! event log), messages and attempts as
 //! JSON bodies beside their keys; and the event log the local dispatcher
 //! follows from a durable cursor.
 
 use super::events::{event_at, EVENT_COLUMNS};
 use super::{corrupt, db, SqliteStore};
-use crate::webhooks::{DeliveryAttempt, Endpoint, EndpointCommit, EndpointEvent, Message, Webhooks};
-use crate::{Result, StoreError};
+use crate::webhooks::{DeliveryAttempt, Message, Webhooks};
+use crate::{Endpoint, EndpointChange, EventStore, Result, StoreError};
 use async_trait::async_trait;
-use inbox_domain::{time, StoredEvent, Timestamp};
+use inbox_domain::{time, ClientId, EndpointId, StoredEvent, StreamKind, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
-use uuid::Uuid;
 
 fn decode<T: DeserializeOwned>(what: &str, body: String) -> Result<T> {
     serde_json::from_str(&body).map_err(|e| corrupt(what, e))
@@ -48,6 +48,26 @@ fn insert_messages(conn: &Connection, messages: &[Message]) -> Result<()> {
     Ok(())
 }
 
+/// The endpoint's read model writer (`None`: deleted), inside the commit's transaction.
+pub(super) fn write_endpoint(
+    conn: &Connection,
+    client_id: ClientId,
+    id: EndpointId,
+    after: Option<&Endpoint>,
+) -> Result<()> {
+    let (client, id) = (client_id.to_string(), id.to_string());
+    match after {
+        Some(e) => conn.execute(
+            "INSERT INTO webhook_endpoints (client_id, id, version, body) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (client_id, id) DO UPDATE SET version = excluded.version, body = excluded.body",
+            params![client, id, e.version, json(e)],
+        ),
+        None => conn.execute("DELETE FROM webhook_endpoints WHERE client_id = ?1 AND id = ?2", [&client, &id]),
+    }
+    .map_err(db)?;
+    Ok(())
+}
+
 /// An attempt's place in its endpoint's list, newest last.
 fn attempt_key(a: &DeliveryAttempt) -> String {
     format!("{}#{}#{:04}", time::format(&a.at), a.message_id, a.attempt)
@@ -55,7 +75,7 @@ fn attempt_key(a: &DeliveryAttempt) -> String {
 
 #[async_trait]
 impl Webhooks for SqliteStore {
-    async fn webhook_endpoints(&self, client_id: Uuid) -> Result<Vec<Endpoint>> {
+    async fn webhook_endpoints(&self, client_id: ClientId) -> Result<Vec<Endpoint>> {
         self.read(move |conn| {
             let sql = "SELECT body FROM webhook_endpoints WHERE client_id = ?1";
             let mut all: Vec<Endpoint> = bodies(conn, "webhook endpoint", sql, [client_id.to_string()])?;
@@ -65,7 +85,7 @@ impl Webhooks for SqliteStore {
         .await
     }
 
-    async fn webhook_endpoint(&self, client_id: Uuid, id: Uuid) -> Result<Option<Endpoint>> {
+    async fn webhook_endpoint(&self, client_id: ClientId, id: EndpointId) -> Result<Option<Endpoint>> {
         self.read(move |conn| {
             let sql = "SELECT body FROM webhook_endpoints WHERE client_id = ?1 AND id = ?2";
             Ok(bodies(conn, "webhook endpoint", sql, [client_id.to_string(), id.to_string()])?.pop())
@@ -73,50 +93,16 @@ impl Webhooks for SqliteStore {
         .await
     }
 
-    async fn commit_webhook(&self, c: &EndpointCommit) -> Result<()> {
-        let c = c.clone();
-        self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-            let (client, id) = (c.client_id.to_string(), c.endpoint_id.to_string());
-            let current: u64 = tx
-                .query_row(
-                    "SELECT version FROM webhook_endpoints WHERE client_id = ?1 AND id = ?2",
-                    [&client, &id],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(db)?
-                .unwrap_or(0);
-            if current != c.expected {
-                return Err(StoreError::Conflict { stream_id: c.endpoint_id, expected: c.expected });
-            }
-            match &c.after {
-                Some(e) => tx.execute(
-                    "INSERT INTO webhook_endpoints (client_id, id, version, body) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (client_id, id) DO UPDATE SET version = excluded.version, body = excluded.body",
-                    params![client, id, e.version, json(e)],
-                ),
-                None => tx.execute("DELETE FROM webhook_endpoints WHERE client_id = ?1 AND id = ?2", [&client, &id]),
-            }
-            .map_err(db)?;
-            if let Some(e) = &c.event {
-                tx.execute(
-                    "INSERT INTO webhook_events (endpoint_id, version, client_id, body) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, e.version, client, json(e)],
-                )
-                .map_err(db)?;
-            }
-            tx.commit().map_err(db)
-        })
-        .await
-    }
-
-    async fn webhook_events(&self, client_id: Uuid, id: Uuid) -> Result<Vec<EndpointEvent>> {
-        self.read(move |conn| {
-            let sql = "SELECT body FROM webhook_events WHERE endpoint_id = ?2 AND client_id = ?1 ORDER BY version";
-            bodies(conn, "webhook event", sql, [client_id.to_string(), id.to_string()])
-        })
-        .await
+    async fn webhook_changes(&self, client_id: ClientId, id: EndpointId) -> Result<Vec<EndpointChange>> {
+        let events = self.load_stream(id.0).await?;
+        // An id of another client's stream, or of another kind, has no history here.
+        if events
+            .first()
+            .is_some_and(|e| e.client_id != client_id || StreamKind::of(&e.event_type) != Some(StreamKind::Webhook))
+        {
+            return Ok(vec![]);
+        }
+        inbox_domain::endpoint::history(id, &events).map_err(|e| StoreError::Internal(e.to_string()))
     }
 
     async fn enqueue_messages(&self, messages: &[Message]) -> Result<()> {
@@ -170,7 +156,7 @@ impl Webhooks for SqliteStore {
         .await
     }
 
-    async fn deliveries(&self, endpoint_id: Uuid, limit: usize) -> Result<Vec<DeliveryAttempt>> {
+    async fn deliveries(&self, endpoint_id: EndpointId, limit: usize) -> Result<Vec<DeliveryAttempt>> {
         self.read(move |conn| {
             let sql = "SELECT body FROM webhook_attempts WHERE endpoint_id = ?1 ORDER BY sk DESC LIMIT ?2";
             bodies(conn, "delivery attempt", sql, params![endpoint_id.to_string(), limit as i64])

@@ -40,16 +40,16 @@ proptest! {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let store = SqliteStore::in_memory().unwrap();
-            let client_id = Uuid::new_v4();
+            let client_id = inbox_domain::ClientId::new();
             let envelope = Envelope { client_id, actor: "p".into(), correlation_id: "p".into(), at: None, idempotency: None };
             let run = |id: Uuid, cmd: Command| {
                 let (store, envelope) = (&store, &envelope);
-                async move { commands::execute(store, envelope, id, |_| Ok::<_, CommandError>(cmd.clone())).await }
+                async move { commands::execute::<inbox_domain::Account, _, _>(store, envelope, id, |_| Ok::<_, CommandError>(cmd.clone())).await }
             };
             let ids: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
             for id in &ids {
                 let connect = Command::Connect {
-                    account_id: *id, integration: "whatsapp".into(),
+                    account_id: inbox_domain::AccountId(*id), integration: "whatsapp".into(),
                     reconnect_url: "https://c.example.test".into(), history_sync_until: None,
                 };
                 run(*id, connect).await.unwrap();
@@ -65,7 +65,7 @@ proptest! {
                 let events = store.load_stream(*id).await.unwrap();
                 inbox_domain::verify_chain(*id, &events).unwrap();
                 let replayed = project(&events).unwrap();
-                let stored = store.get_account(client_id, *id).await.unwrap();
+                let stored = store.get_account(client_id, inbox_domain::AccountId(*id)).await.unwrap();
                 assert_eq!(serde_json::to_string(&replayed).unwrap(), serde_json::to_string(&stored).unwrap());
             }
         });

@@ -2,15 +2,20 @@
 //! audit needs to run in bounded memory.
 
 use super::{append_updates, create, ctx};
-use crate::walk::Streams;
-use crate::{Segment, Store};
-use inbox_domain::StoredEvent;
+use inbox_domain::{AccountId, ClientId, StoredEvent};
+use inbox_store::walk::Streams;
+use inbox_store::{Segment, Store};
 use std::collections::HashSet;
 use std::sync::Arc;
 use uuid::Uuid;
 
 /// The streams of these segments of the log, walked a page at a time.
-async fn walked(store: &impl Store, client: Option<Uuid>, segments: &[Segment], page: usize) -> Vec<Vec<StoredEvent>> {
+async fn walked(
+    store: &impl Store,
+    client: Option<ClientId>,
+    segments: &[Segment],
+    page: usize,
+) -> Vec<Vec<StoredEvent>> {
     let mut streams = vec![];
     for segment in segments {
         let mut walk = Streams::segment(store, client, *segment, page);
@@ -34,7 +39,7 @@ async fn whole(store: &impl Store, streams: Vec<Vec<StoredEvent>>) -> Vec<Uuid> 
 }
 
 pub async fn the_log_is_read_a_page_at_a_time_each_stream_whole(store: Arc<impl Store>) {
-    let (a, b) = (ctx(Uuid::new_v4(), "ua"), ctx(Uuid::new_v4(), "ub"));
+    let (a, b) = (ctx(ClientId::new(), "ua"), ctx(ClientId::new(), "ub"));
     let mut ids = vec![];
     for extra in 0..5 {
         let id = create(&*store, &a, "x").await;
@@ -50,7 +55,7 @@ pub async fn the_log_is_read_a_page_at_a_time_each_stream_whole(store: Arc<impl 
     }
     // Segments: disjoint parts of whole streams that together are the log. The
     // ids of client d start on either side of where SQLite splits 2, 3 and 16 parts.
-    let d = ctx(Uuid::new_v4(), "ud");
+    let d = ctx(ClientId::new(), "ud");
     let mut on_edges = vec![];
     for first in [0x00, 0x0f, 0x10, 0x54, 0x55, 0x7f, 0x80, 0xa9, 0xaa, 0xef, 0xf0, 0xff] {
         let mut bytes = *Uuid::new_v4().as_bytes();
@@ -84,16 +89,16 @@ pub async fn the_log_is_read_a_page_at_a_time_each_stream_whole(store: Arc<impl 
     // Read models: every key, and one by one (another client's is not there).
     let mut keys = store.read_model_keys(Some(a.client_id)).await.unwrap();
     keys.sort();
-    assert_eq!(keys, ids.iter().map(|id| (a.client_id, *id)).collect::<Vec<_>>());
+    assert_eq!(keys, ids.iter().map(|id| (a.client_id, AccountId(*id))).collect::<Vec<_>>());
     assert_eq!(store.read_model_keys(None).await.unwrap().len(), store.all_accounts(None).await.unwrap().len());
-    let one = store.read_model(a.client_id, ids[0]).await.unwrap().expect("stored");
-    assert_eq!(one.account.unwrap().id, ids[0]);
-    assert!(store.read_model(b.client_id, ids[0]).await.unwrap().is_none());
+    let one = store.read_model(a.client_id, AccountId(ids[0])).await.unwrap().expect("stored");
+    assert_eq!(one.account.unwrap().id, AccountId(ids[0]));
+    assert!(store.read_model(b.client_id, AccountId(ids[0])).await.unwrap().is_none());
     // A batch of them, in the keys' order: another client's key and an unknown
     // id answer nothing.
-    let mut batch: Vec<(Uuid, Uuid)> = ids.iter().rev().map(|id| (a.client_id, *id)).collect();
-    batch.insert(1, (b.client_id, ids[0]));
-    batch.push((a.client_id, Uuid::new_v4()));
+    let mut batch: Vec<_> = ids.iter().rev().map(|id| (a.client_id, AccountId(*id))).collect();
+    batch.insert(1, (b.client_id, AccountId(ids[0])));
+    batch.push((a.client_id, AccountId::new()));
     let got = store.read_models(&batch).await.unwrap();
     assert_eq!(got.len(), batch.len());
     for ((client_id, id), got) in batch.iter().zip(got) {
@@ -101,14 +106,14 @@ pub async fn the_log_is_read_a_page_at_a_time_each_stream_whole(store: Arc<impl 
         assert_eq!(got.map(|r| (r.client_id, r.id, r.account.unwrap())), expected.map(|a| (*client_id, *id, a)));
     }
     // Two ids far apart in a client of many accounts: both found.
-    let c = ctx(Uuid::new_v4(), "uc");
+    let c = ctx(ClientId::new(), "uc");
     let mut many = vec![];
     for _ in 0..40 {
         many.push(create(&*store, &c, "x").await);
     }
     many.sort();
-    let ends = [(c.client_id, many[0]), (c.client_id, many[39])];
+    let ends = [(c.client_id, AccountId(many[0])), (c.client_id, AccountId(many[39]))];
     let got = store.read_models(&ends).await.unwrap();
-    let got: Vec<_> = got.into_iter().map(|r| r.expect("stored").account.unwrap().id).collect();
+    let got: Vec<_> = got.into_iter().map(|r| r.expect("stored").account.unwrap().id.0).collect();
     assert_eq!(got, vec![many[0], many[39]]);
 }

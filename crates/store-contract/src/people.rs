@@ -1,9 +1,8 @@
 //! The contract of users, refresh-token families and failed-login counters.
 
-use crate::commands::Envelope;
-use crate::users::{self, Decision};
-use crate::{Attempt, Client, RefreshFamily, RefreshToken, Store, StoreError, User};
-use inbox_domain::{time, Timestamp};
+use inbox_domain::{time, Aggregate, ClientId, Role, Team, TeamCommand, TeamRefusal, Timestamp, User, UserId};
+use inbox_store::commands::{self, CommandError, Envelope};
+use inbox_store::{Attempt, Client, RefreshFamily, RefreshToken, Store, StoreError};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -12,118 +11,133 @@ fn now() -> Timestamp {
 }
 
 /// A new client, stored.
-pub async fn client(store: &dyn Store) -> Uuid {
-    let c = Client { id: Uuid::new_v4(), name: "Acme".into(), plan: "enterprise".into(), created_at: now() };
+pub async fn client(store: &dyn Store) -> ClientId {
+    let c = Client { id: ClientId::new(), name: "Acme".into(), plan: "enterprise".into(), created_at: now() };
     store.create_client(&c).await.unwrap();
     c.id
 }
 
-/// A user of a client (not stored), with a unique username.
-pub fn user(client_id: Uuid, role: &str) -> User {
-    User {
-        id: Uuid::new_v4(),
-        client_id,
+pub fn user_envelope(client_id: ClientId, actor: &str) -> Envelope {
+    Envelope { client_id, actor: actor.into(), correlation_id: "req-1".into(), at: None, idempotency: None }
+}
+
+/// The command adding a user with a unique username.
+pub fn add(role: Role) -> TeamCommand {
+    TeamCommand::Add {
+        id: UserId::new(),
         username: format!("user-{}", Uuid::new_v4()),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-        roles: vec![role.into()],
+        roles: vec![role],
         enabled: true,
-        version: 0,
-        created_at: now(),
     }
 }
 
-pub fn user_envelope(client_id: Uuid, actor: &str) -> Envelope {
-    Envelope { client_id, actor: actor.into(), correlation_id: "req-1".into(), at: None, idempotency: None }
+/// Runs a team command through the one command path.
+pub async fn team(store: &dyn Store, env: &Envelope, cmd: TeamCommand) -> Result<Option<Team>, Refused> {
+    let stream = env.client_id.team_stream();
+    Ok(commands::execute::<Team, _, Refused>(store, env, stream, |_| Ok(cmd.clone())).await?.state)
+}
+
+/// Adds a user; returns it as stored.
+pub async fn add_user(store: &dyn Store, env: &Envelope, role: Role) -> User {
+    let cmd = add(role);
+    let TeamCommand::Add { id, .. } = &cmd else { unreachable!() };
+    team(store, env, cmd.clone()).await.unwrap();
+    store.get_user(env.client_id, *id).await.unwrap().expect("added")
+}
+
+/// A refused or failed team command.
+pub type Refused = CommandError<TeamRefusal>;
+
+/// A change of some of a user's values (`None` keeps one).
+pub fn change(id: UserId, roles: Option<Vec<Role>>, enabled: Option<bool>, password_hash: Option<&str>) -> TeamCommand {
+    TeamCommand::Change { id, roles, enabled, password_hash: password_hash.map(str::to_string) }
 }
 
 pub async fn users_change_with_their_history(store: Arc<impl Store>) {
     let c = client(&*store).await;
     let env = user_envelope(c, "owner-1");
-    let ann = users::create(&*store, &env, &user(c, "ROLE_OWNER")).await.unwrap();
+    let ann = add_user(&*store, &env, Role::Owner).await;
     assert_eq!(ann.version, 1);
     assert_eq!(store.find_user(&ann.username).await.unwrap(), Some(ann.clone()));
-    assert_eq!(store.get_user(c, ann.id).await.unwrap(), Some(ann.clone()));
-    assert_eq!(store.get_user(Uuid::new_v4(), ann.id).await.unwrap(), None, "another client's user");
+    assert_eq!(store.get_user(ClientId::new(), ann.id).await.unwrap(), None, "another client's user");
     assert_eq!(store.find_user("nobody").await.unwrap(), None);
-    // A username is unique across clients.
+    // A username is unique across clients, and a refused command writes nothing.
     let other = client(&*store).await;
-    let dup = User { id: Uuid::new_v4(), client_id: other, ..ann.clone() };
-    let err = users::create(&*store, &user_envelope(other, "x"), &dup).await.unwrap_err();
-    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
-    assert_eq!(store.client_users(other).await.unwrap().1, vec![]);
-
-    let change = |f: fn(&mut User)| {
-        let env = env.clone();
-        let store = store.clone();
-        let id = ann.id;
-        async move {
-            users::change(&*store, &env, id, |all| {
-                let mut u = all.iter().find(|u| u.id == id).cloned().unwrap();
-                f(&mut u);
-                Ok::<_, StoreError>(Decision::Put(u))
-            })
-            .await
-            .unwrap()
-        }
+    let dup = TeamCommand::Add {
+        id: UserId::new(),
+        username: ann.username.clone(),
+        password_hash: ann.password_hash.clone(),
+        roles: vec![Role::Owner],
+        enabled: true,
     };
-    let changed = change(|u| u.roles = vec!["ROLE_AUDITOR".into()]).await.unwrap();
-    assert_eq!((changed.version, changed.roles.clone()), (2, vec!["ROLE_AUDITOR".to_string()]));
-    let same = change(|_| {}).await.unwrap();
-    assert_eq!(same.version, 2, "a change that changes nothing is not recorded");
-    change(|u| u.enabled = false).await;
-    change(|u| u.password_hash = "$argon2id$other".into()).await;
-    assert_eq!(store.find_user(&ann.username).await.unwrap().unwrap().password_hash, "$argon2id$other");
-    let (version, all) = store.client_users(c).await.unwrap();
-    assert_eq!((version, all.len()), (4, 1));
-    assert!(!all[0].enabled);
+    let err = team(&*store, &user_envelope(other, "x"), dup).await.unwrap_err();
+    assert!(matches!(err, CommandError::Store(StoreError::Duplicate(_))), "{err:?}");
+    assert_eq!(store.team(other).await.unwrap(), None);
+    assert_eq!(store.load_stream(other.team_stream()).await.unwrap(), vec![]);
 
-    users::change(&*store, &env, ann.id, |_| Ok::<_, StoreError>(Decision::Delete)).await.unwrap();
+    let roles = change(ann.id, Some(vec![Role::Auditor, Role::Owner]), None, None);
+    team(&*store, &env, roles).await.unwrap();
+    let same = team(&*store, &env, change(ann.id, None, None, None)).await.unwrap().unwrap();
+    assert_eq!(same.member(ann.id).unwrap().version, 2, "a change that changes nothing is not recorded");
+    let second = add_user(&*store, &env, Role::Owner).await;
+    team(&*store, &env, change(ann.id, None, Some(false), None)).await.unwrap();
+    let password = change(ann.id, None, None, Some("$argon2id$other"));
+    team(&*store, &env, password).await.unwrap();
+    assert_eq!(store.find_user(&ann.username).await.unwrap().unwrap().password_hash, "$argon2id$other");
+    let stored = store.team(c).await.unwrap().unwrap();
+    assert_eq!((stored.version, stored.members.len()), (5, 2));
+    assert!(!stored.member(ann.id).unwrap().enabled);
+
+    // The team's read model is what its stream replays to (but the password hashes).
+    let events = store.load_stream(c.team_stream()).await.unwrap();
+    inbox_domain::verify_chain(c.team_stream(), &events).unwrap();
+    let replayed: Option<Team> = inbox_domain::aggregate::replay(&events).unwrap();
+    assert_eq!(replayed, Some(stored.without_secrets()));
+    assert_eq!(stored.last_hash, events.last().unwrap().hash);
+    assert!(!serde_json::to_string(&events).unwrap().contains("argon2"), "no password hash in an event");
+
+    team(&*store, &env, TeamCommand::Remove { id: ann.id }).await.unwrap();
     assert_eq!(store.get_user(c, ann.id).await.unwrap(), None);
     assert_eq!(store.find_user(&ann.username).await.unwrap(), None, "the username is free again");
-    let history = store.user_events(c, ann.id).await.unwrap();
+    let last = team(&*store, &env, TeamCommand::Remove { id: second.id }).await.unwrap_err();
+    assert!(matches!(last, CommandError::Domain(TeamRefusal::LastOwner(_))), "{last:?}");
+    let history = store.user_changes(c, ann.id).await.unwrap();
     let kinds: Vec<_> = history.iter().map(|e| (e.version, e.event_type.as_str())).collect();
     assert_eq!(
         kinds,
         [(1, "UserCreated"), (2, "UserChanged"), (3, "UserChanged"), (4, "UserChanged"), (5, "UserDeleted")]
     );
-    assert_eq!(history[1].changes, serde_json::json!({"roles": ["ROLE_AUDITOR"]}));
+    assert_eq!(history[1].changes, serde_json::json!({"roles": ["ROLE_AUDITOR", "ROLE_OWNER"]}));
     assert_eq!(history[3].changes, serde_json::json!({"passwordChanged": true}));
     assert!(history.iter().all(|e| e.actor == "owner-1" && e.correlation_id == "req-1"));
-    assert_eq!(store.user_events(other, ann.id).await.unwrap(), vec![], "another client's history");
+    assert_eq!(store.user_changes(other, ann.id).await.unwrap(), vec![], "another client's history");
 }
 
-/// Two owners demoting each other at once: the second decision sees the first.
+/// Two owners demoting each other at once: the second decision sees the
+/// first, and the team's rule keeps one owner.
 pub async fn user_changes_race_on_the_clients_users(store: Arc<impl Store + 'static>) {
     let c = client(&*store).await;
     let env = user_envelope(c, "owner");
-    let a = users::create(&*store, &env, &user(c, "ROLE_OWNER")).await.unwrap();
-    let b = users::create(&*store, &env, &user(c, "ROLE_OWNER")).await.unwrap();
-    let demote = |id: Uuid| {
+    let a = add_user(&*store, &env, Role::Owner).await;
+    let b = add_user(&*store, &env, Role::Owner).await;
+    let demote = |id: UserId| {
         let (store, env) = (store.clone(), env.clone());
-        tokio::spawn(async move {
-            users::change(&*store, &env, id, |all| {
-                let owners = all.iter().filter(|u| u.enabled && u.roles.iter().any(|r| r == "ROLE_OWNER")).count();
-                if owners < 2 {
-                    return Err(StoreError::Internal("last owner".into()));
-                }
-                let mut u = all.iter().find(|u| u.id == id).cloned().unwrap();
-                u.roles = vec!["ROLE_AUDITOR".into()];
-                Ok(Decision::Put(u))
-            })
-            .await
-        })
+        tokio::spawn(async move { team(&*store, &env, change(id, Some(vec![Role::Auditor]), None, None)).await })
     };
     let (ra, rb) = (demote(a.id), demote(b.id));
-    let results = [ra.await.unwrap().is_ok(), rb.await.unwrap().is_ok()];
-    assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "exactly one demotion wins: {results:?}");
-    let (_, all) = store.client_users(c).await.unwrap();
-    assert_eq!(all.iter().filter(|u| u.roles == ["ROLE_OWNER"]).count(), 1);
+    let results = [ra.await.unwrap(), rb.await.unwrap()];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "exactly one demotion wins: {results:?}");
+    assert!(results.iter().any(|r| matches!(r, Err(CommandError::Domain(TeamRefusal::LastOwner(_))))));
+    let stored = store.team(c).await.unwrap().unwrap();
+    assert_eq!(stored.members.iter().filter(|u| u.roles == [Role::Owner]).count(), 1);
+    assert_eq!(stored.version, 3);
 }
 
 pub async fn refresh_families_rotate_once(store: Arc<impl Store>) {
     let c = client(&*store).await;
     let env = user_envelope(c, "owner");
-    let ann = users::create(&*store, &env, &user(c, "ROLE_OWNER")).await.unwrap();
+    let ann = add_user(&*store, &env, Role::Owner).await;
     // Expiry is kept to the second (DynamoDB's TTL attribute holds epoch seconds).
     let expires = chrono::DateTime::from_timestamp(now().timestamp() + 30 * 86_400, 0).unwrap();
     let family = RefreshFamily {
@@ -150,13 +164,8 @@ pub async fn refresh_families_rotate_once(store: Arc<impl Store>) {
     assert_eq!(after.current, next.hash, "the old token still names its family, whose newest token moved on");
 
     // A change of the user since the login: the family rotates no more.
-    users::change(&*store, &env, ann.id, |all| {
-        let mut u = all.iter().find(|u| u.id == ann.id).cloned().unwrap();
-        u.password_hash = "$argon2id$changed".into();
-        Ok::<_, StoreError>(Decision::Put(u))
-    })
-    .await
-    .unwrap();
+    let password = change(ann.id, None, None, Some("$argon2id$changed"));
+    team(&*store, &env, password).await.unwrap();
     assert!(!store.rotate_refresh(&family, &next.hash, &third).await.unwrap(), "the user changed");
     assert_eq!(store.find_refresh(&third.hash).await.unwrap(), None, "nothing written");
 

@@ -1,10 +1,11 @@
 //! The contract of webhook endpoints and of the messages to deliver.
 
 use super::people::{client, user_envelope};
-use crate::endpoints;
-use crate::webhooks::{DeliveryAttempt, Endpoint, Message, MessageState};
-use crate::{Store, StoreError};
-use inbox_domain::{time, Timestamp};
+use inbox_domain::endpoint::Delivery;
+use inbox_domain::{time, ClientId, Endpoint, EndpointCommand, EndpointId, EndpointRefusal, Timestamp};
+use inbox_store::commands::{self, CommandError, Envelope};
+use inbox_store::webhooks::{DeliveryAttempt, Message, MessageState};
+use inbox_store::Store;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -12,21 +13,32 @@ fn now() -> Timestamp {
     time::truncate(chrono::Utc::now())
 }
 
-/// An enabled endpoint of a client, for all events (not stored).
-pub fn endpoint(client_id: Uuid, url: &str) -> Endpoint {
-    Endpoint {
-        id: Uuid::new_v4(),
-        client_id,
-        url: url.into(),
-        events: vec![],
-        description: None,
-        enabled: true,
-        disabled_reason: None,
-        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
-        created_at: now(),
-        failing_since: None,
-        version: 0,
-    }
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// The command registering an endpoint for all events.
+pub fn register(id: EndpointId, url: &str) -> EndpointCommand {
+    EndpointCommand::Register { id, url: url.into(), events: vec![], description: None, secret: SECRET.into() }
+}
+
+/// Runs an endpoint command through the one command path.
+pub async fn on_endpoint(
+    store: &dyn Store,
+    env: &Envelope,
+    id: EndpointId,
+    cmd: EndpointCommand,
+) -> Result<Option<Endpoint>, Failed> {
+    let done = commands::execute::<Endpoint, _, Failed>(store, env, id.0, |_| Ok(cmd.clone()));
+    Ok(done.await?.state)
+}
+
+/// A refused or failed endpoint command.
+pub type Failed = CommandError<EndpointRefusal>;
+
+/// An endpoint of a client, registered.
+pub async fn endpoint(store: &dyn Store, client_id: ClientId, url: &str) -> Endpoint {
+    let env = user_envelope(client_id, "owner");
+    let id = EndpointId::new();
+    on_endpoint(store, &env, id, register(id, url)).await.unwrap().expect("registered")
 }
 
 /// A pending message for an endpoint, due at `due`.
@@ -48,54 +60,46 @@ pub fn message(e: &Endpoint, due: Timestamp) -> Message {
 pub async fn webhook_endpoints_change_with_their_history(store: Arc<impl Store>) {
     let c = client(&*store).await;
     let env = user_envelope(c, "owner-1");
-    let e = endpoint(c, "https://example.test/hook");
-    let created = endpoints::change(&*store, &env, e.id, |_| Ok::<_, StoreError>(Some(e.clone()))).await.unwrap();
-    let created = created.unwrap();
-    assert_eq!(created.version, 1);
-    assert_eq!(store.webhook_endpoint(c, e.id).await.unwrap(), Some(created.clone()));
-    assert_eq!(store.webhook_endpoint(Uuid::new_v4(), e.id).await.unwrap(), None, "another client's endpoint");
+    let id = EndpointId::new();
+    let created = on_endpoint(&*store, &env, id, register(id, "https://example.test/hook")).await.unwrap().unwrap();
+    assert_eq!((created.version, created.secret.as_str()), (1, SECRET));
+    assert_eq!(store.webhook_endpoint(c, id).await.unwrap(), Some(created.clone()));
+    assert_eq!(store.webhook_endpoint(ClientId::new(), id).await.unwrap(), None, "another client's endpoint");
     assert_eq!(store.webhook_endpoints(c).await.unwrap(), vec![created.clone()]);
+    let twice = register(id, "https://x.test/");
+    let again = commands::create::<Endpoint, _, Failed>(&*store, &env, id.0, &twice).await;
+    assert!(again.is_err(), "an endpoint is registered once");
 
-    // A stale version conflicts and writes nothing.
-    let mut stale = crate::EndpointCommit {
-        client_id: c,
-        endpoint_id: e.id,
-        expected: 0,
-        after: Some(Endpoint { url: "https://evil.test/".into(), ..created.clone() }),
-        event: None,
-    };
-    assert!(matches!(store.commit_webhook(&stale).await, Err(StoreError::Conflict { .. })));
-    stale.expected = 5;
-    assert!(matches!(store.commit_webhook(&stale).await, Err(StoreError::Conflict { .. })));
-    assert_eq!(store.webhook_endpoint(c, e.id).await.unwrap(), Some(created.clone()));
-
-    let disable = |mut e: Endpoint| {
-        e.enabled = false;
-        e.disabled_reason = Some("Gone".into());
-        Ok::<_, StoreError>(Some(e))
-    };
-    let changed = endpoints::change(&*store, &env, e.id, |b| disable(b.unwrap().clone())).await.unwrap().unwrap();
+    let disable = EndpointCommand::Change { url: None, events: None, description: None, enabled: Some(false) };
+    let changed = on_endpoint(&*store, &env, id, disable).await.unwrap().unwrap();
     assert_eq!((changed.version, changed.enabled), (2, false));
-    // Health alone moves the version but records no event.
-    let healthy =
-        |b: Option<&Endpoint>| Ok::<_, StoreError>(b.map(|b| Endpoint { failing_since: Some(now()), ..b.clone() }));
-    assert_eq!(endpoints::change(&*store, &env, e.id, healthy).await.unwrap().unwrap().version, 3);
-    endpoints::change(&*store, &env, e.id, |_| Ok::<_, StoreError>(None)).await.unwrap();
-    assert_eq!(store.webhook_endpoint(c, e.id).await.unwrap(), None);
+    // Delivery health is recorded too, and only when it moves.
+    let failed = |at| EndpointCommand::Attempted { url: created.url.clone(), outcome: Delivery::Failed, at };
+    let failing = on_endpoint(&*store, &env, id, failed(now())).await.unwrap().unwrap();
+    assert_eq!((failing.version, failing.failing_since), (3, Some(now_at(&failing))));
+    assert_eq!(on_endpoint(&*store, &env, id, failed(now())).await.unwrap().unwrap().version, 3, "still failing");
+    on_endpoint(&*store, &env, id, EndpointCommand::Delete).await.unwrap();
+    assert_eq!(store.webhook_endpoint(c, id).await.unwrap(), None);
     assert_eq!(store.webhook_endpoints(c).await.unwrap(), vec![]);
 
-    let events = store.webhook_events(c, e.id).await.unwrap();
-    let kinds: Vec<_> = events.iter().map(|e| (e.event_type.as_str(), e.version)).collect();
-    assert_eq!(kinds, [("WebhookCreated", 1), ("WebhookChanged", 2), ("WebhookDeleted", 4)]);
-    assert_eq!(events[1].changes, serde_json::json!({"enabled": false, "disabledReason": "Gone"}));
-    assert!(events.iter().all(|e| e.actor == "owner-1" && e.correlation_id == "req-1"));
+    let events = store.load_stream(id.0).await.unwrap();
+    inbox_domain::verify_chain(id.0, &events).unwrap();
     assert!(!serde_json::to_string(&events).unwrap().contains("whsec_"), "the secret is never recorded");
-    assert_eq!(store.webhook_events(Uuid::new_v4(), e.id).await.unwrap(), vec![], "another client's history");
+    let history = store.webhook_changes(c, id).await.unwrap();
+    let kinds: Vec<_> = history.iter().map(|e| (e.event_type.as_str(), e.version)).collect();
+    assert_eq!(kinds, [("WebhookCreated", 1), ("WebhookChanged", 2), ("WebhookFailing", 3), ("WebhookDeleted", 4)]);
+    assert_eq!(history[1].changes, serde_json::json!({"enabled": false}));
+    assert!(history.iter().all(|e| e.actor == "owner-1" && e.correlation_id == "req-1"));
+    assert_eq!(store.webhook_changes(ClientId::new(), id).await.unwrap(), vec![], "another client's history");
+}
+
+fn now_at(e: &Endpoint) -> Timestamp {
+    e.failing_since.expect("failing")
 }
 
 pub async fn webhook_messages_are_claimed_once_and_settled(store: Arc<impl Store>) {
     let c = client(&*store).await;
-    let e = endpoint(c, "https://example.test/hook");
+    let e = endpoint(&*store, c, "https://example.test/hook").await;
     let t0 = now();
     let first = message(&e, t0 - chrono::Duration::seconds(2));
     let second = message(&e, t0 - chrono::Duration::seconds(1));
@@ -138,5 +142,5 @@ pub async fn webhook_messages_are_claimed_once_and_settled(store: Arc<impl Store
     assert!(!store.due_messages(t0, 10).await.unwrap().iter().any(|m| m.id == first.id), "final: never due");
     assert_eq!(store.deliveries(e.id, 10).await.unwrap(), vec![ok.clone(), failed.clone()], "newest first");
     assert_eq!(store.deliveries(e.id, 1).await.unwrap(), vec![ok]);
-    assert_eq!(store.deliveries(Uuid::new_v4(), 10).await.unwrap(), vec![]);
+    assert_eq!(store.deliveries(EndpointId::new(), 10).await.unwrap(), vec![]);
 }

@@ -1,4 +1,4 @@
-//! Test support: the store contract, behaviour every
+//! The store contract: behaviour every store
 //! implementation must show. Each check is a plain async function over a fresh,
 //! empty store; [`store_contract_tests!`] turns them into one `#[tokio::test]`
 //! each for a given implementation.
@@ -14,9 +14,11 @@ pub use people::*;
 pub use token_usage::*;
 pub use webhooks::*;
 
-use crate::commands::{self, CommandError, Envelope};
-use crate::{ApiToken, Client, Commit, ListQuery, Store, StoreError};
-use inbox_domain::{execute, project, time, Changes, Command, Context, Profile, State, StoredEvent};
+use inbox_domain::{
+    execute, project, time, AccountId, Changes, ClientId, Command, Context, Profile, State, StoredEvent,
+};
+use inbox_store::commands::{self, CommandError, Envelope};
+use inbox_store::{ApiToken, Client, Commit, ListQuery, ReadModel, Store, StoreError};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -43,14 +45,14 @@ macro_rules! store_contract_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 let store = std::sync::Arc::new($make);
-                $crate::contract::$name(store).await;
+                $crate::$name(store).await;
             }
         )*
     };
 }
 
 /// A new, never used token of a client (its secret hash is random).
-pub fn token(client_id: Uuid, name: &str, now: inbox_domain::Timestamp) -> ApiToken {
+pub fn token(client_id: ClientId, name: &str, now: inbox_domain::Timestamp) -> ApiToken {
     ApiToken {
         id: Uuid::new_v4(),
         client_id,
@@ -67,13 +69,14 @@ pub fn token(client_id: Uuid, name: &str, now: inbox_domain::Timestamp) -> ApiTo
 /// A commit decided outside the command path (to test the store's own checks).
 fn raw_commit(
     stream_id: Uuid,
-    client_id: Uuid,
+    client_id: ClientId,
     expected_version: u64,
     previous: &State,
     events: Vec<StoredEvent>,
     state: State,
 ) -> Commit {
-    Commit { stream_id, client_id, expected_version, previous: previous.clone(), events, state, idempotency: None }
+    let read_model = ReadModel::Account { before: previous.clone(), after: state };
+    Commit { stream_id, client_id, expected_version, events, read_model, idempotency: None }
 }
 
 /// The URL of a DynamoDB Local for tests: `INBOX_TEST_DYNAMODB_ENDPOINT` (tests/run.sh
@@ -91,7 +94,7 @@ pub fn dynamodb_local() -> &'static str {
     })
 }
 
-pub fn ctx(client: Uuid, actor: &str) -> Context {
+pub fn ctx(client: ClientId, actor: &str) -> Context {
     Context { client_id: client, actor: actor.into(), now: time::truncate(chrono::Utc::now()) }
 }
 
@@ -109,7 +112,7 @@ pub fn envelope(ctx: &Context) -> Envelope {
 /// The command that creates account `account_id`.
 pub fn connect(account_id: Uuid, integration: &str) -> Command {
     Command::Connect {
-        account_id,
+        account_id: AccountId(account_id),
         integration: integration.into(),
         reconnect_url: "https://connect.example.test/x".into(),
         history_sync_until: None,
@@ -122,7 +125,7 @@ pub async fn run(store: &dyn Store, id: Uuid, cmd: &Command, ctx: &Context) -> R
     Ok(done.state)
 }
 
-pub(crate) async fn create(store: &dyn Store, ctx: &Context, integration: &str) -> Uuid {
+pub async fn create(store: &dyn Store, ctx: &Context, integration: &str) -> Uuid {
     let account_id = Uuid::new_v4();
     run(store, account_id, &connect(account_id, integration), ctx).await.unwrap();
     account_id
@@ -138,7 +141,7 @@ pub async fn append_updates(store: &dyn Store, ctx: &Context, id: Uuid, n: u64, 
         correlation_id: "bulk".into(),
         recorded_at: ctx.now,
     };
-    let mut state = store.get_account(ctx.client_id, id).await.unwrap();
+    let mut state = store.get_account(ctx.client_id, AccountId(id)).await.unwrap();
     let target = state.as_ref().expect("the account exists").version + n;
     while let Some(head) = state.clone().filter(|a| a.version < target) {
         let events: Vec<_> = (0..(target - head.version).min(99))
@@ -154,7 +157,7 @@ pub async fn append_updates(store: &dyn Store, ctx: &Context, id: Uuid, n: u64, 
         let stored = inbox_domain::seal(id, head.version, &head.last_hash, &events, &meta);
         let next = stored.iter().try_fold(state.clone(), inbox_domain::apply).unwrap();
         store.commit(raw_commit(id, ctx.client_id, head.version, &state, stored, next)).await.unwrap();
-        state = store.get_account(ctx.client_id, id).await.unwrap();
+        state = store.get_account(ctx.client_id, AccountId(id)).await.unwrap();
     }
     state
 }
@@ -165,7 +168,7 @@ pub fn authorize() -> Command {
 }
 
 pub async fn commit_then_load(store: Arc<impl Store>) {
-    let c = ctx(Uuid::new_v4(), "u1");
+    let c = ctx(ClientId::new(), "u1");
     let id = create(&*store, &c, "whatsapp").await;
     run(&*store, id, &authorize(), &c).await.unwrap();
     let events = store.load_stream(id).await.unwrap();
@@ -173,14 +176,14 @@ pub async fn commit_then_load(store: Arc<impl Store>) {
     assert_eq!(events[0].event_type, "AccountConnected");
     assert_eq!(events[1].prev_hash, events[0].hash);
     inbox_domain::verify_chain(id, &events).unwrap();
-    let stored = store.get_account(c.client_id, id).await.unwrap().unwrap();
+    let stored = store.get_account(c.client_id, AccountId(id)).await.unwrap().unwrap();
     assert_eq!(Some(stored.clone()), project(&events).unwrap(), "read model equals replay");
     assert!(stored.is_authorized);
     assert_eq!(stored.version, 2);
 }
 
 pub async fn streams_are_read_by_version_range(store: Arc<impl Store>) {
-    let c = ctx(Uuid::new_v4(), "u1");
+    let c = ctx(ClientId::new(), "u1");
     let id = create(&*store, &c, "whatsapp").await;
     for i in 0..6 {
         let changes = Changes { description: Some(Some(format!("d{i}"))), ..Default::default() };
@@ -197,21 +200,21 @@ pub async fn streams_are_read_by_version_range(store: Arc<impl Store>) {
 }
 
 pub async fn stale_version_conflicts_and_writes_nothing(store: Arc<impl Store>) {
-    let c = ctx(Uuid::new_v4(), "u1");
+    let c = ctx(ClientId::new(), "u1");
     let id = create(&*store, &c, "x").await;
-    let before = store.get_account(c.client_id, id).await.unwrap();
+    let before = store.get_account(c.client_id, AccountId(id)).await.unwrap();
     // Decide on a state that is one version behind the stored head.
     let (events, next) = execute(&None, id, &connect(id, "x"), &c, "stale").unwrap();
     let err = store.commit(raw_commit(id, c.client_id, 0, &None, events, next)).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { expected: 0, .. }), "{err:?}");
     assert_eq!(store.load_stream(id).await.unwrap().len(), 1);
-    assert_eq!(store.get_account(c.client_id, id).await.unwrap(), before);
+    assert_eq!(store.get_account(c.client_id, AccountId(id)).await.unwrap(), before);
 }
 
 pub async fn racing_commits_have_one_winner(store: Arc<impl Store + 'static>) {
-    let c = ctx(Uuid::new_v4(), "u1");
+    let c = ctx(ClientId::new(), "u1");
     let id = create(&*store, &c, "x").await;
-    let state = store.get_account(c.client_id, id).await.unwrap();
+    let state = store.get_account(c.client_id, AccountId(id)).await.unwrap();
     let tasks: Vec<_> = (0..16)
         .map(|i| {
             let (store, c, state) = (store.clone(), c.clone(), state.clone());
@@ -233,13 +236,13 @@ pub async fn racing_commits_have_one_winner(store: Arc<impl Store + 'static>) {
     assert_eq!(wins, 1);
     let events = store.load_stream(id).await.unwrap();
     assert_eq!(events.len(), 2);
-    assert_eq!(store.get_account(c.client_id, id).await.unwrap(), project(&events).unwrap());
+    assert_eq!(store.get_account(c.client_id, AccountId(id)).await.unwrap(), project(&events).unwrap());
 }
 
 pub async fn empty_commit_writes_nothing(store: Arc<impl Store>) {
-    let c = ctx(Uuid::new_v4(), "u1");
+    let c = ctx(ClientId::new(), "u1");
     let id = create(&*store, &c, "x").await;
-    let state = store.get_account(c.client_id, id).await.unwrap();
+    let state = store.get_account(c.client_id, AccountId(id)).await.unwrap();
     let (events, next) = execute(&state, id, &Command::Update(Changes::default()), &c, "noop").unwrap();
     assert!(events.is_empty());
     store.commit(raw_commit(id, c.client_id, 1, &state, events, next)).await.unwrap();
@@ -247,10 +250,10 @@ pub async fn empty_commit_writes_nothing(store: Arc<impl Store>) {
 }
 
 pub async fn removal_hides_account_keeps_events(store: Arc<impl Store>) {
-    let c = ctx(Uuid::new_v4(), "u1");
+    let c = ctx(ClientId::new(), "u1");
     let id = create(&*store, &c, "gmail").await;
     assert_eq!(run(&*store, id, &Command::Remove, &c).await.unwrap(), None);
-    assert_eq!(store.get_account(c.client_id, id).await.unwrap(), None);
+    assert_eq!(store.get_account(c.client_id, AccountId(id)).await.unwrap(), None);
     let page = store.list_accounts(c.client_id, &ListQuery { limit: 30, ..Default::default() }).await.unwrap();
     assert_eq!(page.total, 0);
     let events = store.load_stream(id).await.unwrap();
@@ -259,18 +262,18 @@ pub async fn removal_hides_account_keeps_events(store: Arc<impl Store>) {
 }
 
 pub async fn clients_are_isolated(store: Arc<impl Store>) {
-    let a = ctx(Uuid::new_v4(), "ua");
-    let b = ctx(Uuid::new_v4(), "ub");
+    let a = ctx(ClientId::new(), "ua");
+    let b = ctx(ClientId::new(), "ub");
     let id = create(&*store, &a, "x").await;
     create(&*store, &b, "x").await;
-    assert_eq!(store.get_account(b.client_id, id).await.unwrap(), None);
+    assert_eq!(store.get_account(b.client_id, AccountId(id)).await.unwrap(), None);
     let page = store.list_accounts(b.client_id, &ListQuery { limit: 30, ..Default::default() }).await.unwrap();
     assert_eq!(page.total, 1);
-    assert!(page.items.iter().all(|acc| acc.client_id == b.client_id && acc.id != id));
+    assert!(page.items.iter().all(|acc| acc.client_id == b.client_id && acc.id.0 != id));
 }
 
 pub async fn list_filters_orders_and_pages(store: Arc<impl Store>) {
-    let c = ctx(Uuid::new_v4(), "owner");
+    let c = ctx(ClientId::new(), "owner");
     let other = ctx(c.client_id, "customer");
     let mut ids = vec![];
     for i in 0..7 {
@@ -317,8 +320,8 @@ pub async fn list_filters_orders_and_pages(store: Arc<impl Store>) {
 }
 
 pub async fn all_events_by_client_in_order(store: Arc<impl Store>) {
-    let a = ctx(Uuid::new_v4(), "ua");
-    let b = ctx(Uuid::new_v4(), "ub");
+    let a = ctx(ClientId::new(), "ua");
+    let b = ctx(ClientId::new(), "ub");
     for _ in 0..3 {
         let id = create(&*store, &a, "x").await;
         run(&*store, id, &authorize(), &a).await.unwrap();
@@ -338,34 +341,34 @@ pub async fn all_events_by_client_in_order(store: Arc<impl Store>) {
 
 pub async fn directory_users_and_clients(store: Arc<impl Store>) {
     let now = time::truncate(chrono::Utc::now());
-    let t = Client { id: Uuid::new_v4(), name: "Acme".into(), plan: "enterprise".into(), created_at: now };
+    let t = Client { id: ClientId::new(), name: "Acme".into(), plan: "enterprise".into(), created_at: now };
     store.create_client(&t).await.unwrap();
     assert!(store.has_clients().await.unwrap());
     assert_eq!(store.get_client(t.id).await.unwrap(), Some(t.clone()));
-    assert_eq!(store.get_client(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(store.get_client(ClientId::new()).await.unwrap(), None);
 }
 
 pub async fn read_models_can_be_listed_and_replaced(store: Arc<impl Store>) {
-    let a = ctx(Uuid::new_v4(), "ua");
-    let b = ctx(Uuid::new_v4(), "ub");
+    let a = ctx(ClientId::new(), "ua");
+    let b = ctx(ClientId::new(), "ub");
     let id = create(&*store, &a, "x").await;
     create(&*store, &b, "gmail").await;
     assert_eq!(store.all_accounts(None).await.unwrap().len(), 2);
     let of_a = store.all_accounts(Some(a.client_id)).await.unwrap();
     assert_eq!(of_a.len(), 1);
-    assert_eq!((of_a[0].client_id, of_a[0].id), (a.client_id, id));
+    assert_eq!((of_a[0].client_id, of_a[0].id), (a.client_id, AccountId(id)));
     let mut edited = of_a[0].account.clone().unwrap();
     edited.username = Some("tampered".into());
-    store.replace_read_model(a.client_id, id, Some(&edited)).await.unwrap();
-    assert_eq!(store.get_account(a.client_id, id).await.unwrap(), Some(edited));
-    store.replace_read_model(a.client_id, id, None).await.unwrap();
-    assert_eq!(store.get_account(a.client_id, id).await.unwrap(), None);
+    store.replace_read_model(a.client_id, AccountId(id), Some(&edited)).await.unwrap();
+    assert_eq!(store.get_account(a.client_id, AccountId(id)).await.unwrap(), Some(edited));
+    store.replace_read_model(a.client_id, AccountId(id), None).await.unwrap();
+    assert_eq!(store.get_account(a.client_id, AccountId(id)).await.unwrap(), None);
     assert_eq!(store.load_stream(id).await.unwrap().len(), 1, "events untouched");
 }
 
 pub async fn api_tokens_are_found_listed_and_revoked(store: Arc<impl Store>) {
     let now = time::truncate(chrono::Utc::now());
-    let client = Client { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
+    let client = Client { id: ClientId::new(), name: "T".into(), plan: "free".into(), created_at: now };
     store.create_client(&client).await.unwrap();
     let (a, b) = (token(client.id, "ci", now), token(client.id, "zapier", now));
     store.create_api_token(&a).await.unwrap();
@@ -375,9 +378,9 @@ pub async fn api_tokens_are_found_listed_and_revoked(store: Arc<impl Store>) {
     let mut listed = store.list_api_tokens(client.id).await.unwrap();
     listed.sort_by_key(|t| t.name.clone());
     assert_eq!(listed, vec![a.clone(), b.clone()]);
-    assert!(store.list_api_tokens(Uuid::new_v4()).await.unwrap().is_empty());
+    assert!(store.list_api_tokens(ClientId::new()).await.unwrap().is_empty());
 
-    assert!(!store.revoke_api_token(Uuid::new_v4(), a.id, now).await.unwrap(), "another client's token");
+    assert!(!store.revoke_api_token(ClientId::new(), a.id, now).await.unwrap(), "another client's token");
     assert!(store.revoke_api_token(client.id, a.id, now).await.unwrap());
     let revoked = store.find_api_token(&a.secret_hash).await.unwrap().unwrap();
     assert_eq!(revoked.revoked_at, Some(now));

@@ -1,15 +1,16 @@
 //! The contract of API token usage: the last use written at most once a
 //! minute, the request log paged newest first with expired entries hidden.
 
-use crate::{ApiToken, Client, Store, TokenRequest, TokenUse};
 use inbox_domain::time;
+use inbox_domain::ClientId;
+use inbox_store::{ApiToken, Client, Store, TokenRequest, TokenUse};
 use std::sync::Arc;
 use uuid::Uuid;
 
 /// A client with one token, stored.
 async fn client_with_token(store: &dyn Store) -> ApiToken {
     let now = time::truncate(chrono::Utc::now());
-    let client = Client { id: Uuid::new_v4(), name: "T".into(), plan: "free".into(), created_at: now };
+    let client = Client { id: ClientId::new(), name: "T".into(), plan: "free".into(), created_at: now };
     store.create_client(&client).await.unwrap();
     let token = super::token(client.id, "crm", now);
     store.create_api_token(&token).await.unwrap();
@@ -31,7 +32,7 @@ pub async fn token_use_is_recorded_at_most_once_a_minute(store: Arc<impl Store>)
     assert_eq!(seen.last_used, Some(used(t0)));
     let listed = store.get_api_token(token.client_id, token.id).await.unwrap().unwrap();
     assert_eq!(listed.last_used, Some(used(t0)));
-    assert_eq!(store.get_api_token(Uuid::new_v4(), token.id).await.unwrap(), None, "another client's token");
+    assert_eq!(store.get_api_token(ClientId::new(), token.id).await.unwrap(), None, "another client's token");
     let later = t0 + minute + chrono::Duration::seconds(1);
     assert!(store.touch_api_token(&token, &used(later), later - minute).await.unwrap());
     assert_eq!(store.get_api_token(token.client_id, token.id).await.unwrap().unwrap().last_used, Some(used(later)));

@@ -3,11 +3,10 @@
 //! reindex rebuilds them exactly.
 
 use super::{authorize, create, ctx, run};
-use crate::lists::Member;
-use crate::{ListQuery, Store};
-use inbox_domain::{Account, Command};
+use inbox_domain::{Account, AccountId, ClientId, Command};
+use inbox_store::lists::Member;
+use inbox_store::{ListQuery, Store};
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// Every combination of the filters the accounts have, and some they do not.
 fn queries() -> Vec<ListQuery> {
@@ -30,7 +29,7 @@ fn queries() -> Vec<ListQuery> {
 
 /// Each list's total and page (whole, then in pages of 2 by offset and by key)
 /// are those of the read models, filtered and ordered by hand.
-pub async fn lists_agree(store: &impl Store, client_id: Uuid) {
+pub async fn lists_agree(store: &impl Store, client_id: ClientId) {
     let mut models: Vec<Account> =
         store.all_accounts(Some(client_id)).await.unwrap().into_iter().map(|r| r.account.unwrap()).collect();
     models.sort_by_key(|a| (a.created_at, a.id));
@@ -57,13 +56,13 @@ pub async fn lists_agree(store: &impl Store, client_id: Uuid) {
 }
 
 pub async fn account_lists_follow_every_change(store: Arc<impl Store>) {
-    let owner = ctx(Uuid::new_v4(), "owner");
+    let owner = ctx(ClientId::new(), "owner");
     let customer = ctx(owner.client_id, "customer:7");
     let mut ids = vec![];
     for (i, t) in ["whatsapp", "telegram", "gmail", "whatsapp", "telegram", "whatsapp", "gmail"].iter().enumerate() {
         ids.push(create(&*store, if i % 3 == 0 { &customer } else { &owner }, t).await);
     }
-    let other = ctx(Uuid::new_v4(), "owner");
+    let other = ctx(ClientId::new(), "owner");
     create(&*store, &other, "whatsapp").await;
     lists_agree(&*store, owner.client_id).await;
 
@@ -82,17 +81,17 @@ pub async fn account_lists_follow_every_change(store: Arc<impl Store>) {
     assert_eq!(store.reindex_lists(owner.client_id).await.unwrap(), 6);
     lists_agree(&*store, owner.client_id).await;
     // A read model replaced by hand moves in the lists too.
-    let mut a = store.get_account(owner.client_id, ids[5]).await.unwrap().unwrap();
+    let mut a = store.get_account(owner.client_id, AccountId(ids[5])).await.unwrap().unwrap();
     a.is_authorized = true;
     store.replace_read_model(owner.client_id, a.id, Some(&a)).await.unwrap();
-    store.replace_read_model(owner.client_id, ids[6], None).await.unwrap();
+    store.replace_read_model(owner.client_id, AccountId(ids[6]), None).await.unwrap();
     lists_agree(&*store, owner.client_id).await;
 }
 
 /// Creations racing in one client all land, each counted once: they share
 /// the client's counts, and a command is not refused for that.
 pub async fn racing_creations_in_one_client_all_count(store: Arc<impl Store + 'static>) {
-    let owner = ctx(Uuid::new_v4(), "owner");
+    let owner = ctx(ClientId::new(), "owner");
     let tasks: Vec<_> = (0..24)
         .map(|i| {
             let (store, owner) = (store.clone(), owner.clone());
