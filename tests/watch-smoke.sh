@@ -34,6 +34,13 @@ expect() { # expect STATUS DESCRIPTION curl-args...
   local want=$1 what=$2; shift 2
   local got
   got=$(curl -s -o "$data/body" -w '%{http_code}' --max-time 300 "$@" || echo 000)
+  # cargo lambda's emulator has answered a 500 of its own (an httpstatuses.com
+  # problem) to a request its function answered 200 (seen once in CI): that
+  # one answer is asked again. Our functions' 500s have their own body.
+  if [ "$got" = 500 ] && grep -q httpstatuses.com "$data/body"; then
+    echo "note $what: the emulator answered its own 500; asking again"
+    got=$(curl -s -o "$data/body" -w '%{http_code}' --max-time 300 "$@" || echo 000)
+  fi
   if [ "$got" = "$want" ]; then passed=$((passed + 1)); echo "ok   $what ($got)"
   else failed=$((failed + 1)); echo "FAIL $what: $got, expected $want: $(head -c 300 "$data/body")"; fi
 }
