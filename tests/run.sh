@@ -19,6 +19,9 @@ venv=.tools/venv
 step "Chromium and ChromeDriver (Debian packages) for the browser tests"
 tests/browser/install.sh
 
+step "OpenID provider for the sign-in tests (npm oidc-provider, run by Node)"
+tests/oidc/run.sh install
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -43,7 +46,7 @@ step "tests: black-box HTTP on DynamoDB Local"
 # `--workspace`, as above: the same feature set, so nothing is compiled again.
 INBOX_TEST_STORE=dynamodb cargo test --workspace --locked \
   --test http_api --test concurrency --test audit --test api_tokens --test hydra --test idempotency --test readme \
-  --test customer_sessions --test users --test webhooks 2>&1 | tee -a "$log"
+  --test customer_sessions --test users --test webhooks --test signin 2>&1 | tee -a "$log"
 
 step "schemathesis against inbox serve (all checks, stateful, seed 1)"
 tests/schemathesis/run.sh 2>&1 | tail -n 120 | tee -a "$log"

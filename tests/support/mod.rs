@@ -2,6 +2,7 @@
 //! to it over HTTP, as a client would. Each test file includes it as a module.
 #![allow(dead_code)]
 
+pub mod oidc;
 pub mod receiver;
 
 use serde_json::Value;
@@ -280,6 +281,24 @@ pub fn call(
     headers: &[(&str, &str)],
 ) -> Resp {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    call_on(&agent, method, url, token, body, headers)
+}
+
+/// A request whose redirect is answered, not followed.
+pub fn call_once(method: &str, url: &str, headers: &[(&str, &str)]) -> Resp {
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    call_on(&agent, method, url, None, None, headers)
+}
+
+fn call_on(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<(&str, &str)>,
+    headers: &[(&str, &str)],
+) -> Resp {
     let mut req = ureq::http::Request::builder().method(method).uri(url);
     if let Some(t) = token {
         req = req.header("Authorization", format!("Bearer {t}"));

@@ -34,8 +34,14 @@ pub struct Config {
     pub token_ttl_seconds: i64,
     pub refresh_ttl_seconds: i64,
     /// `reconnectUrl` of an account is `{base}/{integration}/{account id}`;
-    /// empty: this server's own connect page, `{its URL}/connect`.
+    /// empty: this server's own connect page, `{public URL}/connect`.
     pub connect_base_url: String,
+    /// The URL this API is reached at (`INBOX_PUBLIC_URL`): every link it hands
+    /// out starts so, never with what a request's headers claim. Empty: the
+    /// local server's own address, or on Lambda the domain API Gateway names.
+    pub public_url: String,
+    /// The integrations this server signs in itself ([`crate::signin::providers`]).
+    pub providers: Vec<crate::signin::Provider>,
     /// Origins whose pages may call the API from a browser (`INBOX_EMBED_ORIGINS`,
     /// comma-separated): where the embedded accounts widget runs.
     pub embed_origins: Vec<String>,
@@ -66,6 +72,8 @@ impl std::fmt::Debug for Config {
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("refresh_ttl_seconds", &self.refresh_ttl_seconds)
             .field("connect_base_url", &self.connect_base_url)
+            .field("public_url", &self.public_url)
+            .field("providers", &self.providers)
             .field("embed_origins", &self.embed_origins)
             .field("token_log_days", &self.token_log_days)
             .field("webhook_allow_private", &self.webhook_allow_private)
@@ -76,10 +84,10 @@ impl std::fmt::Debug for Config {
 
 impl Config {
     /// Reads `INBOX_STORE`, `INBOX_DATA_DIR`, `INBOX_JWT_SECRET`, `INBOX_JWT_TTL`, `INBOX_REFRESH_TTL`,
-    /// `INBOX_CONNECT_BASE_URL`, `INBOX_EMBED_ORIGINS`, `INBOX_TOKEN_LOG_DAYS`,
-    /// `INBOX_WEBHOOK_ALLOW_PRIVATE`, `INBOX_WEBHOOK_RETRY_SCHEDULE`.
+    /// `INBOX_CONNECT_BASE_URL`, `INBOX_PUBLIC_URL`, `INBOX_EMBED_ORIGINS`, `INBOX_TOKEN_LOG_DAYS`,
+    /// `INBOX_WEBHOOK_ALLOW_PRIVATE`, `INBOX_WEBHOOK_RETRY_SCHEDULE`, `INBOX_OAUTH_*`.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let var = |name: &str| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
         let store = match var("INBOX_STORE").as_deref() {
             // The deployed functions are built without the embedded store.
             None | Some("sqlite") if !cfg!(feature = "sqlite") => {
@@ -119,13 +127,16 @@ impl Config {
         let token_ttl_seconds = positive("INBOX_JWT_TTL", DEFAULT_TOKEN_TTL, "seconds")?;
         let refresh_ttl_seconds = positive("INBOX_REFRESH_TTL", DEFAULT_REFRESH_TTL, "seconds")?;
         let token_log_days = positive("INBOX_TOKEN_LOG_DAYS", DEFAULT_TOKEN_LOG_DAYS, "days")?;
-        let connect_base_url = var("INBOX_CONNECT_BASE_URL").unwrap_or_default();
-        if !connect_base_url.is_empty() && !inbox_domain::commands::is_http_url(&connect_base_url) {
-            return Err(ConfigError::Invalid {
-                name: "INBOX_CONNECT_BASE_URL",
-                problem: format!("must be an http(s) URL, not {connect_base_url:?}"),
-            });
-        }
+        let url = |name: &'static str| {
+            let value = var(name).unwrap_or_default();
+            if !value.is_empty() && !inbox_domain::commands::is_http_url(&value) {
+                return Err(ConfigError::Invalid { name, problem: format!("must be an http(s) URL, not {value:?}") });
+            }
+            Ok(value.trim_end_matches('/').to_string())
+        };
+        let connect_base_url = url("INBOX_CONNECT_BASE_URL")?;
+        let public_url = url("INBOX_PUBLIC_URL")?;
+        let providers = crate::signin::providers::from_env(&var)?;
         let embed_origins = match var("INBOX_EMBED_ORIGINS") {
             None => vec![],
             Some(v) => crate::cors::parse_origins(&v)
@@ -153,7 +164,9 @@ impl Config {
             jwt_previous_secret,
             token_ttl_seconds,
             refresh_ttl_seconds,
-            connect_base_url: connect_base_url.trim_end_matches('/').to_string(),
+            connect_base_url,
+            public_url,
+            providers,
             embed_origins,
             token_log_days,
             webhook_allow_private,
@@ -180,6 +193,11 @@ impl Config {
             config.jwt_previous_secret = previous;
         }
         Ok(config)
+    }
+
+    /// The provider that signs accounts of `integration` in here, if any.
+    pub fn provider(&self, integration: &str) -> Option<&crate::signin::Provider> {
+        self.providers.iter().find(|p| p.integration == integration)
     }
 
     pub fn sqlite_path(&self) -> PathBuf {

@@ -19,10 +19,12 @@ mod idempotency;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 mod passwords;
+mod outbound;
 mod query;
 pub mod resources;
 pub mod routes;
 pub mod routing;
+pub mod signin;
 pub mod tokens;
 pub mod usage;
 pub mod warm;
@@ -74,12 +76,14 @@ pub struct App {
     pub config: Config,
     keys: Keys,
     background: usage::Background,
+    /// Providers' discovery documents and keys, kept between requests.
+    sign_ins: signin::Cache,
 }
 
 impl App {
     pub fn new(config: Config, store: Arc<AppStore>) -> Self {
         let keys = Keys::rotating(&config.jwt_secret, config.jwt_previous_secret.as_deref(), config.token_ttl_seconds);
-        App { store, config, keys, background: usage::Background::Spawn }
+        App { store, config, keys, background: usage::Background::Spawn, sign_ins: signin::Cache::default() }
     }
 
     /// Awaits follow-up writes before answering (a Lambda sandbox may freeze
@@ -103,6 +107,33 @@ impl App {
         &self.keys
     }
 
+    /// The absolute URL this API is reached at, which every link it hands out
+    /// (`reconnectUrl`, redirect URIs, `@vocab`, `Link`) starts with: from
+    /// configuration, else the domain API Gateway received the request on —
+    /// never from the request's own `Host` or `X-Forwarded-*` headers, which
+    /// a caller chooses.
+    pub fn public_url(&self, req: &Request) -> String {
+        if !self.config.public_url.is_empty() {
+            return self.config.public_url.clone();
+        }
+        match req.extensions().get::<ApiDomain>() {
+            // `cargo lambda watch` names its own loopback address.
+            Some(ApiDomain(d)) if d.starts_with("localhost") || d.starts_with("127.0.0.1") => format!("http://{d}"),
+            Some(ApiDomain(d)) => format!("https://{d}"),
+            None => "http://localhost".into(),
+        }
+    }
+
+    /// An account's connect page: `{INBOX_CONNECT_BASE_URL}/{integration}/{id}`,
+    /// by default this server's own, `{public URL}/connect/…`.
+    pub fn connect_url(&self, req: &Request, integration: &str, id: uuid::Uuid) -> String {
+        let base = match self.config.connect_base_url.as_str() {
+            "" => format!("{}/connect", self.public_url(req)),
+            base => base.to_string(),
+        };
+        signin::connect_path(&base, integration, id)
+    }
+
     /// Answers a request for `scope`: every route (the local server), one route
     /// (a Lambda function: any other path is a 404, as for API Gateway), or
     /// none (the function behind API Gateway's `$default` route).
@@ -118,7 +149,7 @@ impl App {
         }
         let origin = cors::allowed_origin(&self.config.embed_origins, &req).map(str::to_string);
         let request_id = request_id(&req);
-        let base = base_url(&req);
+        let base = self.public_url(&req);
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
         let resolved = match scope {
             Scope::Route(route) => routing::resolve([route], &method, &path),
@@ -132,7 +163,10 @@ impl App {
         let mut documentation = false;
         let result = match resolved {
             Resolved::Found(route, param) if !matches!(scope, Scope::Unrouted(_)) => {
-                documentation = route.access == Access::Public && route.method == http::Method::GET;
+                // The sign-in callback is public but personal: never cached.
+                documentation = route.access == Access::Public
+                    && route.method == http::Method::GET
+                    && route.path != signin::CALLBACK_PATH;
                 let param = param.map(str::to_string);
                 self.dispatch::<K>(route, param, req, &request_id).await
             }
@@ -242,7 +276,6 @@ impl App {
 
 // Header names as constants: a name given as a string is parsed on every use.
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 /// Where a caller's correlation id may come from, in order.
 const REQUEST_ID_HEADERS: [HeaderName; 3] = [
     X_REQUEST_ID,
@@ -250,20 +283,10 @@ const REQUEST_ID_HEADERS: [HeaderName; 3] = [
     HeaderName::from_static("lambda-runtime-aws-request-id"),
 ];
 
-/// The absolute URL this API is reached at, from the request (`Host`, and
-/// `X-Forwarded-Proto` behind API Gateway): links and `@vocab` must be absolute.
-pub fn base_url(req: &Request) -> String {
-    let header = |name: &HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let host = header(&header::HOST).or_else(|| req.uri().authority().map(|a| a.as_str())).unwrap_or("localhost");
-    let host =
-        if host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) { host } else { "localhost" };
-    let scheme = match header(&X_FORWARDED_PROTO) {
-        Some("https") => "https",
-        Some(_) => "http",
-        None => req.uri().scheme_str().filter(|s| *s == "https").unwrap_or("http"),
-    };
-    [scheme, "://", host].concat()
-}
+/// The domain API Gateway received a request on (`requestContext.domainName`),
+/// set by the Lambda adapter: API Gateway's record, not a header of the caller's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiDomain(pub String);
 
 /// The caller's correlation id if it sent a sensible one, else a new one.
 fn request_id(req: &Request) -> String {
@@ -315,10 +338,32 @@ mod tests {
     }
 
     #[test]
-    fn the_base_url_follows_host_and_forwarded_proto() {
-        let https = [("host", "api.example.com"), ("x-forwarded-proto", "https")];
-        assert_eq!(base_url(&req(&https)), "https://api.example.com");
-        assert_eq!(base_url(&req(&[("host", "h:3000"), ("x-forwarded-proto", "ftp")])), "http://h:3000");
-        assert_eq!(base_url(&req(&[("host", "evil\"host")])), "http://localhost");
+    fn links_never_follow_the_callers_headers() {
+        let config = Config {
+            store: config::StoreKind::Sqlite,
+            data_dir: std::env::temp_dir(),
+            jwt_secret: b"lib-test-secret-lib-test-secret-lib".to_vec(),
+            jwt_previous_secret: None,
+            token_ttl_seconds: 600,
+            refresh_ttl_seconds: 86_400,
+            connect_base_url: String::new(),
+            public_url: String::new(),
+            providers: vec![],
+            embed_origins: vec![],
+            token_log_days: 30,
+            webhook_allow_private: false,
+            webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
+        };
+        let store: Arc<AppStore> = Arc::new(inbox_store::SqliteStore::in_memory().unwrap());
+        let mut app = App::new(config, store);
+        let spoofed = req(&[("host", "evil.example"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "evil.example")]);
+        assert_eq!(app.public_url(&spoofed), "http://localhost");
+        let mut on_lambda = spoofed;
+        on_lambda.extensions_mut().insert(ApiDomain("abc.execute-api.eu-west-1.amazonaws.com".into()));
+        assert_eq!(app.public_url(&on_lambda), "https://abc.execute-api.eu-west-1.amazonaws.com");
+        app.config.public_url = "https://inbox.example.com".into();
+        assert_eq!(app.public_url(&on_lambda), "https://inbox.example.com");
+        let id = uuid::Uuid::nil();
+        assert_eq!(app.connect_url(&on_lambda, "x", id), format!("https://inbox.example.com/connect/x/{id}"));
     }
 }

@@ -61,6 +61,8 @@ pub fn document() -> OpenApi {
         .schema_from::<AccountUpdate>()
         .schema_from::<AuthorizeInput>()
         .schema_from::<DisconnectInput>()
+        .schema_from::<SignInInput>()
+        .schema_from::<SignInStart>()
         .schema_from::<LoginInput>()
         .schema_from::<TokenOutput>()
         .schema_from::<Problem>()
@@ -227,6 +229,14 @@ fn writes(r: &Route) -> bool {
 /// Every status a route can answer, from what it declares: success first, then errors.
 fn responses(r: &Route) -> Vec<Answer> {
     const PROBLEM: &str = "application/problem+json";
+    if r.doc.ok.3 == "text/html" {
+        // A page a person's browser lands on (the sign-in callback): it answers in pages.
+        return vec![
+            r.doc.ok,
+            (400, "No sign-in to finish: none, expired or finished already", None, "text/html"),
+            (503, "The store is unavailable", None, "text/html"),
+        ];
+    }
     let mut out: Vec<Answer> = vec![r.doc.ok];
     let has_body = r.doc.body.is_some();
     if r.access == Access::ApiToken && !r.doc.query.is_empty() {

@@ -40,9 +40,15 @@ pub async fn serve(
         }
         StoreKind::DynamoDb => tokio::spawn(crate::streams::follow(dispatcher)),
     };
-    let app = Arc::new(App::new(config, store));
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
+    let mut config = config;
+    if config.public_url.is_empty() {
+        // Links name this server as it listens (never as a request's `Host` says);
+        // INBOX_PUBLIC_URL names it otherwise (a proxy, another host name).
+        config.public_url = local_url(addr);
+    }
+    let app = Arc::new(App::new(config, store));
     println!("Inbox Accounts API listening on http://{addr}");
     println!("Dashboard: http://{addr}/dashboard");
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -96,6 +102,15 @@ pub async fn serve(
         _ = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("closing connections still busy after 10 s"),
     }
     Ok(())
+}
+
+/// `http://{addr}`; `localhost` for an address that listens on every interface.
+fn local_url(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://localhost:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    }
 }
 
 /// Past the connection cap: a 503 problem+json, then the connection is closed.

@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod events;
 pub mod ids;
 pub mod integrations;
+pub mod signin;
 pub mod status;
 pub mod team;
 pub mod text;

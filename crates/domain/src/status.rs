@@ -78,7 +78,14 @@ pub fn vocabulary() -> Value {
     let statuses: serde_json::Map<String, Value> =
         Status::ALL.iter().map(|s| (s.key().into(), json!({"label": s.label(), "detail": s.detail()}))).collect();
     let reasons: serde_json::Map<String, Value> = REASONS.iter().map(|(c, t)| ((*c).into(), json!(t))).collect();
-    json!({"statuses": statuses, "reasons": reasons, "defaultReason": DEFAULT_DISCONNECT_REASON})
+    let sign_in: serde_json::Map<String, Value> =
+        crate::signin::Failure::ALL.iter().map(|f| (f.code().into(), json!(f.text()))).collect();
+    json!({
+        "statuses": statuses,
+        "reasons": reasons,
+        "defaultReason": DEFAULT_DISCONNECT_REASON,
+        "signInFailures": sign_in,
+    })
 }
 
 #[cfg(test)]
@@ -94,5 +101,6 @@ mod tests {
         assert_eq!(reason_text("logged_out"), "logged out on the device");
         assert_eq!(reason_text("rate_limited"), "rate limited");
         assert_eq!(v["reasons"][DEFAULT_DISCONNECT_REASON], "the session was lost");
+        assert_eq!(v["signInFailures"]["denied"], "access was not granted at the provider");
     }
 }

@@ -23,6 +23,8 @@ pub const AUDITOR: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000005
 pub const REFRESH_FAMILY: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000006);
 /// The example owner's refresh token (the refresh and logout samples send it).
 pub const WEBHOOK: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000007);
+/// An X account: X signs in here in the example configuration (the sign-in sample starts one).
+pub const X_ACCOUNT: Uuid = Uuid::from_u128(0x7d5f0c2e_0000_4000_8000_000000000008);
 pub const REFRESH_TOKEN: &str = "00000000000000000000000000000000000000000000000000000example-refresh";
 pub const USERNAME: &str = "owner@example.test";
 pub const PASSWORD: &str = "example-password";
@@ -73,6 +75,13 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<bool> {
         history_sync_until: None,
     };
     commands::create::<Account, _, anyhow::Error>(store, &envelope, ACCOUNT, &connect).await?;
+    let connect = Command::Connect {
+        account_id: AccountId(X_ACCOUNT),
+        integration: "x".into(),
+        reconnect_url: format!("https://connect.example.com/x/{X_ACCOUNT}"),
+        history_sync_until: None,
+    };
+    commands::create::<Account, _, anyhow::Error>(store, &envelope, X_ACCOUNT, &connect).await?;
     let token = ApiToken {
         id: TOKEN,
         client_id: ClientId(CLIENT),
@@ -141,8 +150,13 @@ pub fn sample(r: &Route) -> (String, Option<Value>, u16) {
         _ if r.path.starts_with("/api/tokens/") => TOKEN.to_string(),
         _ if r.path.starts_with("/api/users/") => AUDITOR.to_string(),
         _ if r.path.starts_with("/api/webhooks/") => WEBHOOK.to_string(),
+        _ if r.path.ends_with("/sign-in") => X_ACCOUNT.to_string(),
         _ => ACCOUNT.to_string(),
     };
+    // The sample carries no sign-in to finish: it gets the page that says so.
+    if r.path == inbox_api::signin::CALLBACK_PATH {
+        return (r.path.to_string(), None, 400);
+    }
     let mut body: Option<Value> =
         r.doc.body.as_ref().map(|b| serde_json::from_str(b.example).expect("route examples are JSON"));
     // A refresh token must be one the example data holds.
@@ -267,6 +281,14 @@ pub fn example_config(store: inbox_api::config::StoreKind) -> inbox_api::Config 
         token_ttl_seconds: 3600,
         refresh_ttl_seconds: 86_400,
         connect_base_url: "https://connect.example.com".into(),
+        public_url: String::new(),
+        // X signs in here (its endpoints are configured: no discovery to reach).
+        providers: inbox_api::signin::providers::from_env(&|name: &str| match name {
+            "INBOX_OAUTH_X_CLIENT_ID" => Some("example-client".into()),
+            "INBOX_OAUTH_X_CLIENT_SECRET" => Some("example-client-secret".into()),
+            _ => None,
+        })
+        .expect("the example providers are valid"),
         embed_origins: vec![],
         token_log_days: 30,
         webhook_allow_private: false,

@@ -22,7 +22,11 @@ Parameters:
   ConnectBaseUrl:
     Type: String
     Default: ""
-    Description: reconnectUrl of an account is {ConnectBaseUrl}/{integration}/{account id}; empty for this API's own connect page ({the URL the request came to}/connect). Set it if the API has several names (a custom domain).
+    Description: reconnectUrl of an account is {ConnectBaseUrl}/{integration}/{account id}; empty for this API's own connect page ({PublicUrl}/connect).
+  PublicUrl:
+    Type: String
+    Default: ""
+    Description: The URL the API is reached at (https://inbox.example.com with a custom domain); every link it hands out (reconnectUrl, sign-in redirect URIs) starts with it, never with a request's Host header. Empty for the domain API Gateway received the request on.
   EmbedOrigins:
     Type: CommaDelimitedList
     Default: ""
@@ -55,6 +59,7 @@ Globals:
         # The functions read the secret at start-up (never in their configuration).
         INBOX_JWT_SECRET_ID: !Ref JwtSecretName
         INBOX_CONNECT_BASE_URL: !Ref ConnectBaseUrl
+        INBOX_PUBLIC_URL: !Ref PublicUrl
         # API Gateway answers browsers' CORS preflights; this lets a function answer one that reaches it.
         INBOX_EMBED_ORIGINS: !Join [",", !Ref EmbedOrigins]
         RUST_LOG: !Ref LogLevel

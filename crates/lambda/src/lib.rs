@@ -12,7 +12,7 @@ use inbox_api::routing::{same, Route};
 use inbox_api::usage::ClientIp;
 use inbox_api::warm;
 use inbox_api::webhooks::FUNCTIONS as WEBHOOK_FUNCTIONS;
-use inbox_api::{routes, App, KeepKeys, KeyPolicy, NoKeys, Scope, FALLBACK_FUNCTION, ROUTES};
+use inbox_api::{routes, ApiDomain, App, KeepKeys, KeyPolicy, NoKeys, Scope, FALLBACK_FUNCTION, ROUTES};
 use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, RequestExt};
 use std::sync::Arc;
@@ -148,14 +148,19 @@ pub async fn handle_as<K: KeyPolicy>(
     req: lambda_http::Request,
 ) -> lambda_http::Response<Body> {
     let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
-    let source_ip = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
-        Some(RequestContext::ApiGatewayV1(c)) => c.identity.source_ip.clone(),
-        _ => None,
+    // API Gateway's own record of the request: the caller's address, and the
+    // domain it was received on (the API's URL, whatever `Host` claims).
+    let (source_ip, domain) = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => (c.http.source_ip.clone(), c.domain_name.clone()),
+        Some(RequestContext::ApiGatewayV1(c)) => (c.identity.source_ip.clone(), c.domain_name.clone()),
+        _ => (None, None),
     };
     let (mut parts, body) = req.into_parts();
     if let Some(ip) = source_ip {
         parts.extensions.insert(ClientIp(ip));
+    }
+    if let Some(domain) = domain.filter(|d| !d.is_empty()) {
+        parts.extensions.insert(ApiDomain(domain));
     }
     if let Some(id) = request_id.and_then(|id| http::HeaderValue::from_str(&id).ok()) {
         parts.headers.entry("lambda-runtime-aws-request-id").or_insert(id);

@@ -31,6 +31,8 @@ async fn app_and_token() -> (App, String) {
         token_ttl_seconds: 600,
         refresh_ttl_seconds: 86_400,
         connect_base_url: "https://connect.example.test".into(),
+        public_url: String::new(),
+        providers: vec![],
         embed_origins: vec![],
         token_log_days: 30,
         webhook_allow_private: false,

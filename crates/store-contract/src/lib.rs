@@ -6,11 +6,13 @@
 mod audit;
 mod lists;
 mod people;
+mod signins;
 mod token_usage;
 mod webhooks;
 pub use audit::*;
 pub use lists::*;
 pub use people::*;
+pub use signins::*;
 pub use token_usage::*;
 pub use webhooks::*;
 
@@ -38,7 +40,7 @@ macro_rules! store_contract_tests {
             users_change_with_their_history, user_changes_race_on_the_clients_users, refresh_families_rotate_once,
             login_attempts_are_counted_atomically_within_a_window,
             webhook_endpoints_change_with_their_history, webhook_messages_are_claimed_once_and_settled,
-            the_log_is_read_a_page_at_a_time_each_stream_whole);
+            the_log_is_read_a_page_at_a_time_each_stream_whole, sign_ins_are_taken_once_and_never_after_expiry);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

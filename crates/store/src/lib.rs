@@ -8,6 +8,7 @@ pub mod commands;
 pub mod dynamodb;
 pub mod lists;
 pub mod people;
+pub mod signins;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod streams;
@@ -23,6 +24,7 @@ pub use dynamodb::{DynamoStore, Tables};
 pub use inbox_domain::endpoint::EndpointChange;
 pub use inbox_domain::team::UserChange;
 pub use inbox_domain::{Endpoint, User};
+pub use signins::{SignIn, SignIns};
 pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Users};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
@@ -352,11 +354,20 @@ impl<T: Users + RefreshTokens + LoginThrottle> People for T {}
 
 /// Everything the API and the CLI need from one backend.
 pub trait Store:
-    EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks
+    EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks + SignIns
 {
 }
-impl<T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks> Store
-    for T
+impl<
+        T: EventStore
+            + AccountReads
+            + Directory
+            + People
+            + ReadModelAdmin
+            + TokenUsage
+            + Idempotency
+            + Webhooks
+            + SignIns,
+    > Store for T
 {
 }
 
@@ -364,15 +375,15 @@ impl<T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenU
 /// Store` answers them without imports, a concrete store does not.
 pub mod prelude {
     pub use crate::{
-        AccountReads, Directory, EventStore, Idempotency, LoginThrottle, ReadModelAdmin, RefreshTokens, Store, Stream,
-        TokenUsage, Users, Webhooks,
+        AccountReads, Directory, EventStore, Idempotency, LoginThrottle, ReadModelAdmin, RefreshTokens, SignIns, Store,
+        Stream, TokenUsage, Users, Webhooks,
     };
 }
 
 /// The store a process holds ([`Store`]). Builds with the embedded store pick
 /// one at run time, behind `dyn Store`. The deployed functions are DynamoDB only
 /// and hold it by type: a `dyn Store` vtable would link every method of all
-/// eight traits into every function, where static calls link only those its
+/// nine traits into every function, where static calls link only those its
 /// route makes. Code holding it calls trait methods only (with
 /// [`prelude`] imported), so it builds either way.
 #[cfg(feature = "sqlite")]

@@ -91,7 +91,7 @@ pub async fn create(app: &App, call: Call) -> Answer {
     let cmd = Command::Connect {
         account_id: AccountId(id),
         integration: integration.to_string(),
-        reconnect_url: connect_url(app, &call, integration, id),
+        reconnect_url: app.connect_url(&call.req, integration, id),
         history_sync_until: body.history_sync_until,
     };
     let answer = move |state: &State| created(state, id);
@@ -152,13 +152,9 @@ pub async fn disconnect(app: &App, call: Call, id: Uuid) -> Answer {
     // The connector may report a lost session with no body at all.
     let body: DisconnectInput =
         if call.req.body().is_empty() { DisconnectInput::default() } else { json_body(&call.req)? };
-    let base = connect_base(app, &call);
     let state = change(app, &call, id, StatusCode::OK, |a| Command::Disconnect {
         reason: body.reason.clone(),
-        reconnect_url: body
-            .reconnect_url
-            .clone()
-            .unwrap_or_else(|| format!("{base}/{}/{}", encode(&a.integration), a.id)),
+        reconnect_url: body.reconnect_url.clone().unwrap_or_else(|| app.connect_url(&call.req, &a.integration, a.id.0)),
     })
     .await?;
     Ok(account_response(StatusCode::OK, &state))
@@ -182,19 +178,6 @@ async fn change(
     })
     .await?;
     Ok(done.state)
-}
-
-/// Where the user completes the channel's sign-in.
-fn connect_url(app: &App, call: &Call, integration: &str, id: Uuid) -> String {
-    format!("{}/{}/{id}", connect_base(app, call), encode(integration))
-}
-
-/// `INBOX_CONNECT_BASE_URL`, else this server's own connect page.
-fn connect_base(app: &App, call: &Call) -> String {
-    match app.config.connect_base_url.as_str() {
-        "" => format!("{}/connect", crate::base_url(&call.req)),
-        base => base.to_string(),
-    }
 }
 
 fn account_response(status: StatusCode, state: &State) -> crate::Response {

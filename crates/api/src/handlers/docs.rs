@@ -11,7 +11,7 @@ pub use absent::*;
 
 #[cfg(feature = "openapi")]
 mod served {
-    use crate::{base_url, hydra, json_response, jsonld, openapi, Answer, ApiError, App, Call};
+    use crate::{hydra, json_response, jsonld, openapi, Answer, ApiError, App, Call};
     use http::StatusCode;
 
     pub async fn openapi(_: &App, _: Call) -> Answer {
@@ -22,13 +22,13 @@ mod served {
         Ok(jsonld(StatusCode::OK, &hydra::entrypoint()))
     }
 
-    pub async fn context(_: &App, call: Call, name: String) -> Answer {
-        let context = hydra::context(&name, &base_url(&call.req)).ok_or_else(ApiError::not_found)?;
+    pub async fn context(app: &App, call: Call, name: String) -> Answer {
+        let context = hydra::context(&name, &app.public_url(&call.req)).ok_or_else(ApiError::not_found)?;
         Ok(jsonld(StatusCode::OK, &context))
     }
 
-    pub async fn documentation(_: &App, call: Call) -> Answer {
-        Ok(jsonld(StatusCode::OK, &hydra::documentation(&base_url(&call.req))))
+    pub async fn documentation(app: &App, call: Call) -> Answer {
+        Ok(jsonld(StatusCode::OK, &hydra::documentation(&app.public_url(&call.req))))
     }
 }
 

@@ -5,8 +5,9 @@ use crate::{jsonld, Answer, ApiError, App, Call};
 use http::StatusCode;
 use inbox_domain::integrations::{self, INTEGRATIONS};
 
-pub async fn list(_: &App, _: Call) -> Answer {
-    let member: Vec<_> = INTEGRATIONS.iter().map(|i| IntegrationView::of(i, false)).collect();
+pub async fn list(app: &App, _: Call) -> Answer {
+    let hosted = |id| app.config.provider(id).is_some();
+    let member: Vec<_> = INTEGRATIONS.iter().map(|i| IntegrationView::of(i, false, hosted(i.id))).collect();
     Ok(jsonld(
         StatusCode::OK,
         &Collection {
@@ -21,7 +22,7 @@ pub async fn list(_: &App, _: Call) -> Answer {
     ))
 }
 
-pub async fn get(_: &App, _: Call, name: String) -> Answer {
+pub async fn get(app: &App, _: Call, name: String) -> Answer {
     let i = integrations::find(&name).ok_or_else(ApiError::not_found)?;
-    Ok(jsonld(StatusCode::OK, &IntegrationView::of(i, true)))
+    Ok(jsonld(StatusCode::OK, &IntegrationView::of(i, true, app.config.provider(i.id).is_some())))
 }

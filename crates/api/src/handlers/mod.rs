@@ -46,7 +46,7 @@ fn caller(call: &Call) -> Envelope {
 
 /// Whether the caller may see this account of its client: customers see only
 /// their own. Anything else answers 404, so other ids are never confirmed.
-fn may_see(p: &Principal, a: &Account) -> bool {
+pub(crate) fn may_see(p: &Principal, a: &Account) -> bool {
     !p.only_own_accounts() || a.created_by == p.subject
 }
 

@@ -102,10 +102,14 @@ pub struct IntegrationView {
     #[schema(example = "whatsapp")]
     pub logo: &'static str,
     pub description: &'static str,
+    /// Who performs the sign-in: this server (`oauth`: `POST
+    /// /api/accounts/{id}/sign-in` starts it), or the channel's connector.
+    #[schema(example = "connector", pattern = "^(oauth|connector)$")]
+    pub sign_in: &'static str,
 }
 
 impl IntegrationView {
-    pub fn of(i: &Integration, with_context: bool) -> Self {
+    pub fn of(i: &Integration, with_context: bool, hosted: bool) -> Self {
         IntegrationView {
             context: with_context.then_some("/api/contexts/Integration"),
             iri: integration_iri(i.id),
@@ -114,6 +118,7 @@ impl IntegrationView {
             name: i.name,
             logo: i.logo,
             description: i.description,
+            sign_in: if hosted { "oauth" } else { "connector" },
         }
     }
 }

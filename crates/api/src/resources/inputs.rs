@@ -95,3 +95,24 @@ pub struct TokenOutput {
     /// Exchanged at `/api/token/refresh` for the next pair; valid 30 days by default, once.
     pub refresh_token: String,
 }
+
+/// What starting a sign-in may say (the body is optional).
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignInInput {
+    /// Passed to the provider as `login_hint` (it pre-fills the address).
+    #[schema(example = "ann@example.com")]
+    pub login_hint: Option<String>,
+}
+
+/// A started sign-in: where to send the person's browser.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInStart {
+    /// The provider's authorization URL: open it in the person's browser.
+    #[schema(format = "uri")]
+    pub authorization_url: String,
+    /// Until when the sign-in can be finished (single use).
+    #[schema(value_type = String, format = "date-time")]
+    pub expires_at: String,
+}

@@ -3,6 +3,7 @@
 use super::*;
 use crate::access::Table::{Accounts, Directory, Events};
 use crate::handlers::{accounts, history, integrations};
+use crate::signin;
 use crate::routing::{handler, Access, BodyDoc, Doc, Route};
 use http::Method;
 
@@ -135,6 +136,24 @@ pub(super) const ACCOUNTS_DISCONNECT: Route = Route {
         query: &[],
     },
     tables: ACCOUNT_COMMAND,
+};
+
+pub(super) const ACCOUNTS_SIGN_IN: Route = Route {
+    method: Method::POST,
+    path: "/api/accounts/{id}/sign-in",
+    function: "accounts-sign-in",
+    access: Access::Roles(WRITERS),
+    handler: handler!(ById, signin::start),
+    doc: Doc {
+        summary: "Starts the account's sign-in with its provider (OAuth 2.0, PKCE): answers the URL to open in the \
+                  person's browser. Integrations without a configured provider sign in with their connector (409).",
+        tag: "Account",
+        body: Some(BodyDoc { schema: "SignInInput", required: false, example: r#"{"loginHint":"ann@example.com"}"# }),
+        ok: (200, "Sign-in started", Some("SignInStart"), JSON),
+        query: &[],
+    },
+    // The account is read; the started sign-in is kept in the directory.
+    tables: &[(Accounts, &[GET]), (Directory, &[PUT])],
 };
 
 pub(super) const ACCOUNTS_EVENTS: Route = Route {

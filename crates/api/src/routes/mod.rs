@@ -12,6 +12,7 @@ mod auth;
 mod docs;
 mod enterprise;
 mod pages;
+mod signin;
 mod table;
 mod users;
 mod webhooks;

@@ -1,7 +1,7 @@
 //! The route table: every endpoint, in the order the router tries them. Each
 //! route is declared in the file of its resource.
 
-use super::{accounts, auth, docs, enterprise, users, webhooks};
+use super::{accounts, auth, docs, enterprise, signin, users, webhooks};
 use crate::routing::Route;
 
 /// Each route is its own constant, listed by reference: a Lambda function that
@@ -15,6 +15,8 @@ pub const ROUTES: &[&Route] = &[
     &accounts::ACCOUNTS_DELETE,
     &accounts::ACCOUNTS_AUTHORIZE,
     &accounts::ACCOUNTS_DISCONNECT,
+    &accounts::ACCOUNTS_SIGN_IN,
+    &signin::OAUTH_CALLBACK,
     &accounts::ACCOUNTS_EVENTS,
     &accounts::INTEGRATIONS_LIST,
     &accounts::INTEGRATIONS_GET,

@@ -3,15 +3,12 @@
 //! are allowed), and the request goes to a checked address — never to a name
 //! resolved again later. One POST, no redirects, 15 s in all.
 
+use crate::outbound;
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HOST, RETRY_AFTER, USER_AGENT};
+use http::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http_body_util::Full;
-use hyper_util::rt::TokioIo;
 use inbox_domain::webhooks::{is_public, Outcome, TIMEOUT};
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use url::Url;
 
 /// The longest URL an endpoint may have.
@@ -100,39 +97,18 @@ pub async fn post(url: &str, headers: &[(&str, String)], body: String, allow_pri
 async fn attempt(url: &str, headers: &[(&str, String)], body: String, allow_private: bool) -> Result<Outcome, String> {
     let target = parse(url, allow_private)?;
     let addrs = resolve(&target, allow_private).await?;
-    let tcp = TcpStream::connect(&addrs[..]).await.map_err(|e| format!("connection failed: {e}"))?;
-    let _ = tcp.set_nodelay(true);
-    let mut req = http::Request::post(target.url[url::Position::BeforePath..].to_string())
-        .header(HOST, target.url[url::Position::BeforeHost..url::Position::AfterPort].to_string())
+    let io = outbound::connect(&target.url, &addrs).await?;
+    let mut req = outbound::request(http::Method::POST, &target.url)
         .header(CONTENT_TYPE, "application/json")
         .header(USER_AGENT, concat!("inbox-accounts-webhooks/", env!("CARGO_PKG_VERSION")));
     for (name, value) in headers {
         req = req.header(*name, value);
     }
     let req = req.body(Full::new(Bytes::from(body))).map_err(|e| format!("bad request: {e}"))?;
-    if target.url.scheme() == "https" {
-        let name = rustls::pki_types::ServerName::try_from(target.host.clone())
-            .map_err(|_| format!("bad TLS server name {}", target.host))?;
-        let tls = tokio_rustls::TlsConnector::from(tls_config()).connect(name, tcp).await;
-        exchange(tls.map_err(|e| format!("TLS failed: {e}"))?, req).await
-    } else {
-        exchange(tcp, req).await
-    }
-}
-
-async fn exchange<I>(io: I, req: http::Request<Full<Bytes>>) -> Result<Outcome, String>
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(|e| format!("HTTP failed: {e}"))?;
-    // The connection is driven until the answer's head is read, then dropped.
-    let driver = tokio::spawn(conn);
-    let answer = sender.send_request(req).await.map_err(|e| format!("HTTP failed: {e}"));
-    driver.abort();
-    let answer = answer?;
-    let retry_after = answer.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(retry_after);
-    Ok(Outcome::Answered { status: answer.status().as_u16(), retry_after })
+    // The answer's head is all a delivery needs.
+    let answer = outbound::exchange(io, req, 0).await?;
+    let retry_after = answer.headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(retry_after);
+    Ok(Outcome::Answered { status: answer.status, retry_after })
 }
 
 /// `Retry-After` in seconds: a number, or an HTTP date from now.
@@ -142,26 +118,6 @@ fn retry_after(value: &str) -> Option<u64> {
     }
     let at = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
     Some((at.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64)
-}
-
-/// The system's roots (and `SSL_CERT_FILE`), loaded once.
-fn tls_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = roots.add(cert);
-            }
-            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .expect("the default provider supports the default versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            Arc::new(config)
-        })
-        .clone()
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod items;
 mod lists;
 mod reindex;
 mod sessions;
+mod signins;
 mod tables;
 mod token_usage;
 mod upgrade;

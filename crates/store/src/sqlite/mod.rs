@@ -8,6 +8,7 @@ mod directory;
 mod events;
 mod idempotency;
 mod sessions;
+mod signins;
 #[cfg(test)]
 mod tests;
 mod token_usage;
@@ -100,6 +101,13 @@ CREATE TABLE IF NOT EXISTS account_counts (
     list      TEXT    NOT NULL,
     n         INTEGER NOT NULL,
     PRIMARY KEY (client_id, list)
+) WITHOUT ROWID;
+
+-- Started sign-ins with a provider, by the SHA-256 of their state (`crate::signins`).
+CREATE TABLE IF NOT EXISTS sign_ins (
+    state_hash TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL,
+    body       TEXT NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS tenants (

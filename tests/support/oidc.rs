@@ -1,0 +1,159 @@
+//! The tests' OpenID provider (`tests/oidc/server.mjs`, panva's oidc-provider),
+//! one per test on a free port, and a browser's way through its sign-in.
+
+use super::{Resp, Server};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+pub const CLIENT_ID: &str = "inbox-accounts";
+pub const CLIENT_SECRET: &str = "inbox-accounts-test-secret";
+/// The login hint the provider's person declines with.
+pub const DECLINES: &str = "deny@example.test";
+
+pub struct Provider {
+    child: Child,
+    pub issuer: String,
+}
+
+impl Provider {
+    pub fn start() -> Provider {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/oidc/run.sh");
+        let mut child = Command::new(script)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the OpenID provider (tests/oidc/run.sh: Node and npm)");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let issuer = loop {
+            let line = lines.next().expect("the OpenID provider exited before listening").unwrap();
+            if let Some(url) = line.split("listening on ").nth(1) {
+                break url.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Provider { child, issuer }
+    }
+
+    /// What makes `inbox serve` sign Gmail accounts in at this provider, as
+    /// Google is configured: offline access asked for with `prompt=consent`.
+    pub fn gmail_env(&self) -> Vec<(String, String)> {
+        [
+            ("INBOX_OAUTH_GMAIL_CLIENT_ID", CLIENT_ID),
+            ("INBOX_OAUTH_GMAIL_CLIENT_SECRET", CLIENT_SECRET),
+            ("INBOX_OAUTH_GMAIL_ISSUER", self.issuer.as_str()),
+            ("INBOX_OAUTH_GMAIL_SCOPES", "openid email profile offline_access"),
+            ("INBOX_OAUTH_GMAIL_AUTHORIZE_PARAMS", "prompt=consent"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A server whose Gmail accounts sign in at `provider`.
+pub fn server_with(provider: &Provider) -> Server {
+    let dir = super::temp_dir("oidc");
+    let mut env = super::env(&dir);
+    env.extend(provider.gmail_env());
+    Server::start_env(&["--no-demo"], dir, env)
+}
+
+/// One request, redirects not followed.
+pub fn once(url: &str, cookies: &str) -> Resp {
+    let headers: Vec<(&str, &str)> = if cookies.is_empty() { vec![] } else { vec![("Cookie", cookies)] };
+    super::call_once("GET", url, &headers)
+}
+
+/// A browser at the provider: follows its redirects from the authorization
+/// URL, keeping its cookies, up to the first one to `stop_at` (the redirect
+/// URI), which it returns without following.
+pub fn browse(authorization_url: &str, stop_at: &str) -> String {
+    let mut jar = BTreeMap::new();
+    let mut url = authorization_url.to_string();
+    for _ in 0..10 {
+        let cookies: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let r = once(&url, &cookies.join("; "));
+        for (name, value) in &r.headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                let pair = value.split(';').next().unwrap_or_default();
+                if let Some((k, v)) = pair.split_once('=') {
+                    jar.insert(k.trim().to_string(), v.trim().to_string());
+                }
+            }
+        }
+        let location = r.header("location").unwrap_or_else(|| panic!("no redirect from {url}: {} {}", r.status, r.text));
+        let next = if location.starts_with("http") {
+            location.to_string()
+        } else {
+            let origin: String = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+            format!("{origin}{location}")
+        };
+        if next.starts_with(stop_at) {
+            return next;
+        }
+        url = next;
+    }
+    panic!("the provider kept redirecting");
+}
+
+/// A query parameter of a URL (decoded), if present.
+pub fn param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    url_pairs(query).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// The URL with `name` set to `value` (`None`: removed).
+pub fn with_param(url: &str, name: &str, value: Option<&str>) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut pairs: Vec<(String, String)> = url_pairs(query).into_iter().filter(|(k, _)| k != name).collect();
+    if let Some(v) = value {
+        pairs.push((name.to_string(), v.to_string()));
+    }
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.replace('+', " ").into_bytes();
+    let mut out = vec![];
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
