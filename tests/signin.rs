@@ -46,7 +46,8 @@ fn a_gmail_account_signs_in_at_the_provider_and_is_authorized() {
     let srv = server_with(&provider);
     let owner = srv.client("owner");
     let kinds = srv.get("/api/integrations", &owner);
-    let sign_in = |id: &str| kinds.json["member"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap()["signIn"].clone();
+    let sign_in =
+        |id: &str| kinds.json["member"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap()["signIn"].clone();
     assert_eq!((sign_in("gmail"), sign_in("whatsapp")), (json!("oauth"), json!("connector")));
 
     let id = srv.create_account(&owner, "gmail");
@@ -69,14 +70,16 @@ fn a_gmail_account_signs_in_at_the_provider_and_is_authorized() {
 
     let a = account(&srv, &owner, &id);
     assert_eq!(a["isAuthorized"], true);
-    assert_eq!(a["platformUsername"], "ann@example.test");
-    assert_eq!(a["username"], "Test ann");
+    assert_eq!(a["username"], "Test ann", "the profile's name");
     assert_eq!(a["reconnectUrl"], Value::Null);
     let events = history(&srv, &owner, &id);
     let authorized = events.last().unwrap();
     assert_eq!(authorized["type"], "AccountAuthorized");
     assert_eq!(authorized["actor"], owner.user_id, "recorded as the person who started it");
+    // The provider's subject and address (its test person's subject is the address).
     assert_eq!(authorized["payload"]["platformId"], "ann@example.test");
+    assert_eq!(authorized["payload"]["platformUsername"], "ann@example.test");
+    assert_eq!(authorized["payload"]["avatarUrl"], "https://example.test/avatar.png");
     // Nothing the provider handed over is kept in the history.
     let code = param(&answer, "code").unwrap();
     assert!(!serde_json::to_string(&events).unwrap().contains(&code));
@@ -134,7 +137,7 @@ fn an_expired_state_is_refused() {
 }
 
 #[test]
-fn a_wrong_issuer_a_swapped_code_or_a_missing_pkce_challenge_fails_the_sign_in() {
+fn a_wrong_issuer_a_swapped_code_another_nonce_or_no_pkce_challenge_fails_the_sign_in() {
     let provider = Provider::start();
     let srv = server_with(&provider);
     let owner = srv.client("owner");
@@ -157,6 +160,12 @@ fn a_wrong_issuer_a_swapped_code_or_a_missing_pkce_challenge_fails_the_sign_in()
     assert_eq!(once(&swapped, "").header("location"), Some(failed(&a, "unconfirmed").as_str()));
     assert_eq!(account(&srv, &owner, &a)["isAuthorized"], false);
     assert_eq!(account(&srv, &owner, &b)["isAuthorized"], false, "b's code is spent on a's attempt");
+
+    // An ID token for another authorization request (its nonce differs).
+    let id = srv.create_account(&owner, "gmail");
+    let url = with_param(&start(&srv, &owner, &id, None), "nonce", Some("a-nonce-of-another-request"));
+    assert_eq!(once(&consent(&srv, &url), "").header("location"), Some(failed(&id, "unconfirmed").as_str()));
+    assert_eq!(account(&srv, &owner, &id)["isAuthorized"], false);
 
     // Without its PKCE challenge the provider refuses the request itself.
     let id = srv.create_account(&owner, "gmail");

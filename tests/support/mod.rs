@@ -286,8 +286,7 @@ pub fn call(
 
 /// A request whose redirect is answered, not followed.
 pub fn call_once(method: &str, url: &str, headers: &[(&str, &str)]) -> Resp {
-    let agent: ureq::Agent =
-        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
     call_on(&agent, method, url, None, None, headers)
 }
 

@@ -89,7 +89,8 @@ pub fn browse(authorization_url: &str, stop_at: &str) -> String {
                 }
             }
         }
-        let location = r.header("location").unwrap_or_else(|| panic!("no redirect from {url}: {} {}", r.status, r.text));
+        let location =
+            r.header("location").unwrap_or_else(|| panic!("no redirect from {url}: {} {}", r.status, r.text));
         let next = if location.starts_with("http") {
             location.to_string()
         } else {

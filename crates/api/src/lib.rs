@@ -18,8 +18,8 @@ mod idempotency;
 // schema derives are dead code the linker drops.
 #[cfg(feature = "openapi")]
 pub mod openapi;
-mod passwords;
 mod outbound;
+mod passwords;
 mod query;
 pub mod resources;
 pub mod routes;
@@ -356,7 +356,8 @@ mod tests {
         };
         let store: Arc<AppStore> = Arc::new(inbox_store::SqliteStore::in_memory().unwrap());
         let mut app = App::new(config, store);
-        let spoofed = req(&[("host", "evil.example"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "evil.example")]);
+        let spoofed =
+            req(&[("host", "evil.example"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "evil.example")]);
         assert_eq!(app.public_url(&spoofed), "http://localhost");
         let mut on_lambda = spoofed;
         on_lambda.extensions_mut().insert(ApiDomain("abc.execute-api.eu-west-1.amazonaws.com".into()));

@@ -29,7 +29,8 @@ pub async fn connect(url: &Url, addrs: &[SocketAddr]) -> Result<Io, String> {
         return Ok(Io::Plain(tcp));
     }
     let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_string();
-    let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|_| format!("bad TLS server name {host}"))?;
+    let name =
+        rustls::pki_types::ServerName::try_from(host.clone()).map_err(|_| format!("bad TLS server name {host}"))?;
     let tls = tokio_rustls::TlsConnector::from(tls_config()).connect(name, tcp).await;
     Ok(Io::Tls(Box::new(tls.map_err(|e| format!("TLS failed: {e}"))?)))
 }
@@ -94,7 +95,9 @@ pub async fn fetch(req: http::Request<Full<Bytes>>, url: &Url, timeout: Duration
         let io = connect(url, &addrs).await?;
         exchange(io, req, 1 << 20).await
     };
-    tokio::time::timeout(timeout, call).await.unwrap_or_else(|_| Err(format!("no answer within {} s", timeout.as_secs())))
+    tokio::time::timeout(timeout, call)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {} s", timeout.as_secs())))
 }
 
 /// The system's roots (and `SSL_CERT_FILE`), loaded once.

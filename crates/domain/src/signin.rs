@@ -94,14 +94,20 @@ mod tests {
     #[test]
     fn the_pkce_challenge_is_rfc_7636s() {
         // RFC 7636, appendix B.
-        assert_eq!(pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]
     fn a_profile_needs_the_providers_id() {
         let oidc = ProfileFields { id: "/sub", handle: "/email", name: "/name", picture: "/picture" };
-        let p = profile_of(&json!({"sub": "1234", "email": "a@example.com", "name": " Ann ", "picture": "javascript:x"}), &oidc)
-            .unwrap();
+        let p = profile_of(
+            &json!({"sub": "1234", "email": "a@example.com", "name": " Ann ", "picture": "javascript:x"}),
+            &oidc,
+        )
+        .unwrap();
         assert_eq!((p.platform_id.as_str(), p.platform_username.as_deref()), ("1234", Some("a@example.com")));
         assert_eq!(p.username.as_deref(), Some("Ann"));
         assert_eq!(p.avatar_url, None, "only http(s) pictures");

@@ -19,7 +19,7 @@ fn sign_in(hash: &str, expires_at: inbox_domain::Timestamp) -> SignIn {
     }
 }
 
-pub async fn sign_ins_are_taken_once_and_never_after_expiry(store: Arc<impl Store>) {
+pub async fn sign_ins_are_taken_once_and_never_after_expiry(store: Arc<impl Store + 'static>) {
     let now = time::truncate(chrono::Utc::now());
     // Expiry is kept to the second at least (DynamoDB's TTL attribute is epoch seconds).
     let later = now + chrono::Duration::minutes(10);

@@ -24,8 +24,8 @@ pub use dynamodb::{DynamoStore, Tables};
 pub use inbox_domain::endpoint::EndpointChange;
 pub use inbox_domain::team::UserChange;
 pub use inbox_domain::{Endpoint, User};
-pub use signins::{SignIn, SignIns};
 pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Users};
+pub use signins::{SignIn, SignIns};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use streams::Stream;
@@ -358,15 +358,7 @@ pub trait Store:
 {
 }
 impl<
-        T: EventStore
-            + AccountReads
-            + Directory
-            + People
-            + ReadModelAdmin
-            + TokenUsage
-            + Idempotency
-            + Webhooks
-            + SignIns,
+        T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks + SignIns,
     > Store for T
 {
 }

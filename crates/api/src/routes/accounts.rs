@@ -3,8 +3,8 @@
 use super::*;
 use crate::access::Table::{Accounts, Directory, Events};
 use crate::handlers::{accounts, history, integrations};
-use crate::signin;
 use crate::routing::{handler, Access, BodyDoc, Doc, Route};
+use crate::signin;
 use http::Method;
 
 pub(super) const ACCOUNTS_LIST: Route = Route {

@@ -102,7 +102,8 @@ impl Cache {
         if d.issuer.trim_end_matches('/') != base {
             return Err(CallError::Refused(format!("the discovery document names issuer {}, not {base}", d.issuer)));
         }
-        let url = |v: &str| super::providers::provider_url(v).map_err(|e| CallError::Refused(format!("discovery: {e}")));
+        let url =
+            |v: &str| super::providers::provider_url(v).map_err(|e| CallError::Refused(format!("discovery: {e}")));
         let m = Arc::new(Metadata {
             issuer: Some(d.issuer.clone()),
             authorization: url(&d.authorization_endpoint)?,
@@ -132,13 +133,7 @@ impl Cache {
 
     /// The claims of an ID token once its signature, issuer, audience, expiry
     /// and nonce hold (OpenID Connect Core §3.1.3.7).
-    pub async fn id_claims(
-        &self,
-        p: &Provider,
-        m: &Metadata,
-        id_token: &str,
-        nonce: &str,
-    ) -> Result<Value, CallError> {
+    pub async fn id_claims(&self, p: &Provider, m: &Metadata, id_token: &str, nonce: &str) -> Result<Value, CallError> {
         let refused = |why: String| CallError::Refused(format!("the ID token {why}"));
         let (Some(issuer), Some(jwks)) = (&m.issuer, &m.jwks) else {
             return Err(refused("comes from a provider without OpenID discovery".into()));
@@ -150,7 +145,8 @@ impl Cache {
             None => set.keys.first(),
         }
         .ok_or_else(|| refused("is signed by a key the provider does not publish".into()))?;
-        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| refused(format!("names an unusable key: {e}")))?;
+        let key =
+            jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| refused(format!("names an unusable key: {e}")))?;
         let mut v = jsonwebtoken::Validation::new(header.alg);
         v.set_audience(&[&p.client_id]);
         v.leeway = 60;
@@ -180,20 +176,18 @@ pub async fn exchange_code(
     redirect_uri: &str,
     verifier: &str,
 ) -> Result<Tokens, CallError> {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "authorization_code")
-        .append_pair("code", code)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("code_verifier", verifier);
-    token_request(p, m, form).await
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+        ("code_verifier", verifier),
+    ];
+    token_request(p, m, &form).await
 }
 
 /// A token request, with the client's authentication.
-async fn token_request(
-    p: &Provider,
-    m: &Metadata,
-    mut form: url::form_urlencoded::Serializer<'_, String>,
-) -> Result<Tokens, CallError> {
+async fn token_request(p: &Provider, m: &Metadata, pairs: &[(&str, &str)]) -> Result<Tokens, CallError> {
+    let mut pairs = pairs.to_vec();
     let mut req = outbound::request(Method::POST, &m.token)
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(ACCEPT, "application/json")
@@ -207,10 +201,11 @@ async fn token_request(
             req = req.header(AUTHORIZATION, format!("Basic {basic}"));
         }
         ClientAuth::Post => {
-            form.append_pair("client_id", &p.client_id).append_pair("client_secret", &p.client_secret);
+            pairs.extend([("client_id", p.client_id.as_str()), ("client_secret", p.client_secret.as_str())]);
         }
     }
-    let req = req.body(Full::new(Bytes::from(form.finish()))).expect("a token request builds");
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    let req = req.body(Full::new(Bytes::from(body))).expect("a token request builds");
     let answer = outbound::fetch(req, &m.token, TIMEOUT).await.map_err(CallError::Unreachable)?;
     if answer.status >= 500 {
         return Err(CallError::Unreachable(format!("the token endpoint answered {}", answer.status)));
@@ -249,5 +244,6 @@ fn strip(url: &Url) -> String {
 }
 
 fn json<T: serde::de::DeserializeOwned>(answer: outbound::Answer, what: &str) -> Result<T, CallError> {
-    serde_json::from_slice(&answer.body).map_err(|e| CallError::Refused(format!("the provider's {what} is unreadable: {e}")))
+    serde_json::from_slice(&answer.body)
+        .map_err(|e| CallError::Refused(format!("the provider's {what} is unreadable: {e}")))
 }

@@ -213,13 +213,12 @@ async fn finish(app: &App, call: &Call, q: &HashMap<String, String>) -> Ending {
         at: None,
         idempotency: None,
     };
-    let done = commands::execute::<Account, _, Finish>(&*app.store, &envelope, sign_in.account_id.0, |state| {
-        match state {
+    let done =
+        commands::execute::<Account, _, Finish>(&*app.store, &envelope, sign_in.account_id.0, |state| match state {
             Some(_) => Ok(Command::Authorize(profile.clone())),
             None => Err(Finish::Removed),
-        }
-    })
-    .await;
+        })
+        .await;
     match done {
         Ok(_) => back(Ok(())),
         Err(Finish::Removed) => Ending::Page(

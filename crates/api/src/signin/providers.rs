@@ -9,6 +9,8 @@ use inbox_domain::signin::ProfileFields;
 use url::Url;
 
 /// How a provider's endpoints are found.
+// Built once at start-up, a few per process: the size of a variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoints {
     /// OpenID Connect discovery (`{issuer}/.well-known/openid-configuration`).
@@ -142,7 +144,8 @@ pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Provider>, C
         let get = |name: &str| var(&format!("{prefix}{name}"));
         let name = |suffix: &str| -> &'static str { leak(format!("{prefix}{suffix}")) };
         let Some(client_id) = get("CLIENT_ID") else {
-            if let Some(other) = ["CLIENT_SECRET", "ISSUER", "AUTHORIZATION_URL"].into_iter().find(|n| get(n).is_some()) {
+            if let Some(other) = ["CLIENT_SECRET", "ISSUER", "AUTHORIZATION_URL"].into_iter().find(|n| get(n).is_some())
+            {
                 return Err(ConfigError::Invalid {
                     name: name(other),
                     problem: format!("is set, but {prefix}CLIENT_ID is not: set both, or neither"),
@@ -157,7 +160,9 @@ pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Provider>, C
         let url = |suffix: &str, default: &str| -> Result<Option<Url>, ConfigError> {
             match get(suffix).or_else(|| (!default.is_empty()).then(|| default.to_string())) {
                 None => Ok(None),
-                Some(v) => provider_url(&v).map(Some).map_err(|problem| ConfigError::Invalid { name: name(suffix), problem }),
+                Some(v) => {
+                    provider_url(&v).map(Some).map_err(|problem| ConfigError::Invalid { name: name(suffix), problem })
+                }
             }
         };
         let explicit = get("AUTHORIZATION_URL").is_some() || (d.explicit.is_some() && get("ISSUER").is_none());
@@ -176,7 +181,8 @@ pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Provider>, C
                 revocation: url("REVOCATION_URL", r)?,
             }
         } else {
-            let issuer = url("ISSUER", d.issuer.unwrap_or_default())?.expect("every OIDC provider has a default issuer");
+            let issuer =
+                url("ISSUER", d.issuer.unwrap_or_default())?.expect("every OIDC provider has a default issuer");
             Endpoints::Discovery { issuer }
         };
         let params = get("AUTHORIZE_PARAMS").unwrap_or_else(|| d.params.to_string());
@@ -225,12 +231,18 @@ mod tests {
     #[test]
     fn a_provider_is_configured_by_its_client_and_defaults_the_rest() {
         assert!(load(&[]).unwrap().is_empty(), "nothing configured: every integration keeps its connector");
-        let gmail = &load(&[("INBOX_OAUTH_GMAIL_CLIENT_ID", "id"), ("INBOX_OAUTH_GMAIL_CLIENT_SECRET", "s")]).unwrap()[0];
-        assert_eq!(gmail.endpoints, Endpoints::Discovery { issuer: Url::parse("https://accounts.google.com").unwrap() });
+        let gmail =
+            &load(&[("INBOX_OAUTH_GMAIL_CLIENT_ID", "id"), ("INBOX_OAUTH_GMAIL_CLIENT_SECRET", "s")]).unwrap()[0];
+        assert_eq!(
+            gmail.endpoints,
+            Endpoints::Discovery { issuer: Url::parse("https://accounts.google.com").unwrap() }
+        );
         assert!(gmail.authorize_params.contains(&("prompt".into(), "consent".into())));
         assert!(!format!("{gmail:?}").contains("\"s\""), "the secret is never printed");
         let x = &load(&[("INBOX_OAUTH_X_CLIENT_ID", "id"), ("INBOX_OAUTH_X_CLIENT_SECRET", "s")]).unwrap()[0];
-        assert!(matches!(&x.endpoints, Endpoints::Explicit { token, .. } if token.as_str() == "https://api.x.com/2/oauth2/token"));
+        assert!(
+            matches!(&x.endpoints, Endpoints::Explicit { token, .. } if token.as_str() == "https://api.x.com/2/oauth2/token")
+        );
         let local = load(&[
             ("INBOX_OAUTH_X_CLIENT_ID", "id"),
             ("INBOX_OAUTH_X_CLIENT_SECRET", "s"),

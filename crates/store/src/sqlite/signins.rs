@@ -19,7 +19,13 @@ impl SignIns for SqliteStore {
                 "INSERT INTO sign_ins (state_hash, expires_at, body) VALUES (?1, ?2, ?3)",
                 params![s.state_hash, time::format(&s.expires_at), encode(&s)],
             )
-            .map_err(|e| if is_constraint(&e) { StoreError::Duplicate("sign-in state".into()) } else { db(e) })?;
+            .map_err(|e| {
+                if is_constraint(&e) {
+                    StoreError::Duplicate("sign-in state".into())
+                } else {
+                    db(e)
+                }
+            })?;
             tx.commit().map_err(db)
         })
         .await
