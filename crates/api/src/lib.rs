@@ -338,6 +338,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "sqlite")] // an App needs a store: the embedded one, in memory
     fn links_never_follow_the_callers_headers() {
         let config = Config {
             store: config::StoreKind::Sqlite,
