@@ -94,13 +94,13 @@ fn a_used_missing_or_unknown_state_is_refused_and_changes_nothing() {
     let answer = consent(&srv, &start(&srv, &owner, &id, None));
     assert_eq!(once(&answer, "").status, 303);
     let versions = history(&srv, &owner, &id).len();
-    for (url, words) in [
-        (answer.clone(), "already finished"),
-        (srv.url("/oauth/callback"), "carries none"),
-        (with_param(&answer, "state", Some("forged-state")), "already finished"),
+    for (url, status, words) in [
+        (answer.clone(), 404, "already finished"),
+        (srv.url("/oauth/callback"), 400, "carries none"),
+        (with_param(&answer, "state", Some("forged-state")), 404, "already finished"),
     ] {
         let r = once(&url, "");
-        assert_eq!(r.status, 400, "{url}: {}", r.text);
+        assert_eq!(r.status, status, "{url}: {}", r.text);
         assert!(r.header("content-type").unwrap_or("").starts_with("text/html"), "{:?}", r.headers);
         assert!(r.text.contains(words), "{url}: {}", r.text);
     }
@@ -131,7 +131,7 @@ fn an_expired_state_is_refused() {
         store.put_sign_in(&sign_in).await.unwrap();
     });
     let r = once(&srv.url(&format!("/oauth/callback?state={state}&code=x&iss={}", provider.issuer)), "");
-    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.status, 404, "{}", r.text);
     assert!(r.text.contains("expired"), "{}", r.text);
     assert_eq!(account(&srv, &owner, &id)["isAuthorized"], false);
 }

@@ -91,15 +91,36 @@ def serve_host(port):
 DRIVER = None
 
 
+def start_provider():
+    """The tests' OpenID provider (tests/oidc/), where Gmail accounts sign in."""
+    provider = subprocess.Popen(
+        [os.path.join(ROOT, "tests", "oidc", "run.sh")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    for line in provider.stdout:
+        m = re.search(r"listening on (\S+)", line)
+        if m:
+            threading.Thread(target=lambda: [None for _ in provider.stdout], daemon=True).start()
+            return provider, m.group(1)
+    raise AssertionError("the OpenID provider exited before listening")
+
+
 def start():
-    """Starts the server, two host pages and the browser, once for all test modules."""
-    global DATA, SERVER, API, BASE, HOST_PORT, OTHER_PORT, HOSTS, DRIVER
+    """Starts the server, the OpenID provider, two host pages and the browser, once for all test modules."""
+    global DATA, SERVER, API, BASE, HOST_PORT, OTHER_PORT, HOSTS, DRIVER, PROVIDER, ISSUER
     if DRIVER is not None:
         return
     os.makedirs(SHOTS, exist_ok=True)
     DATA = tempfile.mkdtemp(prefix="inbox-browser-")
+    PROVIDER, ISSUER = start_provider()
     # Access tokens live 8 s: the dashboard must renew them as it goes.
     env = dict(os.environ, INBOX_DATA_DIR=DATA, INBOX_JWT_TTL=str(TOKEN_TTL))
+    env.update(
+        INBOX_OAUTH_GMAIL_CLIENT_ID="inbox-accounts",
+        INBOX_OAUTH_GMAIL_CLIENT_SECRET="inbox-accounts-test-secret",
+        INBOX_OAUTH_GMAIL_ISSUER=ISSUER,
+        INBOX_OAUTH_GMAIL_SCOPES="openid email profile offline_access",
+        INBOX_OAUTH_GMAIL_AUTHORIZE_PARAMS="prompt=consent",
+    )
     env.pop("INBOX_CONNECT_BASE_URL", None)
     tenant = subprocess.check_output([INBOX, "tenant", "create", "--name", "Browser Co"], env=env, text=True).strip()
     for user, role in [(OWNER, "owner"), (CONNECTOR, "connector")]:
@@ -155,6 +176,8 @@ def stop():
         h.shutdown()
     SERVER.terminate()
     SERVER.wait(10)
+    PROVIDER.terminate()
+    PROVIDER.wait(10)
     shutil.rmtree(DATA, ignore_errors=True)
 
 

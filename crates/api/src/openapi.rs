@@ -180,11 +180,12 @@ fn operation(r: &Route) -> utoipa::openapi::path::Operation {
         } else if bounds.starts_with('^') {
             schema = schema.pattern(Some(bounds));
         }
+        let required = if bounds == "required" { Required::True } else { Required::False };
         op = op.parameter(
             ParameterBuilder::new()
                 .name(*name)
                 .parameter_in(ParameterIn::Query)
-                .required(Required::False)
+                .required(required)
                 .description(Some(*doc))
                 .schema(Some(schema)),
         );
@@ -233,7 +234,8 @@ fn responses(r: &Route) -> Vec<Answer> {
         // A page a person's browser lands on (the sign-in callback): it answers in pages.
         return vec![
             r.doc.ok,
-            (400, "No sign-in to finish: none, expired or finished already", None, "text/html"),
+            (400, "No sign-in in the request", None, "text/html"),
+            (404, "No such sign-in to finish: unknown, expired or finished already", None, "text/html"),
             (503, "The store is unavailable", None, "text/html"),
         ];
     }

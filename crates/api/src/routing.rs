@@ -193,7 +193,7 @@ pub struct Doc {
     pub ok: (u16, &'static str, Option<&'static str>, &'static str),
     /// Query parameters: name, type (`integer`, `string`, `boolean`; an integer
     /// may carry its bounds, `integer 1..=100`, a string its pattern,
-    /// `string ^[a-z]+$`), description.
+    /// `string ^[a-z]+$`; `string required` for one that must be there), description.
     pub query: &'static [(&'static str, &'static str, &'static str)],
 }
 

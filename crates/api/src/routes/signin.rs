@@ -18,7 +18,7 @@ pub(super) const OAUTH_CALLBACK: Route = Route {
         body: None,
         ok: (303, "On to the account's connect page, which says how the sign-in went", None, "text/html"),
         query: &[
-            ("state", "string", "The sign-in's state, as started."),
+            ("state", "string required", "The sign-in's state, as started."),
             ("code", "string", "The authorization code."),
             ("iss", "string", "The issuer of the answer (RFC 9207)."),
             ("error", "string", "Why the provider ended the sign-in (`access_denied`, …)."),

@@ -124,7 +124,8 @@ pub async fn callback(app: &App, call: Call) -> Answer {
 }
 
 async fn finish(app: &App, call: &Call, q: &HashMap<String, String>) -> Ending {
-    let Some(state) = q.get("state").filter(|s| !s.is_empty()) else {
+    // An empty state names no sign-in, as an unknown one does (404 below).
+    let Some(state) = q.get("state") else {
         return Ending::Page(
             StatusCode::BAD_REQUEST,
             "This address is where a provider sends you back after a sign-in, and this visit carries none. \
@@ -135,9 +136,10 @@ async fn finish(app: &App, call: &Call, q: &HashMap<String, String>) -> Ending {
     let now = time::truncate(chrono::Utc::now());
     let sign_in = match app.store.take_sign_in(&state_key(state), now).await {
         Ok(Some(s)) => s,
+        // Like any unknown resource: never said which of the three it is.
         Ok(None) => {
             return Ending::Page(
-                StatusCode::BAD_REQUEST,
+                StatusCode::NOT_FOUND,
                 "This sign-in has expired or has already finished. Start it again from your inbox.".into(),
             )
         }
