@@ -131,7 +131,11 @@ fn account_links_page_with_limit_and_cursor() {
     let srv = Server::start();
     let owner = srv.client("owner");
     let secret = stdout_line(&srv.inbox(&["token", "create", "--tenant", &owner.tenant, "--name", "pages"]));
-    let ids: Vec<String> = (0..7).map(|_| srv.create_account(&owner, "x")).collect();
+    let mut ids: Vec<String> = (0..7).map(|_| srv.create_account(&owner, "x")).collect();
+    // The documented order: creation time (to the millisecond), then id for a tie.
+    let created =
+        |id: &String| srv.get(&format!("/api/accounts/{id}"), &owner).json["createdAt"].as_str().unwrap().to_string();
+    ids.sort_by_cached_key(|id| (created(id), id.clone()));
     // Without `limit`: all of them, and nothing further.
     let all = bearer(&srv, "/api/v1/account-links", &secret).json;
     let listed = |body: &Value| -> Vec<String> {
