@@ -64,6 +64,21 @@ const provider = new Provider(issuer, {
 });
 provider.proxy = false;
 
+// The grants people gave, by person: `POST /test/revoke/{person}` withdraws
+// them, as a person does in their account's security settings.
+const grants = new Map();
+provider.use(async (ctx, next) => {
+  const m = ctx.path.match(/^\/test\/revoke\/([^/]+)$/);
+  if (!m || ctx.method !== 'POST') return next();
+  const person = decodeURIComponent(m[1]);
+  for (const id of grants.get(person) || []) {
+    const grant = await provider.Grant.find(id);
+    if (grant) await grant.destroy();
+  }
+  grants.delete(person);
+  ctx.status = 204;
+});
+
 // The person at the provider: signs in as the login_hint (or a default user)
 // and grants every scope asked for, or declines.
 provider.use(async (ctx, next) => {
@@ -79,6 +94,7 @@ provider.use(async (ctx, next) => {
     : new provider.Grant({ accountId: hint, clientId: details.params.client_id });
   grant.addOIDCScope(details.params.scope);
   const grantId = await grant.save();
+  grants.set(hint, [...(grants.get(hint) || []), grantId]);
   const result = { login: { accountId: hint }, consent: { grantId } };
   return provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
 });

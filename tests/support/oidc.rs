@@ -16,10 +16,19 @@ pub struct Provider {
     pub issuer: String,
 }
 
+/// `Authorization` of the provider's client (HTTP Basic of its id and secret).
+const CLIENT_BASIC: &str = "Basic aW5ib3gtYWNjb3VudHM6aW5ib3gtYWNjb3VudHMtdGVzdC1zZWNyZXQ=";
+
 impl Provider {
     pub fn start() -> Provider {
+        Self::start_with(&[])
+    }
+
+    /// A provider with this environment (`ACCESS_TOKEN_TTL`: seconds).
+    pub fn start_with(env: &[(&str, &str)]) -> Provider {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/oidc/run.sh");
         let mut child = Command::new(script)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -49,6 +58,37 @@ impl Provider {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
     }
+}
+
+impl Provider {
+    /// The provider's introspection of a token (RFC 7662), as its client asks.
+    pub fn introspect(&self, token: &str) -> serde_json::Value {
+        let body = format!("token={token}");
+        let url = format!("{}/token/introspection", self.issuer);
+        let headers = [("Authorization", CLIENT_BASIC)];
+        let r = super::call("POST", &url, None, Some(("application/x-www-form-urlencoded", &body)), &headers);
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json
+    }
+
+    /// The person withdraws every grant they gave (as in their account's settings).
+    pub fn withdraw(&self, person: &str) {
+        let r = super::call("POST", &format!("{}/test/revoke/{person}", self.issuer), None, None, &[]);
+        assert_eq!(r.status, 204, "{}", r.text);
+    }
+}
+
+/// Signs an account in at the provider as `person`, the whole way.
+pub fn sign_in(srv: &Server, s: &super::Session, id: &str, person: &str) {
+    let r = srv.post_json(
+        &format!("/api/accounts/{id}/sign-in"),
+        Some(&s.token),
+        &serde_json::json!({"loginHint": person}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let answer = browse(r.json["authorizationUrl"].as_str().unwrap(), &srv.url("/oauth/callback"));
+    let back = once(&answer, "");
+    assert!(back.header("location").is_some_and(|l| l.ends_with("?signIn=connected")), "{:?}", back.headers);
 }
 
 impl Drop for Provider {

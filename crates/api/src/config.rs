@@ -113,7 +113,7 @@ impl Config {
         let jwt_secret = match var("INBOX_JWT_SECRET") {
             Some(s) => long_enough("INBOX_JWT_SECRET", s)?,
             None if from_secrets_manager => vec![],
-            None => local_secret(&data_dir)?,
+            None => local_secret(&data_dir, SECRET_FILE, MIN_SECRET_LEN)?.into_bytes(),
         };
         let jwt_previous_secret =
             var("INBOX_JWT_PREVIOUS_SECRET").map(|s| long_enough("INBOX_JWT_PREVIOUS_SECRET", s)).transpose()?;
@@ -235,12 +235,13 @@ async fn secrets_manager_keys(id: &str) -> Result<(Vec<u8>, Option<Vec<u8>>), Co
     Ok((current, previous))
 }
 
-/// The secret kept in the data folder, generated on first use. Several processes
-/// may start at once: the first to create the file wins, the others read it.
-fn local_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
+/// A secret kept in the data folder (`file`: 32 random bytes, hex), generated
+/// on first use. Several processes may start at once: the first to create the
+/// file wins, the others read it.
+pub(crate) fn local_secret(dir: &Path, file: &'static str, min_len: usize) -> Result<String, ConfigError> {
     let io = |source| ConfigError::DataDir { path: dir.to_path_buf(), source };
     inbox_store::private_dir(dir).map_err(io)?;
-    let path = dir.join(SECRET_FILE);
+    let path = dir.join(file);
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("operating system randomness");
     let fresh = hex::encode(bytes);
@@ -252,20 +253,20 @@ fn local_secret(dir: &Path) -> Result<Vec<u8>, ConfigError> {
         Ok(mut f) => {
             // A crash mid-write leaves a short file, which readers refuse below.
             std::io::Write::write_all(&mut f, fresh.as_bytes()).map_err(io)?;
-            Ok(fresh.into_bytes())
+            Ok(fresh)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             // The creator may still be writing: wait for the whole secret.
             for _ in 0..50 {
                 let s = std::fs::read_to_string(&path).map_err(io)?;
-                if s.trim().len() >= MIN_SECRET_LEN {
-                    return Ok(s.trim().as_bytes().to_vec());
+                if s.trim().len() >= min_len {
+                    return Ok(s.trim().to_string());
                 }
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             Err(ConfigError::Invalid {
-                name: "jwt-secret file",
-                problem: format!("{} is shorter than {MIN_SECRET_LEN} characters", path.display()),
+                name: file,
+                problem: format!("{} is shorter than {min_len} characters", path.display()),
             })
         }
         Err(e) => Err(io(e)),

@@ -110,6 +110,11 @@ impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self::Problem { status, detail: detail.into(), violations: vec![], allow: vec![] }
     }
+    /// 503, with `Retry-After`: a dependency is busy or out of reach.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, detail)
     }
@@ -186,6 +191,10 @@ impl ApiError {
                 if !allow.is_empty() {
                     let allow = allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
                     resp.headers_mut().insert(header::ALLOW, HeaderValue::from_str(&allow).expect("method names"));
+                }
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    // Every 503 is worth retrying: say when.
+                    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 }
                 resp
             }

@@ -27,6 +27,7 @@ pub mod routing;
 pub mod signin;
 pub mod tokens;
 pub mod usage;
+pub mod vault;
 pub mod warm;
 pub mod webhooks;
 
@@ -78,12 +79,17 @@ pub struct App {
     background: usage::Background,
     /// Providers' discovery documents and keys, kept between requests.
     sign_ins: signin::Cache,
+    /// The credentials vault, opened on first use (only routes of signed-in
+    /// accounts need its key).
+    vault: std::sync::OnceLock<Result<vault::Vault, String>>,
 }
 
 impl App {
     pub fn new(config: Config, store: Arc<AppStore>) -> Self {
         let keys = Keys::rotating(&config.jwt_secret, config.jwt_previous_secret.as_deref(), config.token_ttl_seconds);
-        App { store, config, keys, background: usage::Background::Spawn, sign_ins: signin::Cache::default() }
+        App { store, config, keys, background: usage::Background::Spawn, sign_ins: signin::Cache::default(),
+            vault: std::sync::OnceLock::new(),
+        }
     }
 
     /// Awaits follow-up writes before answering (a Lambda sandbox may freeze
@@ -105,6 +111,11 @@ impl App {
 
     pub fn keys(&self) -> &Keys {
         &self.keys
+    }
+
+    /// The credentials vault ([`vault::Vault::load`]).
+    pub fn vault(&self) -> Result<&vault::Vault, String> {
+        self.vault.get_or_init(|| vault::Vault::load(&self.config.data_dir)).as_ref().map_err(Clone::clone)
     }
 
     /// The absolute URL this API is reached at, which every link it hands out

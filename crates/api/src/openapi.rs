@@ -63,6 +63,7 @@ pub fn document() -> OpenApi {
         .schema_from::<DisconnectInput>()
         .schema_from::<SignInInput>()
         .schema_from::<SignInStart>()
+        .schema_from::<crate::signin::handout::AccessTokenView>()
         .schema_from::<LoginInput>()
         .schema_from::<TokenOutput>()
         .schema_from::<Problem>()

@@ -207,8 +207,8 @@ fn check(batch: Vec<ToCheck>) -> Vec<Finding> {
 }
 
 /// Rewrites every account read model from its events, one stream at a time,
-/// then each client's account lists and counts; safe to interrupt and run
-/// again. Other streams (teams, endpoints) are verified, not rewritten: their
+/// then each client's account lists and counts (keeping the accounts' sealed
+/// credentials); safe to interrupt and run again. Other streams (teams, endpoints) are verified, not rewritten: their
 /// read models hold credentials that no event records.
 pub async fn rebuild(store: &dyn Store, client: Option<ClientId>) -> anyhow::Result<(usize, Vec<Finding>)> {
     let (bar, mut walk) = (progress(), Streams::new(store, client, walk::PAGE));
@@ -224,8 +224,13 @@ pub async fn rebuild(store: &dyn Store, client: Option<ClientId>) -> anyhow::Res
         match replay_checked::<Account>(id, &stream) {
             // A history that does not verify is reported, never projected.
             Err(f) => findings.push(f),
-            Ok(state) => {
-                store.replace_read_model(stream[0].client_id, AccountId(id), state.as_ref()).await?;
+            Ok(mut state) => {
+                // Sealed provider credentials are no event: the stored ones stay.
+                let (client_id, account) = (stream[0].client_id, AccountId(id));
+                if let (Some(a), Some(stored)) = (&mut state, store.read_model(client_id, account).await?) {
+                    a.credentials = stored.account.ok().and_then(|s| s.credentials);
+                }
+                store.replace_read_model(client_id, account, state.as_ref()).await?;
                 written += 1;
             }
         }

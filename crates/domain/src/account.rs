@@ -2,6 +2,7 @@
 
 use crate::aggregate::{self, Aggregate, Context, ReplayError, StreamKind};
 use crate::commands::{Command, DomainError};
+use crate::credentials::Sealed;
 use crate::events::{AccountEvent, StoredEvent, GENESIS_HASH};
 use crate::ids::{AccountId, ClientId};
 use crate::time::{serde_opt_ts, serde_ts, Timestamp};
@@ -32,6 +33,10 @@ pub struct Account {
     pub disconnect_reason: Option<String>,
     #[serde(with = "serde_opt_ts")]
     pub history_sync_until: Option<Timestamp>,
+    /// The provider credentials of a hosted sign-in, sealed by the vault. Not
+    /// an event (events are kept forever): set by the command that stores them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Sealed>,
     pub version: u64,
     pub last_hash: String,
 }
@@ -74,6 +79,7 @@ pub fn apply_event(state: State, event: &AccountEvent) -> Option<State> {
             disconnected_at: None,
             disconnect_reason: None,
             history_sync_until: None,
+            credentials: None,
             version: 0,
             last_hash: GENESIS_HASH.to_string(),
         })),
@@ -106,6 +112,8 @@ pub fn apply_event(state: State, event: &AccountEvent) -> Option<State> {
                     a.share_past_history = w.share_past_history;
                 }
                 AccountEvent::AccountRemoved(_) => return Some(None),
+                // The sealed value is set by the command (`keep`), not by the event.
+                AccountEvent::CredentialsStored(_) => {}
                 AccountEvent::AccountConnected(_) => unreachable!("handled above"),
             }
             Some(Some(a))
@@ -128,6 +136,16 @@ impl Aggregate for Account {
     }
 
     crate::aggregate::head_in_fields!();
+
+    fn keep(&mut self, cmd: &Command) {
+        if let Command::SignedIn { sealed, .. } | Command::StoreCredentials { sealed, .. } = cmd {
+            self.credentials = Some(sealed.clone());
+        }
+    }
+
+    fn without_secrets(&self) -> Self {
+        Account { credentials: None, ..self.clone() }
+    }
 }
 
 /// Applies one stored event: the domain change plus the stream head.

@@ -23,6 +23,10 @@ pub enum Command {
     Disconnect { reason: Option<String>, reconnect_url: String },
     Update(Changes),
     Remove,
+    /// A hosted sign-in finished: the profile, and the credentials it got.
+    SignedIn { profile: Profile, stored: crate::credentials::Stored, sealed: crate::credentials::Sealed },
+    /// Renewed credentials (a refresh) replace the stored ones.
+    StoreCredentials { stored: crate::credentials::Stored, sealed: crate::credentials::Sealed },
 }
 
 /// The fields a PUT may change; `None` leaves a field as it is.
@@ -118,25 +122,13 @@ pub(crate) fn decide_on(
             Ok(events)
         }
         (None, _) => Err(DomainError::NotFound),
-        (Some(a), Command::Authorize(reported)) => {
-            let p = Profile {
-                platform_id: v.name(Field::PlatformId, Some(&reported.platform_id)).unwrap_or_default(),
-                platform_username: v.name(Field::PlatformUsername, reported.platform_username.as_ref()),
-                username: v.name(Field::Username, reported.username.as_ref()),
-                description: v.description(reported.description.as_ref()),
-                avatar_url: reported.avatar_url.clone(),
-            };
-            v.check_url(Field::AvatarUrl, p.avatar_url.as_ref());
-            v.into_result()?;
-            let kept = |reported: &Option<String>, current: &Option<String>| reported.is_none() || reported == current;
-            let same = a.is_authorized
-                && a.platform_id.as_ref() == Some(&p.platform_id)
-                && kept(&p.username, &a.username)
-                && kept(&p.description, &a.description)
-                && kept(&p.avatar_url, &a.avatar_url)
-                && kept(&p.platform_username, &a.platform_username);
-            Ok(if same { vec![] } else { vec![AccountEvent::AccountAuthorized(p.clone())] })
+        (Some(a), Command::Authorize(reported)) => authorize(a, reported, v),
+        (Some(a), Command::SignedIn { profile, stored, .. }) => {
+            let mut events = authorize(a, profile, v)?;
+            events.push(AccountEvent::CredentialsStored(stored.clone()));
+            Ok(events)
         }
+        (Some(_), Command::StoreCredentials { stored, .. }) => Ok(vec![AccountEvent::CredentialsStored(stored.clone())]),
         (Some(a), Command::Disconnect { reason, reconnect_url }) => {
             let reason = v.name(Field::Reason, reason.as_ref());
             v.check_url(Field::ReconnectUrl, Some(reconnect_url));
@@ -153,6 +145,27 @@ pub(crate) fn decide_on(
         (Some(a), Command::Update(c)) => decide_update(a, c, ctx, v),
         (Some(_), Command::Remove) => Ok(vec![AccountEvent::AccountRemoved(Removed {})]),
     }
+}
+
+/// The events of a reported profile: `AccountAuthorized`, unless it changes nothing.
+fn authorize(a: &Account, reported: &Profile, mut v: Violations) -> Result<Vec<AccountEvent>, DomainError> {
+    let p = Profile {
+        platform_id: v.name(Field::PlatformId, Some(&reported.platform_id)).unwrap_or_default(),
+        platform_username: v.name(Field::PlatformUsername, reported.platform_username.as_ref()),
+        username: v.name(Field::Username, reported.username.as_ref()),
+        description: v.description(reported.description.as_ref()),
+        avatar_url: reported.avatar_url.clone(),
+    };
+    v.check_url(Field::AvatarUrl, p.avatar_url.as_ref());
+    v.into_result()?;
+    let kept = |reported: &Option<String>, current: &Option<String>| reported.is_none() || reported == current;
+    let same = a.is_authorized
+        && a.platform_id.as_ref() == Some(&p.platform_id)
+        && kept(&p.username, &a.username)
+        && kept(&p.description, &a.description)
+        && kept(&p.avatar_url, &a.avatar_url)
+        && kept(&p.platform_username, &a.platform_username);
+    Ok(if same { vec![] } else { vec![AccountEvent::AccountAuthorized(p.clone())] })
 }
 
 fn decide_update(a: &Account, c: &Changes, ctx: &Context, mut v: Violations) -> Result<Vec<AccountEvent>, DomainError> {

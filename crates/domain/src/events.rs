@@ -26,6 +26,8 @@ pub enum AccountEvent {
     HistorySyncSet(HistorySync),
     AccountUpdated(Writable),
     AccountRemoved(Removed),
+    /// Provider credentials were stored or replaced (their value never is an event).
+    CredentialsStored(crate::credentials::Stored),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +94,7 @@ impl DomainEvent for AccountEvent {
         "HistorySyncSet",
         "AccountUpdated",
         "AccountRemoved",
+        "CredentialsStored",
     ];
 
     fn event_type(&self) -> &'static str {
@@ -102,6 +105,7 @@ impl DomainEvent for AccountEvent {
             Self::HistorySyncSet(_) => "HistorySyncSet",
             Self::AccountUpdated(_) => "AccountUpdated",
             Self::AccountRemoved(_) => "AccountRemoved",
+            Self::CredentialsStored(_) => "CredentialsStored",
         }
     }
 }

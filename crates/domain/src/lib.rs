@@ -8,6 +8,7 @@ pub mod aggregate;
 pub mod audit;
 mod canonical;
 pub mod commands;
+pub mod credentials;
 pub mod endpoint;
 pub mod events;
 pub mod ids;

@@ -157,6 +157,10 @@ pub fn sample(r: &Route) -> (String, Option<Value>, u16) {
     if r.path == inbox_api::signin::CALLBACK_PATH {
         return (r.path.to_string(), None, 400);
     }
+    // No example account was signed in here: it holds no token to hand out.
+    if r.path.ends_with("/access-token") {
+        return (r.path.replace("{id}", &X_ACCOUNT.to_string()), None, 409);
+    }
     let mut body: Option<Value> =
         r.doc.body.as_ref().map(|b| serde_json::from_str(b.example).expect("route examples are JSON"));
     // A refresh token must be one the example data holds.

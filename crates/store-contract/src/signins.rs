@@ -49,3 +49,25 @@ pub async fn sign_ins_are_taken_once_and_never_after_expiry(store: Arc<impl Stor
     }
     assert_eq!(won, 1, "of racing takes, one wins");
 }
+
+pub async fn a_lease_has_one_holder_until_it_ends(store: Arc<impl Store + 'static>) {
+    let now = time::truncate(chrono::Utc::now());
+    let name = format!("refresh#{}", uuid::Uuid::new_v4());
+    let until = now + chrono::Duration::seconds(30);
+    let takes = (0..8).map(|i| {
+        let (store, name) = (store.clone(), name.clone());
+        tokio::spawn(async move { store.take_lease(&name, &format!("h{i}"), until, now).await.unwrap() })
+    });
+    let mut won = 0;
+    for take in takes {
+        won += usize::from(take.await.unwrap());
+    }
+    assert_eq!(won, 1, "of racing takes, one wins");
+    assert!(!store.take_lease(&name, "late", until, now + chrono::Duration::seconds(29)).await.unwrap());
+    let after = until + chrono::Duration::seconds(1);
+    assert!(store.take_lease(&name, "next", after + chrono::Duration::seconds(30), after).await.unwrap(), "once ended");
+    store.release_lease(&name, "someone else").await.unwrap();
+    assert!(!store.take_lease(&name, "third", after + chrono::Duration::seconds(60), after).await.unwrap(), "not released by another");
+    store.release_lease(&name, "next").await.unwrap();
+    assert!(store.take_lease(&name, "third", after + chrono::Duration::seconds(60), after).await.unwrap(), "released");
+}

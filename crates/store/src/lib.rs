@@ -6,6 +6,7 @@
 
 pub mod commands;
 pub mod dynamodb;
+pub mod leases;
 pub mod lists;
 pub mod people;
 pub mod signins;
@@ -25,6 +26,7 @@ pub use inbox_domain::endpoint::EndpointChange;
 pub use inbox_domain::team::UserChange;
 pub use inbox_domain::{Endpoint, User};
 pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Users};
+pub use leases::Leases;
 pub use signins::{SignIn, SignIns};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
@@ -354,11 +356,29 @@ impl<T: Users + RefreshTokens + LoginThrottle> People for T {}
 
 /// Everything the API and the CLI need from one backend.
 pub trait Store:
-    EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks + SignIns
+    EventStore
+    + AccountReads
+    + Directory
+    + People
+    + ReadModelAdmin
+    + TokenUsage
+    + Idempotency
+    + Webhooks
+    + SignIns
+    + Leases
 {
 }
 impl<
-        T: EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks + SignIns,
+        T: EventStore
+            + AccountReads
+            + Directory
+            + People
+            + ReadModelAdmin
+            + TokenUsage
+            + Idempotency
+            + Webhooks
+            + SignIns
+            + Leases,
     > Store for T
 {
 }
@@ -367,15 +387,15 @@ impl<
 /// Store` answers them without imports, a concrete store does not.
 pub mod prelude {
     pub use crate::{
-        AccountReads, Directory, EventStore, Idempotency, LoginThrottle, ReadModelAdmin, RefreshTokens, SignIns, Store,
-        Stream, TokenUsage, Users, Webhooks,
+        AccountReads, Directory, EventStore, Idempotency, Leases, LoginThrottle, ReadModelAdmin, RefreshTokens, SignIns,
+        Store, Stream, TokenUsage, Users, Webhooks,
     };
 }
 
 /// The store a process holds ([`Store`]). Builds with the embedded store pick
 /// one at run time, behind `dyn Store`. The deployed functions are DynamoDB only
 /// and hold it by type: a `dyn Store` vtable would link every method of all
-/// nine traits into every function, where static calls link only those its
+/// ten traits into every function, where static calls link only those its
 /// route makes. Code holding it calls trait methods only (with
 /// [`prelude`] imported), so it builds either way.
 #[cfg(feature = "sqlite")]

@@ -176,6 +176,7 @@ mod tests {
             disconnected_at: None,
             disconnect_reason: None,
             history_sync_until: None,
+            credentials: None,
             version: 1,
             last_hash: String::new(),
         }

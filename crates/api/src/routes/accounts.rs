@@ -156,6 +156,25 @@ pub(super) const ACCOUNTS_SIGN_IN: Route = Route {
     tables: &[(Accounts, &[GET]), (Directory, &[PUT])],
 };
 
+pub(super) const ACCOUNTS_ACCESS_TOKEN: Route = Route {
+    method: Method::POST,
+    path: "/api/accounts/{id}/access-token",
+    function: "accounts-access-token",
+    access: Access::Roles(CONNECTORS),
+    handler: handler!(ById, signin::handout::access_token),
+    doc: Doc {
+        summary: "Hands the connector a valid access token of an account signed in here (renewed first when it \
+                  expires within a minute), never its refresh token.",
+        tag: "Account",
+        body: None,
+        ok: (200, "A valid access token", Some("AccessToken"), JSON),
+        query: &[],
+    },
+    // The account is read and, after a renewal, rewritten with its event; the
+    // renewal's lease is a directory item.
+    tables: &[(Events, &[PUT]), (Accounts, &[GET, PUT]), (Directory, &[PUT, DELETE, UPDATE])],
+};
+
 pub(super) const ACCOUNTS_EVENTS: Route = Route {
     method: Method::GET,
     path: "/api/accounts/{id}/events",

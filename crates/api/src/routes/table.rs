@@ -16,6 +16,7 @@ pub const ROUTES: &[&Route] = &[
     &accounts::ACCOUNTS_AUTHORIZE,
     &accounts::ACCOUNTS_DISCONNECT,
     &accounts::ACCOUNTS_SIGN_IN,
+    &accounts::ACCOUNTS_ACCESS_TOKEN,
     &signin::OAUTH_CALLBACK,
     &accounts::ACCOUNTS_EVENTS,
     &accounts::INTEGRATIONS_LIST,

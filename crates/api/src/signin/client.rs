@@ -28,6 +28,9 @@ pub enum CallError {
     Unreachable(String),
     /// It answered, and refused or said something that does not hold.
     Refused(String),
+    /// The grant is gone (`invalid_grant`: revoked, expired, or a spent
+    /// refresh token presented again).
+    Revoked,
 }
 
 /// A provider's endpoints, found by discovery or configured.
@@ -185,6 +188,11 @@ pub async fn exchange_code(
     token_request(p, m, &form).await
 }
 
+/// Renews an access token with the refresh token (RFC 6749 §6).
+pub async fn refresh(p: &Provider, m: &Metadata, refresh_token: &str) -> Result<Tokens, CallError> {
+    token_request(p, m, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
+}
+
 /// A token request, with the client's authentication.
 async fn token_request(p: &Provider, m: &Metadata, pairs: &[(&str, &str)]) -> Result<Tokens, CallError> {
     let mut pairs = pairs.to_vec();
@@ -214,6 +222,9 @@ async fn token_request(p: &Provider, m: &Metadata, pairs: &[(&str, &str)]) -> Re
         // RFC 6749 §5.2: `error` (and maybe `error_description`), never a secret.
         let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
         let error = body["error"].as_str().unwrap_or("no error code");
+        if error == "invalid_grant" {
+            return Err(CallError::Revoked);
+        }
         return Err(CallError::Refused(format!("the token endpoint answered {}: {error}", answer.status)));
     }
     json(answer, "token answer")

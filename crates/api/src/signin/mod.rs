@@ -6,6 +6,7 @@
 //! the account's connect page, which says how it went.
 
 pub mod client;
+pub mod handout;
 pub mod providers;
 
 use crate::handlers::may_see;
@@ -92,9 +93,7 @@ pub async fn start(app: &App, call: Call, id: Uuid) -> Answer {
 }
 
 fn unreachable_at_start(name: &str, e: CallError) -> ApiError {
-    let why = match e {
-        CallError::Unreachable(why) | CallError::Refused(why) => why,
-    };
+    let why = call_error(&e);
     tracing::warn!(provider = name, reason = %why, "sign-in provider unavailable");
     ApiError::new(StatusCode::BAD_GATEWAY, format!("{name} cannot be reached to start the sign-in; retry shortly."))
 }
@@ -208,6 +207,14 @@ async fn finish(app: &App, call: &Call, q: &HashMap<String, String>) -> Ending {
     let Some(profile) = profile_of(&answer, &provider.profile) else {
         return failed(Failure::Unconfirmed, "no subject in the profile");
     };
+    let vault = match app.vault() {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "the credentials vault cannot be opened");
+            return Ending::Page(StatusCode::SERVICE_UNAVAILABLE, "The sign-in cannot be kept right now. Try again later.".into());
+        }
+    };
+    let (stored, sealed) = handout::keep(vault, &tokens, None, sign_in.client_id, sign_in.account_id);
     let envelope = Envelope {
         client_id: sign_in.client_id,
         actor: sign_in.actor.clone(),
@@ -217,7 +224,7 @@ async fn finish(app: &App, call: &Call, q: &HashMap<String, String>) -> Ending {
     };
     let done =
         commands::execute::<Account, _, Finish>(&*app.store, &envelope, sign_in.account_id.0, |state| match state {
-            Some(_) => Ok(Command::Authorize(profile.clone())),
+            Some(_) => Ok(Command::SignedIn { profile: profile.clone(), stored: stored.clone(), sealed: sealed.clone() }),
             None => Err(Finish::Removed),
         })
         .await;
@@ -264,13 +271,14 @@ fn merge(into: &mut Value, from: Value) {
 fn failure(e: &CallError) -> Failure {
     match e {
         CallError::Unreachable(_) => Failure::Unreachable,
-        CallError::Refused(_) => Failure::Unconfirmed,
+        CallError::Refused(_) | CallError::Revoked => Failure::Unconfirmed,
     }
 }
 
 fn call_error(e: &CallError) -> String {
     match e {
         CallError::Unreachable(why) | CallError::Refused(why) => why.clone(),
+        CallError::Revoked => "invalid_grant".into(),
     }
 }
 

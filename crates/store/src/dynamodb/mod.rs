@@ -16,6 +16,7 @@ mod errors;
 mod events;
 mod idempotency;
 mod items;
+mod leases;
 mod lists;
 mod reindex;
 mod sessions;

@@ -7,6 +7,7 @@ mod accounts;
 mod directory;
 mod events;
 mod idempotency;
+mod leases;
 mod sessions;
 mod signins;
 #[cfg(test)]
@@ -101,13 +102,6 @@ CREATE TABLE IF NOT EXISTS account_counts (
     list      TEXT    NOT NULL,
     n         INTEGER NOT NULL,
     PRIMARY KEY (client_id, list)
-) WITHOUT ROWID;
-
--- Started sign-ins with a provider, by the SHA-256 of their state (`crate::signins`).
-CREATE TABLE IF NOT EXISTS sign_ins (
-    state_hash TEXT PRIMARY KEY,
-    expires_at TEXT NOT NULL,
-    body       TEXT NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS tenants (
@@ -291,6 +285,9 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        for schema in [signins::SCHEMA, leases::SCHEMA] {
+            conn.execute_batch(schema).map_err(db)?;
+        }
         for (table, column, decl) in ADDED_COLUMNS {
             let has: bool = conn
                 .query_row(

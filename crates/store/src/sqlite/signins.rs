@@ -7,6 +7,14 @@ use async_trait::async_trait;
 use inbox_domain::{time, Timestamp};
 use rusqlite::{params, OptionalExtension};
 
+/// By the SHA-256 of their state.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sign_ins (
+    state_hash TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL,
+    body       TEXT NOT NULL
+) WITHOUT ROWID;";
+
 #[async_trait]
 impl SignIns for SqliteStore {
     async fn put_sign_in(&self, s: &SignIn) -> Result<()> {

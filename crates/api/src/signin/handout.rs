@@ -1,0 +1,215 @@
+//! `POST /api/accounts/{id}/access-token`: the connector gets a valid access
+//! token of a signed-in account, never its refresh token. A token that
+//! expires within a minute is renewed first, by one request at a time (a
+//! lease); the others wait for its result. A grant the provider no longer
+//! honours disconnects the account (`credentials_revoked`).
+
+use super::client::{self, CallError, Tokens};
+use crate::vault::{Credentials, Vault};
+use crate::{Answer, ApiError, App, Call};
+use http::{header, HeaderValue, StatusCode};
+use inbox_domain::credentials::{Sealed, Stored};
+use inbox_domain::{time, Account, AccountId, ClientId, Command, Timestamp};
+use inbox_store::commands::{self, Envelope};
+#[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
+use inbox_store::prelude::*;
+use serde::Serialize;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Renewed when it expires sooner than this.
+const MARGIN: i64 = 60;
+/// How long one request may hold the refresh of an account.
+const LEASE_SECONDS: i64 = 30;
+/// How long a request waits for a sibling's refresh.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The hand-out's answer.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AccessToken)]
+pub struct AccessTokenView {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    #[schema(value_type = Option<String>, format = "date-time")]
+    pub expires_at: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// What a sign-in or a refresh keeps: the event's record and the sealed value.
+/// A provider that sends no new refresh token keeps the old one.
+pub fn keep(
+    vault: &Vault,
+    tokens: &Tokens,
+    previous_refresh: Option<&str>,
+    client: ClientId,
+    account: AccountId,
+) -> (Stored, Sealed) {
+    let now = time::truncate(chrono::Utc::now());
+    let expires_at = tokens.expires_in.map(|s| now + chrono::Duration::seconds(s.min(10 * 365 * 86_400) as i64));
+    let refresh_token = tokens.refresh_token.clone().or_else(|| previous_refresh.map(str::to_string));
+    let credentials = Credentials {
+        access_token: tokens.access_token.clone(),
+        refresh_token,
+        expires_at,
+        scope: tokens.scope.clone(),
+    };
+    let stored = Stored {
+        key_id: vault.key_id().to_string(),
+        scopes: tokens.scope.clone(),
+        expires_at,
+        refreshable: credentials.refresh_token.is_some(),
+    };
+    (stored, vault.seal(&credentials, client, account))
+}
+
+pub async fn access_token(app: &App, call: Call, id: Uuid) -> Answer {
+    let p = call.principal();
+    let account = app.store.get_account(p.client_id, AccountId(id)).await?.ok_or_else(ApiError::not_found)?;
+    sealed_of(&account)?;
+    let vault = app.vault().map_err(|e| {
+        tracing::error!(error = %e, "the credentials vault cannot be opened");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The credentials vault is unavailable; retry later.")
+    })?;
+    let (sealed, credentials) = credentials_of(vault, &account)?;
+    let now = chrono::Utc::now();
+    if expires_after(&credentials, now + chrono::Duration::seconds(MARGIN)) {
+        return Ok(answer(&credentials));
+    }
+    let lease = format!("refresh#{}", account.id);
+    let until = now + chrono::Duration::seconds(LEASE_SECONDS);
+    if app.store.take_lease(&lease, &call.request_id, until, now).await? {
+        let renewed = renew(app, &call, vault, &account, &sealed, credentials).await;
+        if let Err(e) = app.store.release_lease(&lease, &call.request_id).await {
+            tracing::warn!(error = %e, "a refresh lease was not given back (it ends by itself)");
+        }
+        return renewed.map(|c| answer(&c));
+    }
+    // A sibling request is renewing it: its result is the answer.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let account = app.store.get_account(p.client_id, AccountId(id)).await?.ok_or_else(ApiError::not_found)?;
+        let (now_sealed, c) = credentials_of(vault, &account)?;
+        if now_sealed != sealed && expires_after(&c, chrono::Utc::now()) {
+            return Ok(answer(&c));
+        }
+    }
+    Err(retry_later())
+}
+
+/// The account's sealed credentials; a clear refusal for an account that holds none.
+fn sealed_of(a: &Account) -> Result<Sealed, ApiError> {
+    a.credentials.clone().filter(|_| a.is_authorized).ok_or_else(|| {
+        let why = if a.credentials.is_some() {
+            "This account is disconnected: it must be signed in again before its token can be handed out."
+        } else {
+            "This account holds no credentials here: its connector signs it in, or its sign-in has not finished."
+        };
+        ApiError::new(StatusCode::CONFLICT, why)
+    })
+}
+
+/// The account's credentials, opened.
+fn credentials_of(vault: &Vault, a: &Account) -> Result<(Sealed, Credentials), ApiError> {
+    let sealed = sealed_of(a)?;
+    let opened = vault.open(&sealed, a.client_id, a.id).map_err(|e| {
+        tracing::error!(account = %a.id, error = %e, "stored credentials do not open");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+    })?;
+    Ok((sealed, opened))
+}
+
+/// Whether the access token is still valid at `at` (one without an expiry is).
+fn expires_after(c: &Credentials, at: Timestamp) -> bool {
+    c.expires_at.is_none_or(|e| e > at)
+}
+
+/// Renews the credentials at the provider and stores them, once this request holds the lease.
+async fn renew(
+    app: &App,
+    call: &Call,
+    vault: &Vault,
+    account: &Account,
+    sealed: &Sealed,
+    credentials: Credentials,
+) -> Result<Credentials, ApiError> {
+    // A sibling may have renewed them between this request's read and its lease.
+    let current = app.store.get_account(account.client_id, account.id).await?.ok_or_else(ApiError::not_found)?;
+    let (current_sealed, current_credentials) = credentials_of(vault, &current)?;
+    if current_sealed != *sealed && expires_after(&current_credentials, chrono::Utc::now()) {
+        return Ok(current_credentials);
+    }
+    let provider = app.config.provider(&account.integration).ok_or_else(|| {
+        ApiError::new(StatusCode::CONFLICT, "This integration is no longer signed in here: its token cannot be renewed.")
+    })?;
+    let Some(refresh_token) = credentials.refresh_token.clone() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "The access token has expired and the provider gave no refresh token: sign the account in again.",
+        ));
+    };
+    let metadata = app.sign_ins.metadata(provider).await.map_err(|_| retry_later())?;
+    let envelope = Envelope {
+        client_id: account.client_id,
+        actor: call.principal().subject.clone(),
+        correlation_id: call.request_id.clone(),
+        at: None,
+        idempotency: None,
+    };
+    match client::refresh(provider, &metadata, &refresh_token).await {
+        Ok(tokens) => {
+            let (stored, sealed) = keep(vault, &tokens, Some(&refresh_token), account.client_id, account.id);
+            let cmd = Command::StoreCredentials { stored, sealed };
+            let done =
+                commands::execute::<Account, _, ApiError>(&*app.store, &envelope, account.id.0, |s| match s {
+                    Some(_) => Ok(cmd.clone()),
+                    None => Err(ApiError::not_found()),
+                })
+                .await?;
+            let a = done.state.ok_or_else(ApiError::not_found)?;
+            Ok(credentials_of(vault, &a)?.1)
+        }
+        Err(CallError::Revoked) => {
+            tracing::info!(account = %account.id, "the provider revoked the grant: disconnecting");
+            let cmd = Command::Disconnect {
+                reason: Some("credentials_revoked".into()),
+                reconnect_url: app.connect_url(&call.req, &account.integration, account.id.0),
+            };
+            commands::execute::<Account, _, ApiError>(&*app.store, &envelope, account.id.0, |s| match s {
+                Some(_) => Ok(cmd.clone()),
+                None => Err(ApiError::not_found()),
+            })
+            .await?;
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "The provider revoked access: the account is now disconnected and must be signed in again.",
+            ))
+        }
+        Err(CallError::Unreachable(why)) => {
+            tracing::warn!(account = %account.id, reason = %why, "the token could not be renewed");
+            Err(retry_later())
+        }
+        Err(CallError::Refused(why)) => {
+            tracing::warn!(account = %account.id, reason = %why, "the provider refused the renewal");
+            Err(ApiError::new(StatusCode::BAD_GATEWAY, "The provider refused to renew the token; retry later."))
+        }
+    }
+}
+
+fn retry_later() -> ApiError {
+    ApiError::unavailable("The token is being renewed, or the provider cannot be reached; retry shortly.")
+}
+
+fn answer(c: &Credentials) -> crate::Response {
+    let view = AccessTokenView {
+        access_token: c.access_token.clone(),
+        token_type: "Bearer",
+        expires_at: c.expires_at.as_ref().map(time::format),
+        scope: c.scope.clone(),
+    };
+    let mut resp = crate::json_response(StatusCode::OK, "application/json", &view);
+    resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}

@@ -1,0 +1,95 @@
+//! Hand-out of a signed-in account's access token to its connector, black-box
+//! against the tests' OpenID provider, on SQLite and DynamoDB Local: valid at
+//! the provider, never the refresh token, renewed once for concurrent callers,
+//! and a grant the person withdrew disconnects the account.
+
+mod support;
+
+use serde_json::Value;
+use support::oidc::{server_with, sign_in, Provider};
+use support::{assert_problem, Server, Session};
+
+fn hand_out(srv: &Server, s: &Session, id: &str) -> support::Resp {
+    srv.call("POST", &format!("/api/accounts/{id}/access-token"), Some(&s.token), None)
+}
+
+fn stored_credentials(srv: &Server, s: &Session, id: &str) -> Vec<Value> {
+    let r = srv.get(&format!("/api/accounts/{id}/events"), s);
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["member"].as_array().unwrap().iter().filter(|e| e["type"] == "CredentialsStored").cloned().collect()
+}
+
+#[test]
+fn the_connector_gets_a_valid_access_token_never_the_refresh_token() {
+    let provider = Provider::start();
+    let srv = server_with(&provider);
+    let owner = srv.client("owner");
+    let connector = srv.user(&owner.tenant, "connector");
+    let id = srv.create_account(&owner, "gmail");
+    sign_in(&srv, &owner, &id, "ann@example.test");
+
+    let r = hand_out(&srv, &connector, &id);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut keys: Vec<_> = r.json.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["accessToken", "expiresAt", "scope", "tokenType"], "never a refresh token");
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let token = r.json["accessToken"].as_str().unwrap().to_string();
+    let at_provider = provider.introspect(&token);
+    assert_eq!((at_provider["active"].clone(), at_provider["sub"].clone()), (true.into(), "ann@example.test".into()));
+    assert_eq!(hand_out(&srv, &connector, &id).json["accessToken"], token, "still valid: the same token");
+
+    // What was stored is recorded; what it is, nowhere.
+    let stored = stored_credentials(&srv, &owner, &id);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0]["payload"]["refreshable"], true);
+    assert!(stored[0]["payload"]["keyId"].as_str().unwrap().starts_with("local:"));
+    for path in [format!("/api/accounts/{id}"), format!("/api/accounts/{id}/events"), "/api/accounts".into()] {
+        let text = srv.get(&path, &owner).text;
+        assert!(!text.contains(&token) && !text.contains("credentials\""), "{path}: {text}");
+    }
+
+    let whatsapp = srv.create_account(&owner, "whatsapp");
+    assert_problem(&hand_out(&srv, &connector, &whatsapp), 409);
+    assert_problem(&hand_out(&srv, &srv.user(&owner.tenant, "auditor"), &id), 403);
+    assert_problem(&hand_out(&srv, &srv.client("connector"), &id), 404);
+}
+
+#[test]
+fn a_token_near_expiry_is_renewed_once_for_concurrent_hand_outs() {
+    // Its access tokens live 30 s: every hand-out finds it within the minute before expiry.
+    let provider = Provider::start_with(&[("ACCESS_TOKEN_TTL", "30")]);
+    let srv = server_with(&provider);
+    let owner = srv.client("owner");
+    let id = srv.create_account(&owner, "gmail");
+    sign_in(&srv, &owner, &id, "bob@example.test");
+    let answers: Vec<support::Resp> = std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..4).map(|_| scope.spawn(|| hand_out(&srv, &owner, &id))).collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    for r in &answers {
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let token = answers[0].json["accessToken"].clone();
+    assert!(answers.iter().all(|r| r.json["accessToken"] == token), "one renewal, one new token for all");
+    assert_eq!(stored_credentials(&srv, &owner, &id).len(), 2, "the sign-in's, and one renewal's");
+    assert_eq!(provider.introspect(token.as_str().unwrap())["active"], true);
+}
+
+#[test]
+fn a_withdrawn_grant_disconnects_the_account() {
+    let provider = Provider::start_with(&[("ACCESS_TOKEN_TTL", "30")]);
+    let srv = server_with(&provider);
+    let owner = srv.client("owner");
+    let id = srv.create_account(&owner, "gmail");
+    sign_in(&srv, &owner, &id, "cy@example.test");
+    provider.withdraw("cy@example.test");
+    let r = hand_out(&srv, &owner, &id);
+    assert_problem(&r, 409);
+    assert!(r.json["detail"].as_str().unwrap().contains("revoked"), "{}", r.text);
+    let a = srv.get(&format!("/api/accounts/{id}"), &owner).json;
+    assert_eq!((a["isAuthorized"].clone(), a["disconnectReason"].clone()), (false.into(), "credentials_revoked".into()));
+    assert_eq!(a["reconnectUrl"], srv.url(&format!("/connect/gmail/{id}")));
+    // Nothing more to hand out until it signs in again.
+    assert_problem(&hand_out(&srv, &owner, &id), 409);
+}
