@@ -88,7 +88,10 @@ fn a_withdrawn_grant_disconnects_the_account() {
     assert_problem(&r, 409);
     assert!(r.json["detail"].as_str().unwrap().contains("revoked"), "{}", r.text);
     let a = srv.get(&format!("/api/accounts/{id}"), &owner).json;
-    assert_eq!((a["isAuthorized"].clone(), a["disconnectReason"].clone()), (false.into(), "credentials_revoked".into()));
+    assert_eq!(
+        (a["isAuthorized"].clone(), a["disconnectReason"].clone()),
+        (false.into(), "credentials_revoked".into())
+    );
     assert_eq!(a["reconnectUrl"], srv.url(&format!("/connect/gmail/{id}")));
     // Nothing more to hand out until it signs in again.
     assert_problem(&hand_out(&srv, &owner, &id), 409);

@@ -73,8 +73,9 @@ fn a_gmail_account_signs_in_at_the_provider_and_is_authorized() {
     assert_eq!(a["username"], "Test ann", "the profile's name");
     assert_eq!(a["reconnectUrl"], Value::Null);
     let events = history(&srv, &owner, &id);
-    let authorized = events.last().unwrap();
-    assert_eq!(authorized["type"], "AccountAuthorized");
+    let types: Vec<_> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["AccountConnected", "AccountAuthorized", "CredentialsStored"]);
+    let authorized = &events[1];
     assert_eq!(authorized["actor"], owner.user_id, "recorded as the person who started it");
     // The provider's subject and address (its test person's subject is the address).
     assert_eq!(authorized["payload"]["platformId"], "ann@example.test");

@@ -87,7 +87,12 @@ pub struct App {
 impl App {
     pub fn new(config: Config, store: Arc<AppStore>) -> Self {
         let keys = Keys::rotating(&config.jwt_secret, config.jwt_previous_secret.as_deref(), config.token_ttl_seconds);
-        App { store, config, keys, background: usage::Background::Spawn, sign_ins: signin::Cache::default(),
+        App {
+            store,
+            config,
+            keys,
+            background: usage::Background::Spawn,
+            sign_ins: signin::Cache::default(),
             vault: std::sync::OnceLock::new(),
         }
     }

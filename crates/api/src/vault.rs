@@ -79,7 +79,8 @@ impl Vault {
         if s.key_id != self.key_id {
             return Err(format!("sealed by key {}, not this vault's {}", s.key_id, self.key_id));
         }
-        let bytes = base64::engine::general_purpose::STANDARD.decode(&s.blob).map_err(|_| "unreadable sealed credentials")?;
+        let bytes =
+            base64::engine::general_purpose::STANDARD.decode(&s.blob).map_err(|_| "unreadable sealed credentials")?;
         let wrapped = NONCE_LEN + 32 + TAG;
         if bytes.len() < 1 + wrapped + NONCE_LEN + TAG || bytes[0] != FORMAT {
             return Err("unreadable sealed credentials".into());
@@ -114,7 +115,8 @@ fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, String> {
     let (nonce, data) = sealed.split_at(NONCE_LEN);
     let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "bad nonce")?;
     let mut data = data.to_vec();
-    let plain = key.open_in_place(nonce, Aad::from(aad), &mut data).map_err(|_| "the sealed credentials do not open")?;
+    let plain =
+        key.open_in_place(nonce, Aad::from(aad), &mut data).map_err(|_| "the sealed credentials do not open")?;
     Ok(plain.to_vec())
 }
 

@@ -18,15 +18,30 @@ pub type Patch<T> = Option<Option<T>>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Connect { account_id: AccountId, integration: String, reconnect_url: String, history_sync_until: Option<Timestamp> },
+    Connect {
+        account_id: AccountId,
+        integration: String,
+        reconnect_url: String,
+        history_sync_until: Option<Timestamp>,
+    },
     Authorize(Profile),
-    Disconnect { reason: Option<String>, reconnect_url: String },
+    Disconnect {
+        reason: Option<String>,
+        reconnect_url: String,
+    },
     Update(Changes),
     Remove,
     /// A hosted sign-in finished: the profile, and the credentials it got.
-    SignedIn { profile: Profile, stored: crate::credentials::Stored, sealed: crate::credentials::Sealed },
+    SignedIn {
+        profile: Profile,
+        stored: crate::credentials::Stored,
+        sealed: crate::credentials::Sealed,
+    },
     /// Renewed credentials (a refresh) replace the stored ones.
-    StoreCredentials { stored: crate::credentials::Stored, sealed: crate::credentials::Sealed },
+    StoreCredentials {
+        stored: crate::credentials::Stored,
+        sealed: crate::credentials::Sealed,
+    },
 }
 
 /// The fields a PUT may change; `None` leaves a field as it is.
@@ -128,7 +143,9 @@ pub(crate) fn decide_on(
             events.push(AccountEvent::CredentialsStored(stored.clone()));
             Ok(events)
         }
-        (Some(_), Command::StoreCredentials { stored, .. }) => Ok(vec![AccountEvent::CredentialsStored(stored.clone())]),
+        (Some(_), Command::StoreCredentials { stored, .. }) => {
+            Ok(vec![AccountEvent::CredentialsStored(stored.clone())])
+        }
         (Some(a), Command::Disconnect { reason, reconnect_url }) => {
             let reason = v.name(Field::Reason, reason.as_ref());
             v.check_url(Field::ReconnectUrl, Some(reconnect_url));

@@ -67,7 +67,10 @@ pub async fn a_lease_has_one_holder_until_it_ends(store: Arc<impl Store + 'stati
     let after = until + chrono::Duration::seconds(1);
     assert!(store.take_lease(&name, "next", after + chrono::Duration::seconds(30), after).await.unwrap(), "once ended");
     store.release_lease(&name, "someone else").await.unwrap();
-    assert!(!store.take_lease(&name, "third", after + chrono::Duration::seconds(60), after).await.unwrap(), "not released by another");
+    assert!(
+        !store.take_lease(&name, "third", after + chrono::Duration::seconds(60), after).await.unwrap(),
+        "not released by another"
+    );
     store.release_lease(&name, "next").await.unwrap();
     assert!(store.take_lease(&name, "third", after + chrono::Duration::seconds(60), after).await.unwrap(), "released");
 }

@@ -25,8 +25,8 @@ pub use dynamodb::{DynamoStore, Tables};
 pub use inbox_domain::endpoint::EndpointChange;
 pub use inbox_domain::team::UserChange;
 pub use inbox_domain::{Endpoint, User};
-pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Users};
 pub use leases::Leases;
+pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Users};
 pub use signins::{SignIn, SignIns};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
@@ -356,16 +356,7 @@ impl<T: Users + RefreshTokens + LoginThrottle> People for T {}
 
 /// Everything the API and the CLI need from one backend.
 pub trait Store:
-    EventStore
-    + AccountReads
-    + Directory
-    + People
-    + ReadModelAdmin
-    + TokenUsage
-    + Idempotency
-    + Webhooks
-    + SignIns
-    + Leases
+    EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks + SignIns + Leases
 {
 }
 impl<
@@ -387,8 +378,8 @@ impl<
 /// Store` answers them without imports, a concrete store does not.
 pub mod prelude {
     pub use crate::{
-        AccountReads, Directory, EventStore, Idempotency, Leases, LoginThrottle, ReadModelAdmin, RefreshTokens, SignIns,
-        Store, Stream, TokenUsage, Users, Webhooks,
+        AccountReads, Directory, EventStore, Idempotency, Leases, LoginThrottle, ReadModelAdmin, RefreshTokens,
+        SignIns, Store, Stream, TokenUsage, Users, Webhooks,
     };
 }
 

@@ -142,7 +142,10 @@ async fn renew(
         return Ok(current_credentials);
     }
     let provider = app.config.provider(&account.integration).ok_or_else(|| {
-        ApiError::new(StatusCode::CONFLICT, "This integration is no longer signed in here: its token cannot be renewed.")
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "This integration is no longer signed in here: its token cannot be renewed.",
+        )
     })?;
     let Some(refresh_token) = credentials.refresh_token.clone() else {
         return Err(ApiError::new(
@@ -162,12 +165,11 @@ async fn renew(
         Ok(tokens) => {
             let (stored, sealed) = keep(vault, &tokens, Some(&refresh_token), account.client_id, account.id);
             let cmd = Command::StoreCredentials { stored, sealed };
-            let done =
-                commands::execute::<Account, _, ApiError>(&*app.store, &envelope, account.id.0, |s| match s {
-                    Some(_) => Ok(cmd.clone()),
-                    None => Err(ApiError::not_found()),
-                })
-                .await?;
+            let done = commands::execute::<Account, _, ApiError>(&*app.store, &envelope, account.id.0, |s| match s {
+                Some(_) => Ok(cmd.clone()),
+                None => Err(ApiError::not_found()),
+            })
+            .await?;
             let a = done.state.ok_or_else(ApiError::not_found)?;
             Ok(credentials_of(vault, &a)?.1)
         }

@@ -211,7 +211,10 @@ async fn finish(app: &App, call: &Call, q: &HashMap<String, String>) -> Ending {
         Ok(v) => v,
         Err(e) => {
             tracing::error!(error = %e, "the credentials vault cannot be opened");
-            return Ending::Page(StatusCode::SERVICE_UNAVAILABLE, "The sign-in cannot be kept right now. Try again later.".into());
+            return Ending::Page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The sign-in cannot be kept right now. Try again later.".into(),
+            );
         }
     };
     let (stored, sealed) = handout::keep(vault, &tokens, None, sign_in.client_id, sign_in.account_id);
@@ -224,7 +227,9 @@ async fn finish(app: &App, call: &Call, q: &HashMap<String, String>) -> Ending {
     };
     let done =
         commands::execute::<Account, _, Finish>(&*app.store, &envelope, sign_in.account_id.0, |state| match state {
-            Some(_) => Ok(Command::SignedIn { profile: profile.clone(), stored: stored.clone(), sealed: sealed.clone() }),
+            Some(_) => {
+                Ok(Command::SignedIn { profile: profile.clone(), stored: stored.clone(), sealed: sealed.clone() })
+            }
             None => Err(Finish::Removed),
         })
         .await;

@@ -40,7 +40,9 @@ impl Leases for DynamoStore {
             .expression_attribute_values(":now", millis(&now));
         match put.send().await {
             Ok(_) => Ok(true),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => Ok(false),
+            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Ok(false)
+            }
             Err(e) => Err(self.error(table, e)),
         }
     }
@@ -58,7 +60,9 @@ impl Leases for DynamoStore {
         match delete.send().await {
             Ok(_) => Ok(()),
             // Another holder took it after ours ended: theirs now.
-            Err(e) if matches!(e.as_service_error(), Some(DeleteItemError::ConditionalCheckFailedException(_))) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(DeleteItemError::ConditionalCheckFailedException(_))) => {
+                Ok(())
+            }
             Err(e) => Err(self.error(table, e)),
         }
     }
