@@ -96,3 +96,17 @@ fn a_withdrawn_grant_disconnects_the_account() {
     // Nothing more to hand out until it signs in again.
     assert_problem(&hand_out(&srv, &owner, &id), 409);
 }
+
+#[test]
+fn removing_an_account_revokes_its_grant_at_the_provider() {
+    let provider = Provider::start();
+    let srv = server_with(&provider);
+    let owner = srv.client("owner");
+    let id = srv.create_account(&owner, "gmail");
+    sign_in(&srv, &owner, &id, "dee@example.test");
+    let token = hand_out(&srv, &owner, &id).json["accessToken"].as_str().unwrap().to_string();
+    assert_eq!(provider.introspect(&token)["active"], true);
+    assert_eq!(srv.delete(&format!("/api/accounts/{id}"), &owner).status, 204);
+    assert_eq!(provider.introspect(&token)["active"], false, "the grant ended with the account");
+    assert_problem(&hand_out(&srv, &owner, &id), 404);
+}

@@ -128,6 +128,10 @@ pub async fn update(app: &App, call: Call, id: Uuid) -> Answer {
 }
 
 pub async fn delete(app: &App, call: Call, id: Uuid) -> Answer {
+    let p = call.principal();
+    if let Some(a) = app.store.get_account(p.client_id, AccountId(id)).await?.filter(|a| may_see(p, a)) {
+        crate::signin::handout::revoke(app, &a).await;
+    }
     change(app, &call, id, StatusCode::NO_CONTENT, |_| Command::Remove).await?;
     Ok(no_content())
 }

@@ -193,10 +193,42 @@ pub async fn refresh(p: &Provider, m: &Metadata, refresh_token: &str) -> Result<
     token_request(p, m, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
 }
 
+/// Revokes a token at the provider (RFC 7009); with most providers revoking
+/// the refresh token ends the whole grant.
+pub async fn revoke(p: &Provider, url: &Url, token: &str, hint: &str) -> Result<(), CallError> {
+    let form = [("token", token), ("token_type_hint", hint)];
+    let req = authenticated(p, Method::POST, url, &form);
+    let answer = outbound::fetch(req, url, TIMEOUT).await.map_err(CallError::Unreachable)?;
+    match answer.status {
+        200..=299 => Ok(()),
+        s if s >= 500 => Err(CallError::Unreachable(format!("the revocation endpoint answered {s}"))),
+        s => Err(CallError::Refused(format!("the revocation endpoint answered {s}"))),
+    }
+}
+
 /// A token request, with the client's authentication.
 async fn token_request(p: &Provider, m: &Metadata, pairs: &[(&str, &str)]) -> Result<Tokens, CallError> {
+    let req = authenticated(p, Method::POST, &m.token, pairs);
+    let answer = outbound::fetch(req, &m.token, TIMEOUT).await.map_err(CallError::Unreachable)?;
+    if answer.status >= 500 {
+        return Err(CallError::Unreachable(format!("the token endpoint answered {}", answer.status)));
+    }
+    if answer.status != 200 {
+        // RFC 6749 §5.2: `error` (and maybe `error_description`), never a secret.
+        let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+        let error = body["error"].as_str().unwrap_or("no error code");
+        if error == "invalid_grant" {
+            return Err(CallError::Revoked);
+        }
+        return Err(CallError::Refused(format!("the token endpoint answered {}: {error}", answer.status)));
+    }
+    json(answer, "token answer")
+}
+
+/// A form POST to one of the provider's endpoints, with the client's authentication.
+fn authenticated(p: &Provider, method: Method, url: &Url, pairs: &[(&str, &str)]) -> http::Request<Full<Bytes>> {
     let mut pairs = pairs.to_vec();
-    let mut req = outbound::request(Method::POST, &m.token)
+    let mut req = outbound::request(method, url)
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(ACCEPT, "application/json")
         .header(USER_AGENT, AGENT);
@@ -213,21 +245,7 @@ async fn token_request(p: &Provider, m: &Metadata, pairs: &[(&str, &str)]) -> Re
         }
     }
     let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-    let req = req.body(Full::new(Bytes::from(body))).expect("a token request builds");
-    let answer = outbound::fetch(req, &m.token, TIMEOUT).await.map_err(CallError::Unreachable)?;
-    if answer.status >= 500 {
-        return Err(CallError::Unreachable(format!("the token endpoint answered {}", answer.status)));
-    }
-    if answer.status != 200 {
-        // RFC 6749 §5.2: `error` (and maybe `error_description`), never a secret.
-        let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
-        let error = body["error"].as_str().unwrap_or("no error code");
-        if error == "invalid_grant" {
-            return Err(CallError::Revoked);
-        }
-        return Err(CallError::Refused(format!("the token endpoint answered {}: {error}", answer.status)));
-    }
-    json(answer, "token answer")
+    req.body(Full::new(Bytes::from(body))).expect("a form request builds")
 }
 
 /// The provider's profile of the signed-in person, with the access token.

@@ -215,3 +215,23 @@ fn answer(c: &Credentials) -> crate::Response {
     resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     resp
 }
+
+/// Before an account is removed: revokes its grant at the provider (RFC 7009),
+/// best effort — the removal itself destroys the sealed credentials, the only
+/// copy of their data key, whatever the provider answers.
+pub async fn revoke(app: &App, a: &Account) {
+    let (Some(sealed), Some(provider)) = (&a.credentials, app.config.provider(&a.integration)) else { return };
+    let revoked = async {
+        let c = app.vault()?.open(sealed, a.client_id, a.id)?;
+        let metadata = app.sign_ins.metadata(provider).await.map_err(|e| format!("{e:?}"))?;
+        let Some(url) = &metadata.revocation else { return Ok(()) };
+        let (token, hint) = match &c.refresh_token {
+            Some(r) => (r.as_str(), "refresh_token"),
+            None => (c.access_token.as_str(), "access_token"),
+        };
+        client::revoke(provider, url, token, hint).await.map_err(|e| format!("{e:?}"))
+    };
+    if let Err(e) = revoked.await {
+        tracing::warn!(account = %a.id, error = %e, "the grant was not revoked at the provider");
+    }
+}
