@@ -246,3 +246,28 @@ fn links_name_the_server_as_configured_never_as_the_request_claims() {
     assert!(!docs.text.contains("evil.example"), "the Hydra documentation's links");
     assert!(!docs.header("link").unwrap_or_default().contains("evil.example"));
 }
+
+#[test]
+fn one_person_is_one_account_of_a_client() {
+    let provider = Provider::start();
+    let srv = server_with(&provider);
+    let owner = srv.client("owner");
+    let (first, second) = (srv.create_account(&owner, "gmail"), srv.create_account(&owner, "gmail"));
+    support::oidc::sign_in(&srv, &owner, &first, "eve@example.test");
+    let url = start(&srv, &owner, &second, Some(json!({"loginHint": "eve@example.test"})));
+    let r = once(&consent(&srv, &url), "");
+    assert_eq!(r.header("location"), Some(back_to(&srv, &second, "signIn=failed&reason=already_connected").as_str()));
+    assert_eq!(
+        (account(&srv, &owner, &second)["isAuthorized"].clone(), history(&srv, &owner, &second).len()),
+        (json!(false), 1)
+    );
+    // Another person on the second account is fine, and so is this person in another client.
+    support::oidc::sign_in(&srv, &owner, &second, "fay@example.test");
+    let other = srv.client("owner");
+    let theirs = srv.create_account(&other, "gmail");
+    support::oidc::sign_in(&srv, &other, &theirs, "eve@example.test");
+    // Once the first account is removed, its person may connect again.
+    assert_eq!(srv.delete(&format!("/api/accounts/{first}"), &owner).status, 204);
+    let again = srv.create_account(&owner, "gmail");
+    support::oidc::sign_in(&srv, &owner, &again, "eve@example.test");
+}

@@ -59,11 +59,19 @@ pub enum Failure {
     Unconfirmed,
     /// The provider could not be reached, or failed on its side.
     Unreachable,
+    /// The person's provider account is connected here already, as another account.
+    AlreadyConnected,
 }
 
 impl Failure {
-    pub const ALL: [Failure; 5] =
-        [Failure::Denied, Failure::ProviderError, Failure::WrongIssuer, Failure::Unconfirmed, Failure::Unreachable];
+    pub const ALL: [Failure; 6] = [
+        Failure::Denied,
+        Failure::ProviderError,
+        Failure::WrongIssuer,
+        Failure::Unconfirmed,
+        Failure::Unreachable,
+        Failure::AlreadyConnected,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -72,6 +80,7 @@ impl Failure {
             Failure::WrongIssuer => "wrong_issuer",
             Failure::Unconfirmed => "unconfirmed",
             Failure::Unreachable => "unreachable",
+            Failure::AlreadyConnected => "already_connected",
         }
     }
 
@@ -82,6 +91,7 @@ impl Failure {
             Failure::WrongIssuer => "the answer did not come from the provider the sign-in started at",
             Failure::Unconfirmed => "the provider did not confirm the sign-in",
             Failure::Unreachable => "the provider could not be reached; try again in a moment",
+            Failure::AlreadyConnected => "this account is connected here already, as another account",
         }
     }
 }

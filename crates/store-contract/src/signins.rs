@@ -74,3 +74,51 @@ pub async fn a_lease_has_one_holder_until_it_ends(store: Arc<impl Store + 'stati
     store.release_lease(&name, "next").await.unwrap();
     assert!(store.take_lease(&name, "third", after + chrono::Duration::seconds(60), after).await.unwrap(), "released");
 }
+
+/// A hosted sign-in's command for `person` (what the callback runs).
+fn signed_in(person: &str) -> inbox_domain::Command {
+    use inbox_domain::credentials::{Sealed, Stored};
+    inbox_domain::Command::SignedIn {
+        profile: inbox_domain::Profile { platform_id: person.into(), ..Default::default() },
+        stored: Stored { key_id: "local:test".into(), scopes: None, expires_at: None, refreshable: true },
+        sealed: Sealed { key_id: "local:test".into(), blob: "c2VhbGVk".into() },
+    }
+}
+
+pub async fn one_provider_subject_is_one_account_of_a_client_even_when_racing(store: Arc<impl Store + 'static>) {
+    let owner = super::ctx(ClientId::new(), "owner");
+    let accounts: Vec<uuid::Uuid> = {
+        let mut ids = vec![];
+        for _ in 0..6 {
+            ids.push(super::create(&*store, &owner, "gmail").await);
+        }
+        ids
+    };
+    let tasks = accounts.iter().map(|id| {
+        let (store, owner, id) = (store.clone(), owner.clone(), *id);
+        tokio::spawn(async move { super::run(&*store, id, &signed_in("eve"), &owner).await })
+    });
+    let (mut won, mut refused) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(inbox_store::commands::CommandError::Store(StoreError::Duplicate(what))) => {
+                assert!(what.contains("gmail") && what.contains("eve"), "{what}");
+                refused += 1;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!((won, refused), (1, 5), "one account holds the person; the others wrote nothing");
+    let query = inbox_store::ListQuery { is_authorized: Some(true), limit: 10, ..Default::default() };
+    assert_eq!(store.list_accounts(owner.client_id, &query).await.unwrap().total, 1);
+    // A connector's report claims nothing: the same id on a plain account is accepted.
+    let plain = super::create(&*store, &owner, "gmail").await;
+    let report =
+        inbox_domain::Command::Authorize(inbox_domain::Profile { platform_id: "eve".into(), ..Default::default() });
+    super::run(&*store, plain, &report, &owner).await.unwrap();
+    // Another client's account may hold the same person.
+    let other = super::ctx(ClientId::new(), "owner");
+    let theirs = super::create(&*store, &other, "gmail").await;
+    super::run(&*store, theirs, &signed_in("eve"), &other).await.unwrap();
+}

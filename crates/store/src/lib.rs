@@ -13,6 +13,7 @@ pub mod signins;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod streams;
+pub mod subjects;
 pub mod walk;
 pub mod webhooks;
 

@@ -241,6 +241,7 @@ async fn finish(app: &App, call: &Call, q: &HashMap<String, String>) -> Ending {
         ),
         // A profile outside the account's rules (a name too long …).
         Err(Finish::Refused(e)) => failed(Failure::Unconfirmed, &format!("{e:?}")),
+        Err(Finish::Store(StoreError::Duplicate(what))) => failed(Failure::AlreadyConnected, &what),
         Err(Finish::Store(e)) => store_page(e),
     }
 }

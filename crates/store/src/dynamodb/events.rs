@@ -3,7 +3,7 @@
 //! conditioned on the stream head), and streams are read back whole, past 1 MB.
 
 use super::errors::cancellation_codes;
-use super::items::{account_item, event_from, event_item, n, put, s};
+use super::items::{account_item, client_key, event_from, event_item, n, put, s};
 use super::DynamoStore;
 use crate::{Commit, EventStore, ReadModel, Result, StoreError};
 use async_trait::async_trait;
@@ -103,7 +103,41 @@ impl DynamoStore {
         }];
         let lists = crate::lists::change_of(before.as_ref(), after.as_ref());
         writes.extend(self.list_writes(client_id.0, &lists));
-        Ok(writes.into_iter().map(|w| (w, OnFail::Conflict)).collect())
+        let mut writes: Vec<Write> = writes.into_iter().map(|w| (w, OnFail::Conflict)).collect();
+        writes.extend(self.subject_writes(client_id, stream_id, before, after));
+        Ok(writes)
+    }
+
+    /// The account's claim on its provider subject ([`crate::subjects`]), moved
+    /// when it changes: put only if free or already this account's.
+    fn subject_writes(&self, client_id: ClientId, stream_id: Uuid, before: &State, after: &State) -> Vec<Write> {
+        let (old, new) = (crate::subjects::claim(before.as_ref()), crate::subjects::claim(after.as_ref()));
+        if old == new {
+            return vec![];
+        }
+        let directory = &self.tables.directory;
+        let key = |claim: &str| (s(client_key(client_id)), s(format!("SUBJECT#{claim}")));
+        let mut writes = vec![];
+        if let Some(old) = old {
+            let (pk, sk) = key(&old);
+            let delete = Delete::builder().table_name(directory).key("pk", pk).key("sk", sk).build();
+            writes.push((
+                TransactWriteItem::builder().delete(delete.expect("table and key set")).build(),
+                OnFail::Conflict,
+            ));
+        }
+        if let Some(new) = new {
+            let (pk, sk) = key(&new);
+            let item = HashMap::from([
+                ("pk".to_string(), pk),
+                ("sk".to_string(), sk),
+                ("account".to_string(), s(stream_id.to_string())),
+            ]);
+            let values = HashMap::from([(":id".to_string(), s(stream_id.to_string()))]);
+            let claim = put(directory, item, Some("attribute_not_exists(pk) OR account = :id"), Some(values));
+            writes.push((claim, OnFail::Duplicate(crate::subjects::taken(&new))));
+        }
+        writes
     }
 
     /// What a cancelled commit tells its caller, from the first failed condition.

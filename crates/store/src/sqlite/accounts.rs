@@ -171,6 +171,7 @@ pub(super) fn write_read_model(
     let before = member(conn, client_id, id)?;
     let change = lists::change(before.as_ref(), state.map(Member::of).as_ref());
     move_in_lists(conn, client_id, id, &change)?;
+    claim_subject(conn, client_id, id, crate::subjects::claim(state))?;
     match state {
         None => {
             conn.execute(
@@ -201,6 +202,44 @@ pub(super) fn write_read_model(
             )
             .map_err(db)?;
         }
+    }
+    Ok(())
+}
+
+/// One account per provider subject in a client (`crate::subjects`).
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS account_subjects (
+    client_id  TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    PRIMARY KEY (client_id, subject)
+) WITHOUT ROWID;";
+
+/// The account's claim on its provider subject ([`crate::subjects`]): any
+/// other of its own is dropped; one held by another account is a duplicate.
+fn claim_subject(conn: &Connection, client_id: Uuid, id: Uuid, claim: Option<String>) -> Result<()> {
+    let (client, account) = (client_id.to_string(), id.to_string());
+    let kept = claim.clone().unwrap_or_default();
+    conn.execute(
+        "DELETE FROM account_subjects WHERE client_id = ?1 AND account_id = ?2 AND subject != ?3",
+        params![client, account, kept],
+    )
+    .map_err(db)?;
+    let Some(claim) = claim else { return Ok(()) };
+    conn.execute(
+        "INSERT INTO account_subjects (client_id, subject, account_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        params![client, claim, account],
+    )
+    .map_err(db)?;
+    let holder: String = conn
+        .query_row(
+            "SELECT account_id FROM account_subjects WHERE client_id = ?1 AND subject = ?2",
+            params![client, claim],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    if holder != account {
+        return Err(StoreError::Duplicate(crate::subjects::taken(&claim)));
     }
     Ok(())
 }
