@@ -49,6 +49,26 @@ fn the_connector_gets_a_valid_access_token_never_the_refresh_token() {
         assert!(!text.contains(&token) && !text.contains("credentials\""), "{path}: {text}");
     }
 
+    // Each hand-out is in the account's log, with who asked; owners and auditors read it.
+    let auditor = srv.user(&owner.tenant, "auditor");
+    // Written once the answer is out: read until both are there.
+    let read_log = || srv.get(&format!("/api/accounts/{id}/access-log"), &auditor);
+    let mut log = read_log();
+    for _ in 0..50 {
+        if log.json["member"].as_array().is_some_and(|m| m.len() >= 2) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        log = read_log();
+    }
+    assert_eq!(log.status, 200, "{}", log.text);
+    let entries = log.json["member"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{}", log.text);
+    assert!(entries.iter().all(|e| e["actor"] == connector.user_id.as_str() && e["status"] == 200), "{}", log.text);
+    assert!(!log.text.contains(&token));
+    assert_problem(&srv.get(&format!("/api/accounts/{id}/access-log"), &connector), 403);
+    assert_problem(&srv.get(&format!("/api/accounts/{id}/access-log"), &srv.client("owner")), 404);
+
     let whatsapp = srv.create_account(&owner, "whatsapp");
     assert_problem(&hand_out(&srv, &connector, &whatsapp), 409);
     assert_problem(&hand_out(&srv, &srv.user(&owner.tenant, "auditor"), &id), 403);

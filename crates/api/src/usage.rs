@@ -58,21 +58,42 @@ impl Use {
 impl App {
     /// Records one answered request of `token`.
     pub(crate) async fn record_use(&self, token: ApiToken, u: Use, status: u16) {
-        let entry = TokenRequest {
-            token_id: token.id,
+        let entry = self.log_entry(token.id, u, status, None);
+        self.follow_up(write(self.store.clone(), token, entry), "recording an API token's use").await;
+    }
+
+    /// Records one hand-out of an account's access token, and who asked, in the account's log.
+    pub(crate) async fn record_handout(&self, account: inbox_domain::AccountId, u: Use, status: u16, actor: &str) {
+        let entry = self.log_entry(account.0, u, status, Some(actor.to_string()));
+        let store = self.store.clone();
+        let work = async move {
+            if let Err(e) = store.log_token_request(&entry).await {
+                tracing::error!(error = %e, account = %entry.token_id, "cannot log a token hand-out");
+            }
+        };
+        self.follow_up(work, "logging a token hand-out").await;
+    }
+
+    fn log_entry(&self, log: uuid::Uuid, u: Use, status: u16, actor: Option<String>) -> TokenRequest {
+        TokenRequest {
+            token_id: log,
             request_id: u.request_id,
             method: u.method,
             path: u.path,
             status,
             expires_at: u.used.at + chrono::Duration::days(self.config.token_log_days),
             used: u.used,
-        };
-        let work = write(self.store.clone(), token, entry);
+            actor,
+        }
+    }
+
+    /// Runs a follow-up write as this process does ([`Background`]).
+    async fn follow_up(&self, work: impl std::future::Future<Output = ()> + Send + 'static, what: &str) {
         match self.background {
             Background::Spawn => drop(tokio::spawn(work)),
             Background::Await => {
                 if tokio::time::timeout(AWAIT_AT_MOST, work).await.is_err() {
-                    tracing::warn!("recording an API token's use took too long; given up");
+                    tracing::warn!("{what} took too long; given up");
                 }
             }
         }

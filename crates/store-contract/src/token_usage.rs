@@ -50,6 +50,7 @@ pub async fn token_request_log_pages_newest_first_and_hides_expired(store: Arc<i
         path: "/api/v1/team".into(),
         status: 200,
         used: TokenUse { at: t0 + chrono::Duration::seconds(i), ip: None, user_agent: Some("ua".into()) },
+        actor: (i % 2 == 0).then(|| format!("user-{i}")),
         expires_at,
     };
     store.log_token_request(&entry(-1, t0 - day)).await.unwrap();

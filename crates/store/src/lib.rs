@@ -264,16 +264,20 @@ pub struct TokenUse {
     pub user_agent: Option<String>,
 }
 
-/// One request made with an API token, as its log keeps it (never the secret,
-/// never a query string).
+/// One request in a request log (never a secret, never a query string): a
+/// request made with an API token, in the token's log; or a hand-out of an
+/// account's access token, in the account's log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRequest {
+    /// The log: the API token's id, or the account's.
     pub token_id: Uuid,
     pub request_id: String,
     pub method: String,
     pub path: String,
     pub status: u16,
     pub used: TokenUse,
+    /// Who asked, where the log's own id does not say it (a hand-out's caller).
+    pub actor: Option<String>,
     /// When the entry expires (removed by TTL / cleanup, hidden from reads).
     pub expires_at: Timestamp,
 }

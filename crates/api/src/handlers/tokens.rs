@@ -74,6 +74,13 @@ pub async fn requests(app: &App, call: Call, id: Uuid) -> Answer {
     let client_id = call.principal().client_id;
     // A revoked token's log stays readable; another client's token is 404.
     app.store.get_api_token(client_id, id).await?.ok_or_else(ApiError::not_found)?;
+    log_page(app, &call, id, &format!("/api/tokens/{id}/requests")).await
+}
+
+/// A page of a request log ([`inbox_store::TokenRequest`]), newest first, paged
+/// by time: `before` is the key of the last entry of the previous page (the
+/// `next` link carries it).
+pub(crate) async fn log_page(app: &App, call: &Call, log: Uuid, base: &str) -> Answer {
     let mut before = None;
     for (key, value) in pairs(call.req.uri().query()) {
         if key == "before" {
@@ -84,13 +91,12 @@ pub async fn requests(app: &App, call: Call, id: Uuid) -> Answer {
         }
     }
     let now = time::truncate(chrono::Utc::now());
-    let entries = app.store.token_requests(id, before.as_deref(), now, LOG_PAGE).await?;
-    let base = format!("/api/tokens/{id}/requests");
+    let entries = app.store.token_requests(log, before.as_deref(), now, LOG_PAGE).await?;
     let next = (entries.len() == LOG_PAGE).then(|| format!("{base}?before={}", encode(&entries[LOG_PAGE - 1].key())));
     let view = (before.is_some() || next.is_some()).then(|| PartialCollectionView {
-        iri: before.as_ref().map_or_else(|| base.clone(), |b| format!("{base}?before={}", encode(b))),
+        iri: before.as_ref().map_or_else(|| base.to_string(), |b| format!("{base}?before={}", encode(b))),
         kind: "PartialCollectionView",
-        first: base.clone(),
+        first: base.to_string(),
         last: None,
         previous: None,
         next,
@@ -99,7 +105,7 @@ pub async fn requests(app: &App, call: Call, id: Uuid) -> Answer {
         StatusCode::OK,
         &Collection {
             context: "/api/contexts/TokenRequest",
-            iri: base,
+            iri: base.to_string(),
             kind: "Collection",
             total_items: None,
             member: entries.iter().map(TokenRequestView::of).collect(),

@@ -84,6 +84,9 @@ pub struct TokenRequestView {
     pub user_agent: Option<String>,
     /// The request's `X-Request-Id` (also in the server's logs).
     pub request_id: String,
+    /// Who asked (a hand-out's caller; an API token's log needs none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
 }
 
 impl TokenRequestView {
@@ -100,6 +103,7 @@ impl TokenRequestView {
             ip: e.used.ip.clone(),
             user_agent: e.used.user_agent.clone(),
             request_id: e.request_id.clone(),
+            actor: e.actor.clone(),
         }
     }
 }

@@ -171,8 +171,24 @@ pub(super) const ACCOUNTS_ACCESS_TOKEN: Route = Route {
         query: &[],
     },
     // The account is read and, after a renewal, rewritten with its event; the
-    // renewal's lease is a directory item.
+    // renewal's lease and the hand-out's log entry are directory items.
     tables: &[(Events, &[PUT]), (Accounts, &[GET, PUT]), (Directory, &[PUT, DELETE, UPDATE])],
+};
+
+pub(super) const ACCOUNTS_ACCESS_LOG: Route = Route {
+    method: Method::GET,
+    path: "/api/accounts/{id}/access-log",
+    function: "accounts-access-log",
+    access: Access::Roles(AUDITORS),
+    handler: handler!(ById, signin::handout::log),
+    doc: Doc {
+        summary: "Who was handed the account's access token, and when: newest first, kept 30 days.",
+        tag: "Account",
+        body: None,
+        ok: (200, "Hand-out log", Some("TokenRequestCollection"), JSONLD),
+        query: &[("before", "string", "The cursor of a `next` link: entries older than it.")],
+    },
+    tables: &[(Accounts, &[GET]), (Directory, &[QUERY])],
 };
 
 pub(super) const ACCOUNTS_EVENTS: Route = Route {

@@ -17,6 +17,7 @@ pub const ROUTES: &[&Route] = &[
     &accounts::ACCOUNTS_DISCONNECT,
     &accounts::ACCOUNTS_SIGN_IN,
     &accounts::ACCOUNTS_ACCESS_TOKEN,
+    &accounts::ACCOUNTS_ACCESS_LOG,
     &signin::OAUTH_CALLBACK,
     &accounts::ACCOUNTS_EVENTS,
     &accounts::INTEGRATIONS_LIST,

@@ -65,6 +65,22 @@ pub fn keep(
 }
 
 pub async fn access_token(app: &App, call: Call, id: Uuid) -> Answer {
+    let answer = hand_out(app, &call, id).await;
+    // Every hand-out is logged (who, when, from where, request id), in the account's log.
+    if let Ok(resp) = &answer {
+        let used = crate::usage::Use::of(&call.req, &call.request_id);
+        app.record_handout(AccountId(id), used, resp.status().as_u16(), &call.principal().subject).await;
+    }
+    answer
+}
+
+/// The account's access-token hand-outs, newest first (`GET /api/accounts/{id}/access-log`).
+pub async fn log(app: &App, call: Call, id: Uuid) -> Answer {
+    app.store.get_account(call.principal().client_id, AccountId(id)).await?.ok_or_else(ApiError::not_found)?;
+    crate::handlers::tokens::log_page(app, &call, id, &format!("/api/accounts/{id}/access-log")).await
+}
+
+async fn hand_out(app: &App, call: &Call, id: Uuid) -> Answer {
     let p = call.principal();
     let account = app.store.get_account(p.client_id, AccountId(id)).await?.ok_or_else(ApiError::not_found)?;
     sealed_of(&account)?;
@@ -80,7 +96,7 @@ pub async fn access_token(app: &App, call: Call, id: Uuid) -> Answer {
     let lease = format!("refresh#{}", account.id);
     let until = now + chrono::Duration::seconds(LEASE_SECONDS);
     if app.store.take_lease(&lease, &call.request_id, until, now).await? {
-        let renewed = renew(app, &call, vault, &account, &sealed, credentials).await;
+        let renewed = renew(app, call, vault, &account, &sealed, credentials).await;
         if let Err(e) = app.store.release_lease(&lease, &call.request_id).await {
             tracing::warn!(error = %e, "a refresh lease was not given back (it ends by itself)");
         }

@@ -254,6 +254,7 @@ pub(super) fn family_from(id: Uuid, i: &Item) -> Result<RefreshFamily> {
         current: r.s("current")?,
         revoked: matches!(i.get("revoked"), Some(AttributeValue::Bool(true))),
         expires_at: read_epoch(&r, "expiresAt")?,
+        actor: opt_s(i, "actor"),
     })
 }
 
@@ -350,6 +351,7 @@ pub(super) fn token_request_item(e: &TokenRequest) -> Item {
     ]);
     i.extend(e.used.ip.as_ref().map(|v| ("ip".to_string(), s(v))));
     i.extend(e.used.user_agent.as_ref().map(|v| ("userAgent".to_string(), s(v))));
+    i.extend(e.actor.as_ref().map(|v| ("actor".to_string(), s(v))));
     i
 }
 
@@ -363,5 +365,6 @@ pub(super) fn token_request_from(token_id: uuid::Uuid, i: &Item) -> Result<Token
         status: u16::try_from(r.n("status")?).map_err(|e| StoreError::Internal(format!("bad status: {e}")))?,
         used: TokenUse { at: r.time("at")?, ip: opt_s(i, "ip"), user_agent: opt_s(i, "userAgent") },
         expires_at: read_epoch(&r, "expiresAt")?,
+        actor: opt_s(i, "actor"),
     })
 }

@@ -195,6 +195,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("api_tokens", "last_used_at", "TEXT"),
     ("api_tokens", "last_used_ip", "TEXT"),
     ("api_tokens", "last_used_agent", "TEXT"),
+    ("token_requests", "actor", "TEXT"),
     ("users", "enabled", "INTEGER NOT NULL DEFAULT 1"),
     ("users", "version", "INTEGER NOT NULL DEFAULT 0"),
     ("tenants", "users_version", "INTEGER NOT NULL DEFAULT 0"),

@@ -32,8 +32,8 @@ impl TokenUsage for SqliteStore {
             tx.execute("DELETE FROM token_requests WHERE expires_at < ?1", [time::format(&e.used.at)]).map_err(db)?;
             tx.execute(
                 "INSERT OR REPLACE INTO token_requests
-                 (token_id, sk, request_id, at, method, path, status, ip, user_agent, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 (token_id, sk, request_id, at, method, path, status, ip, user_agent, expires_at, actor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     e.token_id.to_string(),
                     e.key(),
@@ -45,6 +45,7 @@ impl TokenUsage for SqliteStore {
                     e.used.ip,
                     e.used.user_agent,
                     time::format(&e.expires_at),
+                    e.actor,
                 ],
             )
             .map_err(db)?;
@@ -64,7 +65,7 @@ impl TokenUsage for SqliteStore {
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT token_id, request_id, at, method, path, status, ip, user_agent, expires_at
+                    "SELECT token_id, request_id, at, method, path, status, ip, user_agent, expires_at, actor
                      FROM token_requests
                      WHERE token_id = ?1 AND (?2 IS NULL OR sk < ?2) AND expires_at > ?3
                      ORDER BY sk DESC LIMIT ?4",
@@ -82,11 +83,13 @@ impl TokenUsage for SqliteStore {
                         r.get::<_, Option<String>>(6)?,
                         r.get::<_, Option<String>>(7)?,
                         r.get::<_, String>(8)?,
+                        r.get::<_, Option<String>>(9)?,
                     ))
                 })
                 .map_err(db)?;
             rows.map(|row| {
-                let (token_id, request_id, at, method, path, status, ip, user_agent, expires_at) = row.map_err(db)?;
+                let (token_id, request_id, at, method, path, status, ip, user_agent, expires_at, actor) =
+                    row.map_err(db)?;
                 Ok(TokenRequest {
                     token_id: uuid_col(token_id)?,
                     request_id,
@@ -95,6 +98,7 @@ impl TokenUsage for SqliteStore {
                     status,
                     used: TokenUse { at: time_col("request time", at)?, ip, user_agent },
                     expires_at: time_col("request expiry", expires_at)?,
+                    actor,
                 })
             })
             .collect()
