@@ -56,7 +56,8 @@ fn main() {
     let owner = srv.client("owner");
     let id = srv.create_account(&owner, "gmail");
     sign_in(&srv, &owner, &id, "bench@example.test");
-    let (get_url, handout_url) = (srv.url(&format!("/api/accounts/{id}")), srv.url(&format!("/api/accounts/{id}/access-token")));
+    let (get_url, handout_url) =
+        (srv.url(&format!("/api/accounts/{id}")), srv.url(&format!("/api/accounts/{id}/access-token")));
     let (mut get, mut cached) = ((f64::MAX, f64::MAX), (f64::MAX, f64::MAX));
     for _ in 0..ROUNDS {
         let g = timed(REQUESTS, || send("GET", &get_url, &owner.token));

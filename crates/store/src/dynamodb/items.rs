@@ -254,7 +254,6 @@ pub(super) fn family_from(id: Uuid, i: &Item) -> Result<RefreshFamily> {
         current: r.s("current")?,
         revoked: matches!(i.get("revoked"), Some(AttributeValue::Bool(true))),
         expires_at: read_epoch(&r, "expiresAt")?,
-        actor: opt_s(i, "actor"),
     })
 }
 
