@@ -34,6 +34,9 @@ class SignIn(unittest.TestCase):
         status, body = h.API.call("GET", f"/api/accounts/{account}", token=h.API.login(h.OWNER))
         self.assertEqual((status, body["isAuthorized"]), (200, True))
         self.assertEqual(h.console_errors(), [])
+        # Removed (and its grant revoked at the provider): the person may connect again, in the widget's test.
+        status, _ = h.API.call("DELETE", f"/api/accounts/{account}", token=h.API.login(h.OWNER))
+        self.assertEqual(status, 204)
 
     def test_2_a_declined_consent_is_said_in_words(self):
         token = h.API.login(h.OWNER)

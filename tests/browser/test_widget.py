@@ -76,3 +76,28 @@ class Widget(unittest.TestCase):
         self.assertEqual(h.widget("li"), [])
         h.shot("widget-other-origin")
         h.DRIVER.get_log("browser")  # the refused cross-origin calls are expected in the console
+
+    def test_3_a_customer_signs_gmail_in_at_the_provider_from_the_widget(self):
+        h.DRIVER.get(f"http://127.0.0.1:{h.HOST_PORT}/")
+        h.wait(lambda d: len(h.widget("li")) == 2)
+        select = h.widget("select")[0]
+        h.DRIVER.execute_script(
+            "arguments[0].value = '/api/integrations/gmail'; arguments[0].dispatchEvent(new Event('change'))", select
+        )
+        main = h.DRIVER.current_window_handle
+        h.widget("form button")[0].click()
+        h.wait(lambda d: len(d.window_handles) == 2)
+        h.DRIVER.switch_to.window([w for w in h.DRIVER.window_handles if w != main][0])
+        # The connect page, with the customer's session: to the provider and back.
+        h.click_text("button", "Sign in with Gmail")
+        h.wait(lambda d: "signIn=connected" in d.current_url)
+        h.text_in("#state", "Connected as Test person")
+        h.shot("widget-signed-in")
+        self.assertEqual(h.console_errors(), [])
+        h.DRIVER.close()
+        h.DRIVER.switch_to.window(main)
+        h.DRIVER.refresh()
+        h.wait(lambda d: any(e.get_attribute("data-state") == "authorized" and "Gmail" in e.text for e in h.widget("li")))
+        status, body = h.API.call("GET", "/api/accounts?customerId=host-user-1", token=h.API.login(h.OWNER))
+        gmail = [a for a in body["member"] if a["accountType"] == "gmail"]
+        self.assertEqual([a["isAuthorized"] for a in gmail], [True])
