@@ -82,6 +82,8 @@ pub struct App {
     /// The credentials vault, opened on first use (only routes of signed-in
     /// accounts need its key).
     vault: std::sync::OnceLock<Result<vault::Vault, String>>,
+    /// A server's request log writer, started on first use ([`usage`]).
+    log_writer: std::sync::OnceLock<usage::LogWriter>,
 }
 
 impl App {
@@ -94,6 +96,7 @@ impl App {
             background: usage::Background::Spawn,
             sign_ins: signin::Cache::default(),
             vault: std::sync::OnceLock::new(),
+            log_writer: std::sync::OnceLock::new(),
         }
     }
 

@@ -1,11 +1,13 @@
-//! Recording what API tokens are used for: each request made with a token is
-//! logged (time, method, path, status, client address, user agent, request id;
-//! never a query string or a secret), and the token's last use is updated at
-//! most once a minute. Both writes run after the answer is ready, outside the
-//! handler; a failed write is logged and never fails the request.
+//! Request logs: each request made with an API token is logged in the token's
+//! log, each hand-out of an account's access token in the account's (time,
+//! method, path, status, client address, user agent, request id, who; never a
+//! query string or a secret); a token's last use is updated at most once a
+//! minute. The writes run after the answer is ready, outside the handler (a
+//! server batches the log's); a failed write is logged and never fails the
+//! request.
 
 use crate::App;
-use inbox_domain::{time, Timestamp};
+use inbox_domain::time;
 #[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
 use inbox_store::{ApiToken, AppStore, TokenRequest, TokenUse};
@@ -59,19 +61,23 @@ impl App {
     /// Records one answered request of `token`.
     pub(crate) async fn record_use(&self, token: ApiToken, u: Use, status: u16) {
         let entry = self.log_entry(token.id, u, status, None);
-        self.follow_up(write(self.store.clone(), token, entry), "recording an API token's use").await;
+        // The last use is rewritten only when stale: a burst costs one write a minute.
+        let stale = token.last_used.as_ref().is_none_or(|last| last.at < entry.used.at - TOUCH_EVERY);
+        let (store, used) = (self.store.clone(), entry.used.clone());
+        let touch = async move {
+            if stale {
+                if let Err(e) = store.touch_api_token(&token, &used, used.at - TOUCH_EVERY).await {
+                    tracing::error!(error = %e, token = %token.id, "cannot record an API token's last use");
+                }
+            }
+        };
+        self.log(entry, Some(Box::pin(touch))).await;
     }
 
     /// Records one hand-out of an account's access token, and who asked, in the account's log.
     pub(crate) async fn record_handout(&self, account: inbox_domain::AccountId, u: Use, status: u16, actor: &str) {
         let entry = self.log_entry(account.0, u, status, Some(actor.to_string()));
-        let store = self.store.clone();
-        let work = async move {
-            if let Err(e) = store.log_token_request(&entry).await {
-                tracing::error!(error = %e, account = %entry.token_id, "cannot log a token hand-out");
-            }
-        };
-        self.follow_up(work, "logging a token hand-out").await;
+        self.log(entry, None).await;
     }
 
     fn log_entry(&self, log: uuid::Uuid, u: Use, status: u16, actor: Option<String>) -> TokenRequest {
@@ -87,28 +93,66 @@ impl App {
         }
     }
 
-    /// Runs a follow-up write as this process does ([`Background`]).
-    async fn follow_up(&self, work: impl std::future::Future<Output = ()> + Send + 'static, what: &str) {
+    /// Writes a log entry (and `also`) as this process does ([`Background`]):
+    /// a server queues the entry for its log writer, which writes what has
+    /// queued up in one go; a Lambda function writes it before it answers.
+    async fn log(&self, entry: TokenRequest, also: Option<FollowUp>) {
         match self.background {
-            Background::Spawn => drop(tokio::spawn(work)),
+            Background::Spawn => {
+                if let Some(work) = also {
+                    drop(tokio::spawn(work));
+                }
+                let writer = self.log_writer.get_or_init(|| spawn_log_writer(self.store.clone()));
+                if writer.send(entry).is_err() {
+                    tracing::error!("the request log writer has stopped: an entry is lost");
+                }
+            }
             Background::Await => {
+                let store = self.store.clone();
+                let work = async move {
+                    if let Some(work) = also {
+                        work.await;
+                    }
+                    if let Err(e) = store.log_token_request(&entry).await {
+                        tracing::error!(error = %e, log = %entry.token_id, "cannot write a request log entry");
+                    }
+                };
                 if tokio::time::timeout(AWAIT_AT_MOST, work).await.is_err() {
-                    tracing::warn!("{what} took too long; given up");
+                    tracing::warn!("writing a request log entry took too long; given up");
                 }
             }
         }
     }
 }
 
-async fn write(store: Arc<AppStore>, token: ApiToken, entry: TokenRequest) {
-    // The last use is rewritten only when stale: a burst costs one write a minute.
-    let stale = |at: Timestamp| token.last_used.as_ref().is_none_or(|u| u.at < at - TOUCH_EVERY);
-    if stale(entry.used.at) {
-        if let Err(e) = store.touch_api_token(&token, &entry.used, entry.used.at - TOUCH_EVERY).await {
-            tracing::error!(error = %e, token = %token.id, "cannot record an API token's last use");
+type FollowUp = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Where a server's request log entries go: a task that writes, each time,
+/// every entry queued within [`LOG_GATHER`] of the first (at most
+/// [`LOG_BATCH`]) in one write.
+pub(crate) type LogWriter = tokio::sync::mpsc::UnboundedSender<TokenRequest>;
+
+const LOG_BATCH: usize = 256;
+/// How long the writer lets entries gather before it writes them.
+const LOG_GATHER: std::time::Duration = std::time::Duration::from_millis(25);
+
+fn spawn_log_writer(store: Arc<AppStore>) -> LogWriter {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TokenRequest>();
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            // A moment for more to queue: a busy server writes many entries a write.
+            tokio::time::sleep(LOG_GATHER).await;
+            let mut batch = vec![first];
+            while batch.len() < LOG_BATCH {
+                match rx.try_recv() {
+                    Ok(e) => batch.push(e),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = store.log_token_requests(&batch).await {
+                tracing::error!(error = %e, entries = batch.len(), "cannot write request log entries");
+            }
         }
-    }
-    if let Err(e) = store.log_token_request(&entry).await {
-        tracing::error!(error = %e, token = %token.id, "cannot log an API token's request");
-    }
+    });
+    tx
 }

@@ -311,7 +311,12 @@ pub trait TokenUsage: Send + Sync {
     /// Records `used` as the token's last use unless one at or after `not_before`
     /// is recorded already (a conditional write); returns whether it wrote.
     async fn touch_api_token(&self, token: &ApiToken, used: &TokenUse, not_before: Timestamp) -> Result<bool>;
-    async fn log_token_request(&self, entry: &TokenRequest) -> Result<()>;
+    /// Logs entries, in one write where the store can (a busy server's
+    /// entries are written in batches).
+    async fn log_token_requests(&self, entries: &[TokenRequest]) -> Result<()>;
+    async fn log_token_request(&self, entry: &TokenRequest) -> Result<()> {
+        self.log_token_requests(std::slice::from_ref(entry)).await
+    }
     /// The token's unexpired log entries, newest first, those before the key
     /// `before` (see [`TokenRequest::key`]) if given, at most `limit`.
     async fn token_requests(

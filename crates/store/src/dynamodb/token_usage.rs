@@ -39,9 +39,11 @@ impl TokenUsage for DynamoStore {
         }
     }
 
-    async fn log_token_request(&self, e: &TokenRequest) -> Result<()> {
-        let put = self.client.put_item().table_name(&self.tables.directory).set_item(Some(token_request_item(e)));
-        put.send().await.map_err(|err| self.error(&self.tables.directory, err))?;
+    async fn log_token_requests(&self, entries: &[TokenRequest]) -> Result<()> {
+        for e in entries {
+            let put = self.client.put_item().table_name(&self.tables.directory).set_item(Some(token_request_item(e)));
+            put.send().await.map_err(|err| self.error(&self.tables.directory, err))?;
+        }
         Ok(())
     }
 

@@ -25,30 +25,37 @@ impl TokenUsage for SqliteStore {
         .await
     }
 
-    async fn log_token_request(&self, e: &TokenRequest) -> Result<()> {
-        let e = e.clone();
+    async fn log_token_requests(&self, entries: &[TokenRequest]) -> Result<()> {
+        let Some(first) = entries.first() else { return Ok(()) };
+        let (entries, now) = (entries.to_vec(), time::format(&first.used.at));
         self.with(move |conn| {
             let tx = conn.transaction().map_err(db)?;
-            tx.execute("DELETE FROM token_requests WHERE expires_at < ?1", [time::format(&e.used.at)]).map_err(db)?;
-            tx.execute(
-                "INSERT OR REPLACE INTO token_requests
-                 (token_id, sk, request_id, at, method, path, status, ip, user_agent, expires_at, actor)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    e.token_id.to_string(),
-                    e.key(),
-                    e.request_id,
-                    time::format(&e.used.at),
-                    e.method,
-                    e.path,
-                    e.status,
-                    e.used.ip,
-                    e.used.user_agent,
-                    time::format(&e.expires_at),
-                    e.actor,
-                ],
-            )
-            .map_err(db)?;
+            tx.execute("DELETE FROM token_requests WHERE expires_at < ?1", [now]).map_err(db)?;
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO token_requests
+                     (token_id, sk, request_id, at, method, path, status, ip, user_agent, expires_at, actor)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .map_err(db)?;
+            for e in &entries {
+                insert
+                    .execute(params![
+                        e.token_id.to_string(),
+                        e.key(),
+                        e.request_id,
+                        time::format(&e.used.at),
+                        e.method,
+                        e.path,
+                        e.status,
+                        e.used.ip,
+                        e.used.user_agent,
+                        time::format(&e.expires_at),
+                        e.actor,
+                    ])
+                    .map_err(db)?;
+            }
+            drop(insert);
             tx.commit().map_err(db)
         })
         .await
