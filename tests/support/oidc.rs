@@ -131,12 +131,7 @@ pub fn browse(authorization_url: &str, stop_at: &str) -> String {
         }
         let location =
             r.header("location").unwrap_or_else(|| panic!("no redirect from {url}: {} {}", r.status, r.text));
-        let next = if location.starts_with("http") {
-            location.to_string()
-        } else {
-            let origin: String = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
-            format!("{origin}{location}")
-        };
+        let next = url::Url::parse(&url).and_then(|u| u.join(location)).expect("a redirect URL").to_string();
         if next.starts_with(stop_at) {
             return next;
         }
@@ -147,54 +142,14 @@ pub fn browse(authorization_url: &str, stop_at: &str) -> String {
 
 /// A query parameter of a URL (decoded), if present.
 pub fn param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    url_pairs(query).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    let url = url::Url::parse(url).ok()?;
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// The URL with `name` set to `value` (`None`: removed).
 pub fn with_param(url: &str, name: &str, value: Option<&str>) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let mut pairs: Vec<(String, String)> = url_pairs(query).into_iter().filter(|(k, _)| k != name).collect();
-    if let Some(v) = value {
-        pairs.push((name.to_string(), v.to_string()));
-    }
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
-    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
-    format!("{base}?{}", query.join("&"))
-}
-
-fn url_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.replace('+', " ").into_bytes();
-    let mut out = vec![];
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let mut url = url::Url::parse(url).expect("an absolute URL");
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().filter(|(k, _)| k != name).collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs).extend_pairs(value.map(|v| (name, v)));
+    url.to_string()
 }

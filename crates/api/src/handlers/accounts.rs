@@ -128,11 +128,17 @@ pub async fn update(app: &App, call: Call, id: Uuid) -> Answer {
 }
 
 pub async fn delete(app: &App, call: Call, id: Uuid) -> Answer {
-    let p = call.principal();
-    if let Some(a) = app.store.get_account(p.client_id, AccountId(id)).await?.filter(|a| may_see(p, a)) {
+    // The account as the removal was decided on: its grant is revoked once the
+    // removal is committed (no read of its own).
+    let removed = std::sync::Mutex::new(None);
+    change(app, &call, id, StatusCode::NO_CONTENT, |a| {
+        *removed.lock().unwrap() = Some(a.clone());
+        Command::Remove
+    })
+    .await?;
+    if let Some(a) = removed.into_inner().unwrap() {
         crate::signin::handout::revoke(app, &a).await;
     }
-    change(app, &call, id, StatusCode::NO_CONTENT, |_| Command::Remove).await?;
     Ok(no_content())
 }
 

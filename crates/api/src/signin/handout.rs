@@ -180,13 +180,7 @@ async fn renew(
     match client::refresh(provider, &metadata, &refresh_token).await {
         Ok(tokens) => {
             let (stored, sealed) = keep(vault, &tokens, Some(&refresh_token), account.client_id, account.id);
-            let cmd = Command::StoreCredentials { stored, sealed };
-            let done = commands::execute::<Account, _, ApiError>(&*app.store, &envelope, account.id.0, |s| match s {
-                Some(_) => Ok(cmd.clone()),
-                None => Err(ApiError::not_found()),
-            })
-            .await?;
-            let a = done.state.ok_or_else(ApiError::not_found)?;
+            let a = on_account(app, &envelope, account.id, Command::StoreCredentials { stored, sealed }).await?;
             Ok(credentials_of(vault, &a)?.1)
         }
         Err(CallError::Revoked) => {
@@ -195,11 +189,7 @@ async fn renew(
                 reason: Some("credentials_revoked".into()),
                 reconnect_url: app.connect_url(&call.req, &account.integration, account.id.0),
             };
-            commands::execute::<Account, _, ApiError>(&*app.store, &envelope, account.id.0, |s| match s {
-                Some(_) => Ok(cmd.clone()),
-                None => Err(ApiError::not_found()),
-            })
-            .await?;
+            on_account(app, &envelope, account.id, cmd).await?;
             Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "The provider revoked access: the account is now disconnected and must be signed in again.",
@@ -214,6 +204,16 @@ async fn renew(
             Err(ApiError::new(StatusCode::BAD_GATEWAY, "The provider refused to renew the token; retry later."))
         }
     }
+}
+
+/// Runs `cmd` on the account, which must still exist; its state after.
+async fn on_account(app: &App, envelope: &Envelope, id: AccountId, cmd: Command) -> Result<Account, ApiError> {
+    let done = commands::execute::<Account, _, ApiError>(&*app.store, envelope, id.0, |s| match s {
+        Some(_) => Ok(cmd.clone()),
+        None => Err(ApiError::not_found()),
+    })
+    .await?;
+    done.state.ok_or_else(ApiError::not_found)
 }
 
 fn retry_later() -> ApiError {
@@ -232,9 +232,9 @@ fn answer(c: &Credentials) -> crate::Response {
     resp
 }
 
-/// Before an account is removed: revokes its grant at the provider (RFC 7009),
-/// best effort — the removal itself destroys the sealed credentials, the only
-/// copy of their data key, whatever the provider answers.
+/// Once an account is removed: revokes its grant at the provider (RFC 7009),
+/// best effort — the removal itself destroyed the sealed credentials, the only
+/// stored copy of their data key, whatever the provider answers.
 pub async fn revoke(app: &App, a: &Account) {
     let (Some(sealed), Some(provider)) = (&a.credentials, app.config.provider(&a.integration)) else { return };
     let revoked = async {
