@@ -46,7 +46,7 @@ step "tests: black-box HTTP on DynamoDB Local"
 # `--workspace`, as above: the same feature set, so nothing is compiled again.
 INBOX_TEST_STORE=dynamodb cargo test --workspace --locked \
   --test http_api --test concurrency --test audit --test api_tokens --test hydra --test idempotency --test readme \
-  --test customer_sessions --test users --test webhooks --test signin --test access_tokens 2>&1 | tee -a "$log"
+  --test customer_sessions --test users --test webhooks --test signin --test access_tokens --test renewals 2>&1 | tee -a "$log"
 
 step "schemathesis against inbox serve (all checks, stateful, seed 1)"
 tests/schemathesis/run.sh 2>&1 | tail -n 120 | tee -a "$log"

@@ -79,6 +79,25 @@ provider.use(async (ctx, next) => {
   ctx.status = 204;
 });
 
+// An outage of the token endpoint: `POST /test/outage/{n}` makes its next n
+// requests answer 503, as a provider's bad minute does.
+let outage = 0;
+provider.use(async (ctx, next) => {
+  const m = ctx.path.match(/^\/test\/outage\/(\d+)$/);
+  if (m && ctx.method === 'POST') {
+    outage = Number(m[1]);
+    ctx.status = 204;
+    return;
+  }
+  if (ctx.path === '/token' && outage > 0) {
+    outage -= 1;
+    ctx.status = 503;
+    ctx.body = { error: 'temporarily_unavailable' };
+    return;
+  }
+  return next();
+});
+
 // The person at the provider: signs in as the login_hint (or a default user)
 // and grants every scope asked for, or declines.
 provider.use(async (ctx, next) => {

@@ -91,7 +91,8 @@ impl Server {
             .args(args)
             .envs(env.clone())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // Its log, to read after a failure (and to check what it never says).
+            .stderr(Self::log_file(&data_dir))
             .spawn()
             .expect("start inbox serve");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -106,6 +107,17 @@ impl Server {
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         Server { child, base, data_dir, banner, env }
+    }
+
+    fn log_file(data_dir: &std::path::Path) -> std::fs::File {
+        std::fs::create_dir_all(data_dir).expect("the data folder");
+        let path = data_dir.join("server.log");
+        std::fs::OpenOptions::new().create(true).append(true).open(path).expect("the server's log file")
+    }
+
+    /// What the server logged so far (its standard error).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default()
     }
 
     /// The server's process id.

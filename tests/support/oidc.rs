@@ -71,6 +71,12 @@ impl Provider {
         r.json
     }
 
+    /// The token endpoint answers its next `n` requests 503.
+    pub fn outage(&self, n: u32) {
+        let r = super::call("POST", &format!("{}/test/outage/{n}", self.issuer), None, None, &[]);
+        assert_eq!(r.status, 204, "{}", r.text);
+    }
+
     /// The person withdraws every grant they gave (as in their account's settings).
     pub fn withdraw(&self, person: &str) {
         let r = super::call("POST", &format!("{}/test/revoke/{person}", self.issuer), None, None, &[]);
@@ -98,11 +104,18 @@ impl Drop for Provider {
     }
 }
 
-/// A server whose Gmail accounts sign in at `provider`.
+/// A server whose Gmail accounts sign in at `provider`. Its scheduled
+/// renewal waits an hour: what the tests renew, hand-outs renew.
 pub fn server_with(provider: &Provider) -> Server {
+    server_with_env(provider, &[("INBOX_RENEW_EVERY", "3600")])
+}
+
+/// [`server_with`], with more environment.
+pub fn server_with_env(provider: &Provider, more: &[(&str, &str)]) -> Server {
     let dir = super::temp_dir("oidc");
     let mut env = super::env(&dir);
     env.extend(provider.gmail_env());
+    env.extend(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Server::start_env(&["--no-demo"], dir, env)
 }
 

@@ -19,6 +19,7 @@ pub const DEFAULT_TOKEN_TTL: i64 = 900;
 /// A refresh token lives 30 days (gesdinet/jwt-refresh-token-bundle's default).
 pub const DEFAULT_REFRESH_TTL: i64 = 30 * 86_400;
 pub const DEFAULT_TOKEN_LOG_DAYS: i64 = 30;
+pub const DEFAULT_RENEW_EVERY: i64 = 60;
 const SECRET_FILE: &str = "jwt-secret";
 const MIN_SECRET_LEN: usize = 32;
 
@@ -52,6 +53,9 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// Seconds before each delivery attempt (`INBOX_WEBHOOK_RETRY_SCHEDULE`).
     pub webhook_schedule: Vec<u64>,
+    /// How often `inbox serve` renews the provider tokens that expire soon
+    /// (`INBOX_RENEW_EVERY`, seconds; on AWS a schedule does).
+    pub renew_every_seconds: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +80,7 @@ impl std::fmt::Debug for Config {
             .field("providers", &self.providers)
             .field("embed_origins", &self.embed_origins)
             .field("token_log_days", &self.token_log_days)
+            .field("renew_every_seconds", &self.renew_every_seconds)
             .field("webhook_allow_private", &self.webhook_allow_private)
             .field("webhook_schedule", &self.webhook_schedule)
             .finish()
@@ -85,7 +90,7 @@ impl std::fmt::Debug for Config {
 impl Config {
     /// Reads `INBOX_STORE`, `INBOX_DATA_DIR`, `INBOX_JWT_SECRET`, `INBOX_JWT_TTL`, `INBOX_REFRESH_TTL`,
     /// `INBOX_CONNECT_BASE_URL`, `INBOX_PUBLIC_URL`, `INBOX_EMBED_ORIGINS`, `INBOX_TOKEN_LOG_DAYS`,
-    /// `INBOX_WEBHOOK_ALLOW_PRIVATE`, `INBOX_WEBHOOK_RETRY_SCHEDULE`, `INBOX_OAUTH_*`.
+    /// `INBOX_WEBHOOK_ALLOW_PRIVATE`, `INBOX_WEBHOOK_RETRY_SCHEDULE`, `INBOX_RENEW_EVERY`, `INBOX_OAUTH_*`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
         let store = match var("INBOX_STORE").as_deref() {
@@ -127,6 +132,7 @@ impl Config {
         let token_ttl_seconds = positive("INBOX_JWT_TTL", DEFAULT_TOKEN_TTL, "seconds")?;
         let refresh_ttl_seconds = positive("INBOX_REFRESH_TTL", DEFAULT_REFRESH_TTL, "seconds")?;
         let token_log_days = positive("INBOX_TOKEN_LOG_DAYS", DEFAULT_TOKEN_LOG_DAYS, "days")?;
+        let renew_every_seconds = positive("INBOX_RENEW_EVERY", DEFAULT_RENEW_EVERY, "seconds")?;
         let url = |name: &'static str| {
             let value = var(name).unwrap_or_default();
             if !value.is_empty() && !inbox_domain::commands::is_http_url(&value) {
@@ -171,6 +177,7 @@ impl Config {
             token_log_days,
             webhook_allow_private,
             webhook_schedule,
+            renew_every_seconds,
         })
     }
 

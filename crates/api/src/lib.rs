@@ -14,6 +14,7 @@ mod handlers;
 #[cfg(feature = "openapi")]
 pub mod hydra;
 mod idempotency;
+pub mod jobs;
 // The documents are built only where served (feature `openapi`): elsewhere the
 // schema derives are dead code the linker drops.
 #[cfg(feature = "openapi")]
@@ -146,8 +147,15 @@ impl App {
     /// An account's connect page: `{INBOX_CONNECT_BASE_URL}/{integration}/{id}`,
     /// by default this server's own, `{public URL}/connect/…`.
     pub fn connect_url(&self, req: &Request, integration: &str, id: uuid::Uuid) -> String {
+        self.connect_url_at(&self.public_url(req), integration, id)
+    }
+
+    /// An account's connect page outside any request (a scheduled run): by
+    /// configuration alone.
+    pub fn connect_url_at(&self, public_url: &str, integration: &str, id: uuid::Uuid) -> String {
         let base = match self.config.connect_base_url.as_str() {
-            "" => format!("{}/connect", self.public_url(req)),
+            "" if public_url.is_empty() => "http://localhost/connect".to_string(),
+            "" => format!("{public_url}/connect"),
             base => base.to_string(),
         };
         signin::connect_path(&base, integration, id)
@@ -373,6 +381,7 @@ mod tests {
             token_log_days: 30,
             webhook_allow_private: false,
             webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
+            renew_every_seconds: crate::config::DEFAULT_RENEW_EVERY,
         };
         let store: Arc<AppStore> = Arc::new(inbox_store::SqliteStore::in_memory().unwrap());
         let mut app = App::new(config, store);

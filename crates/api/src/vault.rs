@@ -72,7 +72,12 @@ impl Vault {
         let mut out = vec![FORMAT];
         out.extend(seal(&self.key, &aad, data_key.to_vec()));
         out.extend(seal(&data_key, &aad, serde_json::to_vec(c).expect("credentials serialize")));
-        Sealed { key_id: self.key_id.clone(), blob: base64::engine::general_purpose::STANDARD.encode(out) }
+        Sealed {
+            key_id: self.key_id.clone(),
+            blob: base64::engine::general_purpose::STANDARD.encode(out),
+            expires_at: c.expires_at,
+            refreshable: c.refresh_token.is_some(),
+        }
     }
 
     pub fn open(&self, s: &Sealed, client: ClientId, account: AccountId) -> Result<Credentials, String> {

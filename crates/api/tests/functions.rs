@@ -15,17 +15,17 @@ fn one_function_crate_per_route() {
     let mut functions: Vec<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
     functions.push(inbox_api::FALLBACK_FUNCTION.to_string());
     functions.push(inbox_api::routes::PAGES_FUNCTION.to_string());
-    functions.extend(inbox_api::webhooks::FUNCTIONS.iter().map(|(f, _)| f.to_string()));
+    functions.extend(inbox_api::jobs::FUNCTIONS.iter().map(|(f, _)| f.to_string()));
     functions.sort();
     assert_eq!(
         crates, functions,
-        "functions/ must hold exactly one crate per route, the fallback, the pages and webhooks"
+        "functions/ must hold exactly one crate per route, the fallback, the pages and the jobs"
     );
 
     // Every function crate is the same two lines: it serves the route named after it.
-    let webhooks = inbox_api::webhooks::FUNCTIONS.iter().map(|(f, _)| *f);
+    let jobs = inbox_api::jobs::FUNCTIONS.iter().map(|(f, _)| *f);
     let others = [inbox_api::FALLBACK_FUNCTION, inbox_api::routes::PAGES_FUNCTION];
-    for function in ROUTES.iter().map(|r| r.function).chain(others).chain(webhooks) {
+    for function in ROUTES.iter().map(|r| r.function).chain(others).chain(jobs) {
         let main = std::fs::read_to_string(dir.join(function).join("src/main.rs")).unwrap();
         let wired = "inbox_lambda::function(env!(\"CARGO_PKG_NAME\"))";
         assert!(main.contains(wired), "functions/{function} must serve {wired}");

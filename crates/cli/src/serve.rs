@@ -49,6 +49,10 @@ pub async fn serve(
         config.public_url = local_url(addr);
     }
     let app = Arc::new(App::new(config, store));
+    // Provider tokens that expire soon are renewed ahead of need, as the
+    // `credentials-renew` schedule does on AWS.
+    let every = Duration::from_secs(app.config.renew_every_seconds as u64);
+    let _renewals = tokio::spawn(inbox_api::signin::renewals::every(app.clone(), every));
     println!("Inbox Accounts API listening on http://{addr}");
     println!("Dashboard: http://{addr}/dashboard");
     let permits = Arc::new(Semaphore::new(limits.max_connections));

@@ -20,11 +20,26 @@ pub struct Stored {
     pub refreshable: bool,
 }
 
-/// Credentials as the vault sealed them: opaque without its key.
+/// Credentials as the vault sealed them: opaque without its key, but labelled
+/// with what is no secret and lets them be renewed on time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Sealed {
     pub key_id: String,
     /// Base64 of the wrapped data key, the nonces and the ciphertext.
     pub blob: String,
+    /// When the access token expires.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "serde_opt_ts")]
+    pub expires_at: Option<Timestamp>,
+    /// Whether a refresh token is sealed with it.
+    #[serde(default)]
+    pub refreshable: bool,
+}
+
+impl Sealed {
+    /// When these credentials are due for renewal ahead of need: their expiry,
+    /// if they can be renewed at all.
+    pub fn renewal_due(&self) -> Option<Timestamp> {
+        self.expires_at.filter(|_| self.refreshable)
+    }
 }

@@ -246,15 +246,15 @@ pub fn events() -> Vec<(String, String)> {
     let pretty = |v: &Value| serde_json::to_string_pretty(v).expect("json") + "\n";
     let mut all: Vec<(String, String)> =
         sampled().map(|r| (format!("{}.json", r.function), pretty(&event(r)))).collect();
-    for (function, _) in inbox_api::webhooks::FUNCTIONS {
-        all.push((format!("{function}.json"), pretty(&webhook_event(function))));
+    for (function, _) in inbox_api::jobs::FUNCTIONS {
+        all.push((format!("{function}.json"), pretty(&job_event(function))));
     }
     all
 }
 
-/// What drives a webhook function: a stream batch with the example account's
+/// What drives a job: a stream batch with the example account's
 /// first event, or the schedule's (empty) input.
-pub fn webhook_event(function: &str) -> Value {
+pub fn job_event(function: &str) -> Value {
     if function != inbox_api::webhooks::DISPATCH_FUNCTION {
         return json!({});
     }
@@ -297,6 +297,7 @@ pub fn example_config(store: inbox_api::config::StoreKind) -> inbox_api::Config 
         token_log_days: 30,
         webhook_allow_private: false,
         webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
+        renew_every_seconds: inbox_api::config::DEFAULT_RENEW_EVERY,
     }
 }
 

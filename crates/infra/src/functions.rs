@@ -1,11 +1,11 @@
 //! The `functions/` crates: one per function of the route table (and the
-//! pages, the fallback and the webhook functions), each a manifest and a
+//! pages, the fallback and the jobs), each a manifest and a
 //! `main.rs` that serve the function named after the crate. All generated:
 //! adding an endpoint is its route entry, its handler and `inbox infra generate`.
 
 use crate::make::{features, functions};
+use inbox_api::jobs::FUNCTIONS as JOB_FUNCTIONS;
 use inbox_api::routes::PAGES_FUNCTION;
-use inbox_api::webhooks::FUNCTIONS as WEBHOOK_FUNCTIONS;
 use inbox_api::{FALLBACK_FUNCTION, ROUTES};
 
 /// What the function does: its description and the first lines of its `main.rs`.
@@ -23,9 +23,9 @@ fn purpose(function: &str) -> (String, String) {
             doc.into(),
         );
     }
-    if let Some((_, what)) = WEBHOOK_FUNCTIONS.iter().find(|(f, _)| *f == function) {
-        let what = what.replacen("Webhooks: ", "webhooks: ", 1);
-        let doc = format!("`{function}`, a webhook function (no route) —\n//! {what}.");
+    if let Some((_, what)) = JOB_FUNCTIONS.iter().find(|(f, _)| *f == function) {
+        let what = what[..1].to_lowercase() + &what[1..];
+        let doc = format!("`{function}`, a job (no route) —\n//! {what}.");
         return (what, doc);
     }
     let r = ROUTES.iter().find(|r| r.function == function).expect("every function is a route's, or named above");

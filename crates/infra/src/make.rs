@@ -5,8 +5,8 @@
 //! others find it built and only copy their `bootstrap`.
 
 use crate::sam::pascal;
+use inbox_api::jobs::FUNCTIONS as JOB_FUNCTIONS;
 use inbox_api::routes::{DOCUMENT_FUNCTIONS, PAGES_FUNCTION, PASSWORD_FUNCTIONS};
-use inbox_api::webhooks::FUNCTIONS as WEBHOOK_FUNCTIONS;
 use inbox_api::{FALLBACK_FUNCTION, ROUTES};
 use std::fmt::Write;
 
@@ -14,7 +14,7 @@ use std::fmt::Write;
 pub fn functions() -> Vec<&'static str> {
     let mut all: Vec<&str> = ROUTES.iter().map(|r| r.function).collect();
     all.extend([PAGES_FUNCTION, FALLBACK_FUNCTION]);
-    all.extend(WEBHOOK_FUNCTIONS.iter().map(|(f, _)| *f));
+    all.extend(JOB_FUNCTIONS.iter().map(|(f, _)| *f));
     all
 }
 

@@ -3,8 +3,10 @@
 //! when the committed file is stale.
 
 use inbox_api::access::Table;
-use inbox_api::routes::{DELIVERY, PAGES, PAGES_FUNCTION, TIMEOUTS};
-use inbox_api::webhooks::{DISPATCH_FUNCTION, FUNCTIONS as WEBHOOK_FUNCTIONS};
+use inbox_api::jobs::FUNCTIONS as JOB_FUNCTIONS;
+use inbox_api::routes::{PAGES, PAGES_FUNCTION, TIMEOUTS};
+use inbox_api::signin::renewals;
+use inbox_api::webhooks::DISPATCH_FUNCTION;
 use inbox_api::{FALLBACK_FUNCTION, ROUTES};
 use inbox_store::Tables;
 use std::fmt::Write;
@@ -42,6 +44,7 @@ Parameters:
 
 Conditions:
   HasEmbedOrigins: !Not [!Equals [!Join ["", !Ref EmbedOrigins], ""]]
+  HasPublicUrl: !Not [!Equals [!Ref PublicUrl, ""]]
 
 Globals:
   Function:
@@ -119,9 +122,13 @@ fn http_events(events: &[(&str, String, &str)]) -> String {
     out
 }
 
-/// The webhook functions' events: the events table's stream (a failed batch
-/// is split, retried, and finally recorded in a queue), and a schedule.
-fn webhook_events(function: &str) -> (String, u32) {
+/// The jobs' events: the events table's stream (a failed batch is split,
+/// retried, and finally recorded in a queue), or a schedule.
+fn job_events(function: &str) -> (String, u32) {
+    if function == renewals::FUNCTION {
+        let schedule = "        Every:\n          Type: ScheduleV2\n          Properties:\n            ScheduleExpression: rate(5 minutes)\n";
+        return (schedule.to_string(), 60);
+    }
     if function == DISPATCH_FUNCTION {
         let stream = "        Stream:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt EventsTable.StreamArn\n            StartingPosition: TRIM_HORIZON\n            BatchSize: 100\n            MaximumBatchingWindowInSeconds: 1\n            BisectBatchOnFunctionError: true\n            MaximumRetryAttempts: 20\n            FunctionResponseTypes: [ReportBatchItemFailures]\n            DestinationConfig:\n              OnFailure:\n                Type: SQS\n                Destination: !GetAtt WebhooksDispatchFailures.Arn\n";
         (stream.to_string(), 120)
@@ -133,6 +140,15 @@ fn webhook_events(function: &str) -> (String, u32) {
 
 /// Where the stream's batches that keep failing are recorded (kept 14 days).
 const DISPATCH_FAILURES: &str = "\n  WebhooksDispatchFailures:\n    Type: AWS::SQS::Queue\n    Properties:\n      MessageRetentionPeriod: 1209600\n      SqsManagedSseEnabled: true\n";
+
+/// A function's own environment, beside the globals: a job no request
+/// reaches names the API by configuration alone (its `reconnectUrl`s).
+fn environment(function: &str) -> &'static str {
+    if function != renewals::FUNCTION {
+        return "";
+    }
+    "      Environment:\n        Variables:\n          INBOX_PUBLIC_URL: !If [HasPublicUrl, !Ref PublicUrl, !Sub \"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}\"]\n"
+}
 
 /// One function with its policy, its events and its log group.
 fn function(
@@ -153,6 +169,7 @@ fn function(
     if let Some(seconds) = timeout {
         writeln!(out, "      Timeout: {seconds}").unwrap();
     }
+    out.push_str(environment(bin));
     if !grants.is_empty() || jwt {
         out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
         if jwt {
@@ -220,9 +237,10 @@ pub fn template() -> String {
     let fallback = FALLBACK_FUNCTION;
     let any = http_events(&[("Default", "ANY".into(), "$default")]);
     function(&mut out, fallback, "Any request no route matches", false, &[], &any, None);
-    for (name, description) in WEBHOOK_FUNCTIONS {
-        let (events, timeout) = webhook_events(name);
-        function(&mut out, name, description, false, DELIVERY, &events, Some(timeout));
+    for (name, description) in JOB_FUNCTIONS {
+        let (events, timeout) = job_events(name);
+        let grants = inbox_api::jobs::grants(name);
+        function(&mut out, name, description, false, grants, &events, Some(timeout));
     }
     out.push_str(DISPATCH_FAILURES);
     out.push_str(
@@ -251,9 +269,9 @@ mod tests {
             assert!(t.contains(&format!("Method: {}\n            Path: {}\n", r.method, r.path)));
             assert!(t.contains(&format!("  {name}Logs:\n")));
         }
-        let functions = ROUTES.len() + 1 + 1 + WEBHOOK_FUNCTIONS.len();
+        let functions = ROUTES.len() + 1 + 1 + JOB_FUNCTIONS.len();
         let count = t.matches("Type: AWS::Serverless::Function").count();
-        assert_eq!(count, functions, "and the pages, the fallback, and webhooks");
+        assert_eq!(count, functions, "and the pages, the fallback, and the jobs");
         // The pages are public: their function has no policy at all.
         let pages = &t[t.find("  DashboardFunction:").unwrap()..t.find("  DashboardLogs:").unwrap()];
         assert!(!pages.contains("Policies:"), "{pages}");
@@ -265,6 +283,10 @@ mod tests {
             assert!(dispatch.contains(needle), "{needle}");
         }
         assert!(t.contains("ScheduleExpression: rate(1 minute)"));
+        // Renewals run on a schedule, and name the API by configuration (no request does).
+        let renew = &t[t.find("  CredentialsRenewFunction:").unwrap()..t.find("  CredentialsRenewLogs:").unwrap()];
+        assert!(renew.contains("rate(5 minutes)") && renew.contains("INBOX_PUBLIC_URL: !If [HasPublicUrl"), "{renew}");
+        assert!(renew.contains("dynamodb:Query") && !renew.contains("secretsmanager"), "{renew}");
         assert!(!t.contains("INBOX_WEBHOOK_ALLOW_PRIVATE"), "never set on AWS");
         let events: usize = ROUTES.iter().copied().chain(PAGES).map(|r| methods(r).len()).sum();
         assert_eq!(t.matches("Type: HttpApi").count(), events + 1);

@@ -8,10 +8,10 @@
 //! ```
 
 use bytes::Bytes;
+use inbox_api::jobs::FUNCTIONS as JOB_FUNCTIONS;
 use inbox_api::routing::{same, Route};
 use inbox_api::usage::ClientIp;
 use inbox_api::warm;
-use inbox_api::webhooks::FUNCTIONS as WEBHOOK_FUNCTIONS;
 use inbox_api::{routes, ApiDomain, App, KeepKeys, KeyPolicy, NoKeys, Scope, FALLBACK_FUNCTION, ROUTES};
 use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, RequestExt};
@@ -19,17 +19,18 @@ use std::sync::Arc;
 
 pub use lambda_http::Error;
 
+pub mod renewals;
 pub mod webhooks;
 
 /// What a function serves: its route, the pages, the unrouted requests, or
-/// a webhook job. Found by [`function`] at compile time.
+/// a job. Found by [`function`] at compile time.
 #[derive(Debug, Clone, Copy)]
 pub enum Function {
     /// A route, with the read that warms its store during init (if it has tables).
     Route(&'static Route, Option<warm::Read>),
     Pages(&'static [Route]),
     Unrouted(&'static [&'static Route]),
-    Webhooks(&'static str),
+    Job(&'static str),
 }
 
 /// The function named `name` (a `functions/` crate's name), for a `const`: the
@@ -50,13 +51,13 @@ pub const fn function(name: &'static str) -> Function {
         return Function::Unrouted(ROUTES);
     }
     let mut i = 0;
-    while i < WEBHOOK_FUNCTIONS.len() {
-        if same(WEBHOOK_FUNCTIONS[i].0, name) {
-            return Function::Webhooks(WEBHOOK_FUNCTIONS[i].0);
+    while i < JOB_FUNCTIONS.len() {
+        if same(JOB_FUNCTIONS[i].0, name) {
+            return Function::Job(JOB_FUNCTIONS[i].0);
         }
         i += 1;
     }
-    panic!("no route, page or webhook function has this name")
+    panic!("no route, page or job has this name")
 }
 
 /// A function's `main`: serves `function` until the runtime stops. Inlined
@@ -70,7 +71,7 @@ pub fn main(function: Function) -> Result<(), Error> {
         Function::Route(route, warm) => serve_route(route, warm),
         Function::Pages(pages) => serve_pages(pages),
         Function::Unrouted(routes) => serve_unrouted(routes),
-        Function::Webhooks(name) => run_webhooks(name),
+        Function::Job(name) => run_job(name),
     }
 }
 
@@ -106,7 +107,10 @@ pub fn serve_unrouted(routes: &'static [&'static Route]) -> Result<(), Error> {
 
 #[doc(hidden)]
 #[inline(never)]
-pub fn run_webhooks(name: &'static str) -> Result<(), Error> {
+pub fn run_job(name: &'static str) -> Result<(), Error> {
+    if name == inbox_api::signin::renewals::FUNCTION {
+        return block_on(renewals::run());
+    }
     block_on(webhooks::run(name))
 }
 
@@ -221,13 +225,13 @@ mod tests {
         }
         assert!(matches!(function("dashboard"), Function::Pages(p) if p.len() == routes::PAGES.len()));
         assert!(matches!(function("not-found"), Function::Unrouted(all) if all.len() == ROUTES.len()));
-        for (name, _) in WEBHOOK_FUNCTIONS {
-            assert!(matches!(function(name), Function::Webhooks(n) if n == *name));
+        for (name, _) in JOB_FUNCTIONS {
+            assert!(matches!(function(name), Function::Job(n) if n == *name));
         }
     }
 
     #[test]
-    #[should_panic(expected = "no route, page or webhook function has this name")]
+    #[should_panic(expected = "no route, page or job has this name")]
     fn an_unknown_name_is_refused() {
         function("accounts-gets");
     }

@@ -37,6 +37,7 @@ async fn app_and_token() -> (App, String) {
         token_log_days: 30,
         webhook_allow_private: false,
         webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
+        renew_every_seconds: inbox_api::config::DEFAULT_RENEW_EVERY,
     };
     let app = App::new(config, store);
     let token = app.keys().issue(&user, now.timestamp());

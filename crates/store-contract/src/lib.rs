@@ -41,7 +41,8 @@ macro_rules! store_contract_tests {
             login_attempts_are_counted_atomically_within_a_window,
             webhook_endpoints_change_with_their_history, webhook_messages_are_claimed_once_and_settled,
             the_log_is_read_a_page_at_a_time_each_stream_whole, sign_ins_are_taken_once_and_never_after_expiry,
-            a_lease_has_one_holder_until_it_ends, one_provider_subject_is_one_account_of_a_client_even_when_racing);
+            a_lease_has_one_holder_until_it_ends, one_provider_subject_is_one_account_of_a_client_even_when_racing,
+            renewals_follow_each_accounts_expiry_while_it_is_signed_in);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

@@ -1,7 +1,7 @@
 //! The contract of started sign-ins: kept until taken, taken once (also by
 //! racing callbacks), never after they expire.
 
-use inbox_domain::{time, AccountId, ClientId};
+use inbox_domain::{time, AccountId, ClientId, Timestamp};
 use inbox_store::{SignIn, Store, StoreError};
 use std::sync::Arc;
 
@@ -77,12 +77,69 @@ pub async fn a_lease_has_one_holder_until_it_ends(store: Arc<impl Store + 'stati
 
 /// A hosted sign-in's command for `person` (what the callback runs).
 fn signed_in(person: &str) -> inbox_domain::Command {
+    signed_in_until(person, None, true)
+}
+
+fn signed_in_until(person: &str, expires_at: Option<Timestamp>, refreshable: bool) -> inbox_domain::Command {
+    let (stored, sealed) = credentials(expires_at, refreshable);
+    let profile = inbox_domain::Profile { platform_id: person.into(), ..Default::default() };
+    inbox_domain::Command::SignedIn { profile, stored, sealed }
+}
+
+fn credentials(
+    expires_at: Option<Timestamp>,
+    refreshable: bool,
+) -> (inbox_domain::credentials::Stored, inbox_domain::credentials::Sealed) {
     use inbox_domain::credentials::{Sealed, Stored};
-    inbox_domain::Command::SignedIn {
-        profile: inbox_domain::Profile { platform_id: person.into(), ..Default::default() },
-        stored: Stored { key_id: "local:test".into(), scopes: None, expires_at: None, refreshable: true },
-        sealed: Sealed { key_id: "local:test".into(), blob: "c2VhbGVk".into() },
-    }
+    let key_id = "local:test".to_string();
+    let stored = Stored { key_id: key_id.clone(), scopes: None, expires_at, refreshable };
+    (stored, Sealed { key_id, blob: "c2VhbGVk".into(), expires_at, refreshable })
+}
+
+pub async fn renewals_follow_each_accounts_expiry_while_it_is_signed_in(store: Arc<impl Store + 'static>) {
+    use inbox_domain::Command;
+    let owner = super::ctx(ClientId::new(), "owner");
+    let t0 = time::truncate(chrono::Utc::now()) + chrono::Duration::hours(1);
+    let at = |minutes: i64| t0 + chrono::Duration::minutes(minutes);
+    let client = owner.client_id;
+    let due = |before: Timestamp| {
+        let store = store.clone();
+        async move {
+            let found = store.renewals_due(before, 100).await.unwrap();
+            found.iter().filter(|r| r.client_id == client).map(|r| (r.account_id.0, r.expires_at)).collect::<Vec<_>>()
+        }
+    };
+    let (a, b, c) = (
+        super::create(&*store, &owner, "gmail").await,
+        super::create(&*store, &owner, "outlook").await,
+        super::create(&*store, &owner, "x").await,
+    );
+    super::run(&*store, a, &signed_in_until("ann", Some(at(10)), true), &owner).await.unwrap();
+    super::run(&*store, b, &signed_in_until("bob", Some(at(5)), true), &owner).await.unwrap();
+    // Nothing to renew without a refresh token, or without an expiry.
+    super::run(&*store, c, &signed_in_until("cy", Some(at(1)), false), &owner).await.unwrap();
+    let plain = super::create(&*store, &owner, "linkedin").await;
+    super::run(&*store, plain, &signed_in_until("dee", None, true), &owner).await.unwrap();
+    assert_eq!(due(at(60)).await, [(b, at(5)), (a, at(10))], "soonest first");
+    assert_eq!(due(at(10)).await, [(b, at(5))], "expiring before the bound only");
+    let limited = store.renewals_due(at(60), 1).await.unwrap();
+    assert!(limited.len() == 1 && limited[0].expires_at <= at(5), "{limited:?}");
+
+    // A renewal moves it; a disconnect or a removal takes it out.
+    let (stored, sealed) = credentials(Some(at(70)), true);
+    super::run(&*store, b, &Command::StoreCredentials { stored, sealed }, &owner).await.unwrap();
+    assert_eq!(due(at(60)).await, [(a, at(10))]);
+    assert_eq!(due(at(71)).await, [(a, at(10)), (b, at(70))]);
+    let revoked = Command::Disconnect {
+        reason: Some("credentials_revoked".into()),
+        reconnect_url: "https://inbox.example.test/connect".into(),
+    };
+    super::run(&*store, a, &revoked, &owner).await.unwrap();
+    super::run(&*store, b, &Command::Remove, &owner).await.unwrap();
+    assert_eq!(due(at(100)).await, []);
+    // Signed in again, it is due again.
+    super::run(&*store, a, &signed_in_until("ann", Some(at(20)), true), &owner).await.unwrap();
+    assert_eq!(due(at(100)).await, [(a, at(20))]);
 }
 
 pub async fn one_provider_subject_is_one_account_of_a_client_even_when_racing(store: Arc<impl Store + 'static>) {

@@ -10,6 +10,7 @@ mod idempotency;
 pub mod leases;
 pub mod lists;
 pub mod people;
+pub mod renewals;
 pub mod signins;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
@@ -30,6 +31,7 @@ pub use inbox_domain::team::UserChange;
 pub use inbox_domain::{Endpoint, User};
 pub use leases::Leases;
 pub use people::{Attempt, LoginThrottle, RefreshFamily, RefreshToken, RefreshTokens, Users};
+pub use renewals::{Renewal, Renewals};
 pub use signins::{SignIn, SignIns};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
@@ -310,7 +312,17 @@ impl<T: Users + RefreshTokens + LoginThrottle> People for T {}
 
 /// Everything the API and the CLI need from one backend.
 pub trait Store:
-    EventStore + AccountReads + Directory + People + ReadModelAdmin + TokenUsage + Idempotency + Webhooks + SignIns + Leases
+    EventStore
+    + AccountReads
+    + Directory
+    + People
+    + ReadModelAdmin
+    + TokenUsage
+    + Idempotency
+    + Webhooks
+    + SignIns
+    + Leases
+    + Renewals
 {
 }
 impl<
@@ -323,7 +335,8 @@ impl<
             + Idempotency
             + Webhooks
             + SignIns
-            + Leases,
+            + Leases
+            + Renewals,
     > Store for T
 {
 }
@@ -333,7 +346,7 @@ impl<
 pub mod prelude {
     pub use crate::{
         AccountReads, Directory, EventStore, Idempotency, Leases, LoginThrottle, ReadModelAdmin, RefreshTokens,
-        SignIns, Store, Stream, TokenUsage, Users, Webhooks,
+        Renewals, SignIns, Store, Stream, TokenUsage, Users, Webhooks,
     };
 }
 

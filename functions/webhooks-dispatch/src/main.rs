@@ -1,4 +1,4 @@
-//! `webhooks-dispatch`, a webhook function (no route) —
+//! `webhooks-dispatch`, a job (no route) —
 //! webhooks: records and sends the messages of new account events (the events table's stream).
 
 // Found at compile time: the binary holds only what this crate's name serves.

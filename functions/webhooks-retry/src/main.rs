@@ -1,4 +1,4 @@
-//! `webhooks-retry`, a webhook function (no route) —
+//! `webhooks-retry`, a job (no route) —
 //! webhooks: retries the messages that are due (every minute).
 
 // Found at compile time: the binary holds only what this crate's name serves.

@@ -189,8 +189,27 @@ pub async fn exchange_code(
 }
 
 /// Renews an access token with the refresh token (RFC 6749 §6).
-pub async fn refresh(p: &Provider, m: &Metadata, refresh_token: &str) -> Result<Tokens, CallError> {
-    token_request(p, m, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
+/// A provider that cannot be reached, or answers 5xx, is asked again after
+/// these pauses, while the next attempt still starts within `budget`; a
+/// refusal is final at once.
+pub const BACKOFF: [Duration; 2] = [Duration::from_millis(250), Duration::from_secs(1)];
+
+pub async fn refresh(p: &Provider, m: &Metadata, refresh_token: &str, budget: Duration) -> Result<Tokens, CallError> {
+    let started = tokio::time::Instant::now();
+    let mut pauses = BACKOFF.iter();
+    loop {
+        let pairs = [("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+        match token_request(p, m, &pairs).await {
+            Err(CallError::Unreachable(why)) => match pauses.next() {
+                Some(pause) if started.elapsed() + *pause < budget => {
+                    tracing::info!(reason = %why, "the token endpoint failed; asking again");
+                    tokio::time::sleep(*pause).await;
+                }
+                _ => return Err(CallError::Unreachable(why)),
+            },
+            done => return done,
+        }
+    }
 }
 
 /// Revokes a token at the provider (RFC 7009); with most providers revoking

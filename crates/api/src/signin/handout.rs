@@ -23,6 +23,8 @@ const MARGIN: i64 = 60;
 const LEASE_SECONDS: i64 = 30;
 /// How long a request waits for a sibling's refresh.
 const WAIT: Duration = Duration::from_secs(10);
+/// How long a hand-out keeps asking a failing provider (its siblings wait `WAIT`).
+const HAND_OUT_BUDGET: Duration = Duration::from_secs(5);
 
 /// The hand-out's answer.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -93,14 +95,26 @@ async fn hand_out(app: &App, call: &Call, id: Uuid) -> Answer {
     if expires_after(&credentials, now + chrono::Duration::seconds(MARGIN)) {
         return Ok(answer(&credentials));
     }
-    let lease = format!("refresh#{}", account.id);
+    let lease = lease_of(account.id);
     let until = now + chrono::Duration::seconds(LEASE_SECONDS);
     if app.store.take_lease(&lease, &call.request_id, until, now).await? {
-        let renewed = renew(app, call, vault, &account, &sealed, credentials).await;
+        let by = By {
+            actor: p.subject.clone(),
+            correlation: call.request_id.clone(),
+            reconnect_url: app.connect_url(&call.req, &account.integration, account.id.0),
+        };
+        let renewed = renew(app, &by, vault, &account, &sealed, credentials, HAND_OUT_BUDGET).await;
         if let Err(e) = app.store.release_lease(&lease, &call.request_id).await {
             tracing::warn!(error = %e, "a refresh lease was not given back (it ends by itself)");
         }
-        return renewed.map(|c| answer(&c));
+        return match renewed {
+            Renewed::Fresh(c) => Ok(answer(&c)),
+            Renewed::Revoked => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "The provider revoked access: the account is now disconnected and must be signed in again.",
+            )),
+            Renewed::Failed(e) => Err(e),
+        };
     }
     // A sibling request is renewing it: its result is the answer.
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -128,7 +142,7 @@ fn sealed_of(a: &Account) -> Result<Sealed, ApiError> {
 }
 
 /// The account's credentials, opened.
-fn credentials_of(vault: &Vault, a: &Account) -> Result<(Sealed, Credentials), ApiError> {
+pub(super) fn credentials_of(vault: &Vault, a: &Account) -> Result<(Sealed, Credentials), ApiError> {
     let sealed = sealed_of(a)?;
     let opened = vault.open(&sealed, a.client_id, a.id).map_err(|e| {
         tracing::error!(account = %a.id, error = %e, "stored credentials do not open");
@@ -138,24 +152,64 @@ fn credentials_of(vault: &Vault, a: &Account) -> Result<(Sealed, Credentials), A
 }
 
 /// Whether the access token is still valid at `at` (one without an expiry is).
-fn expires_after(c: &Credentials, at: Timestamp) -> bool {
+pub(super) fn expires_after(c: &Credentials, at: Timestamp) -> bool {
     c.expires_at.is_none_or(|e| e > at)
 }
 
-/// Renews the credentials at the provider and stores them, once this request holds the lease.
-async fn renew(
+/// The lease on renewing an account's credentials.
+pub(super) fn lease_of(id: AccountId) -> String {
+    format!("refresh#{id}")
+}
+
+/// Who renews: the actor and correlation id of the events it writes, and the
+/// connect page a disconnect points to.
+pub(super) struct By {
+    pub actor: String,
+    pub correlation: String,
+    pub reconnect_url: String,
+}
+
+/// What a renewal came to.
+pub(super) enum Renewed {
+    Fresh(Credentials),
+    /// The provider no longer honours the grant: the account is disconnected.
+    Revoked,
+    /// Not renewed, and why, for the caller to answer or to try again later.
+    Failed(ApiError),
+}
+
+/// Renews the credentials at the provider and stores them, once the caller
+/// holds the account's lease. Asks the provider again within `budget` when it
+/// fails (5xx, unreachable); a grant it refuses disconnects the account.
+pub(super) async fn renew(
     app: &App,
-    call: &Call,
+    by: &By,
     vault: &Vault,
     account: &Account,
     sealed: &Sealed,
     credentials: Credentials,
-) -> Result<Credentials, ApiError> {
-    // A sibling may have renewed them between this request's read and its lease.
+    budget: Duration,
+) -> Renewed {
+    match try_renew(app, by, vault, account, sealed, credentials, budget).await {
+        Ok(renewed) => renewed,
+        Err(e) => Renewed::Failed(e),
+    }
+}
+
+async fn try_renew(
+    app: &App,
+    by: &By,
+    vault: &Vault,
+    account: &Account,
+    sealed: &Sealed,
+    credentials: Credentials,
+    budget: Duration,
+) -> Result<Renewed, ApiError> {
+    // A sibling may have renewed them between the caller's read and its lease.
     let current = app.store.get_account(account.client_id, account.id).await?.ok_or_else(ApiError::not_found)?;
     let (current_sealed, current_credentials) = credentials_of(vault, &current)?;
     if current_sealed != *sealed && expires_after(&current_credentials, chrono::Utc::now()) {
-        return Ok(current_credentials);
+        return Ok(Renewed::Fresh(current_credentials));
     }
     let provider = app.config.provider(&account.integration).ok_or_else(|| {
         ApiError::new(
@@ -172,28 +226,25 @@ async fn renew(
     let metadata = app.sign_ins.metadata(provider).await.map_err(|_| retry_later())?;
     let envelope = Envelope {
         client_id: account.client_id,
-        actor: call.principal().subject.clone(),
-        correlation_id: call.request_id.clone(),
+        actor: by.actor.clone(),
+        correlation_id: by.correlation.clone(),
         at: None,
         idempotency: None,
     };
-    match client::refresh(provider, &metadata, &refresh_token).await {
+    match client::refresh(provider, &metadata, &refresh_token, budget).await {
         Ok(tokens) => {
             let (stored, sealed) = keep(vault, &tokens, Some(&refresh_token), account.client_id, account.id);
             let a = on_account(app, &envelope, account.id, Command::StoreCredentials { stored, sealed }).await?;
-            Ok(credentials_of(vault, &a)?.1)
+            Ok(Renewed::Fresh(credentials_of(vault, &a)?.1))
         }
         Err(CallError::Revoked) => {
             tracing::info!(account = %account.id, "the provider revoked the grant: disconnecting");
             let cmd = Command::Disconnect {
                 reason: Some("credentials_revoked".into()),
-                reconnect_url: app.connect_url(&call.req, &account.integration, account.id.0),
+                reconnect_url: by.reconnect_url.clone(),
             };
             on_account(app, &envelope, account.id, cmd).await?;
-            Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "The provider revoked access: the account is now disconnected and must be signed in again.",
-            ))
+            Ok(Renewed::Revoked)
         }
         Err(CallError::Unreachable(why)) => {
             tracing::warn!(account = %account.id, reason = %why, "the token could not be renewed");

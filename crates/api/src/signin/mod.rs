@@ -8,6 +8,7 @@
 pub mod client;
 pub mod handout;
 pub mod providers;
+pub mod renewals;
 
 use crate::handlers::may_see;
 use crate::query::{encode, json_body, pairs};

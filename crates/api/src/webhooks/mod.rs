@@ -43,11 +43,6 @@ pub const ACTOR: &str = "webhooks";
 pub const DISPATCH_FUNCTION: &str = "webhooks-dispatch";
 /// The function a schedule drives.
 pub const RETRY_FUNCTION: &str = "webhooks-retry";
-/// The functions that serve no route, with what they do.
-pub const FUNCTIONS: &[(&str, &str)] = &[
-    (DISPATCH_FUNCTION, "Webhooks: records and sends the messages of new account events (the events table's stream)"),
-    (RETRY_FUNCTION, "Webhooks: retries the messages that are due (every minute)"),
-];
 
 /// The follower name of the local dispatcher's cursor over the SQLite log.
 pub const CURSOR: &str = "webhooks";

@@ -105,6 +105,7 @@ impl DynamoStore {
         writes.extend(self.list_writes(client_id.0, &lists));
         let mut writes: Vec<Write> = writes.into_iter().map(|w| (w, OnFail::Conflict)).collect();
         writes.extend(self.subject_writes(client_id, stream_id, before, after));
+        writes.extend(self.renewal_writes(client_id, stream_id, before, after));
         Ok(writes)
     }
 

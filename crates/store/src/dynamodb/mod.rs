@@ -19,6 +19,7 @@ mod items;
 mod leases;
 mod lists;
 mod reindex;
+mod renewals;
 mod sessions;
 mod signins;
 mod tables;

@@ -172,6 +172,7 @@ pub(super) fn write_read_model(
     let change = lists::change(before.as_ref(), state.map(Member::of).as_ref());
     move_in_lists(conn, client_id, id, &change)?;
     claim_subject(conn, client_id, id, crate::subjects::claim(state))?;
+    super::renewals::index(conn, client_id, id, crate::renewals::due(state))?;
     match state {
         None => {
             conn.execute(

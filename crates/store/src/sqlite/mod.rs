@@ -8,6 +8,7 @@ mod directory;
 mod events;
 mod idempotency;
 mod leases;
+mod renewals;
 mod sessions;
 mod signins;
 #[cfg(test)]
@@ -286,7 +287,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
-        for schema in [accounts::SCHEMA, signins::SCHEMA, leases::SCHEMA] {
+        for schema in [accounts::SCHEMA, signins::SCHEMA, leases::SCHEMA, renewals::SCHEMA] {
             conn.execute_batch(schema).map_err(db)?;
         }
         for (table, column, decl) in ADDED_COLUMNS {
