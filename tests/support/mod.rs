@@ -110,7 +110,9 @@ impl Server {
     }
 
     fn log_file(data_dir: &std::path::Path) -> std::fs::File {
-        std::fs::create_dir_all(data_dir).expect("the data folder");
+        // As private as the server makes it (a test checks the mode).
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(data_dir).expect("the data folder");
         let path = data_dir.join("server.log");
         std::fs::OpenOptions::new().create(true).append(true).open(path).expect("the server's log file")
     }
