@@ -325,7 +325,9 @@ fn the_request_log_pages_by_time() {
     let first_path = format!("/api/tokens/{id}/requests");
     assert!(eventually(|| {
         let page = srv.get(&first_path, &owner).json;
-        page["member"].as_array().is_some_and(|m| m.len() == 30) && page["view"]["next"].is_string()
+        // All 31 written (the log is written in batches): the newest leads the first page.
+        page["member"].as_array().is_some_and(|m| m.len() == 30 && m[0]["requestId"] == "p-30")
+            && page["view"]["next"].is_string()
     }));
     let first = srv.get(&first_path, &owner).json;
     assert_eq!(
