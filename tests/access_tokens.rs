@@ -5,19 +5,8 @@
 
 mod support;
 
-use serde_json::Value;
-use support::oidc::{server_with, sign_in, Provider};
-use support::{assert_problem, Server, Session};
-
-fn hand_out(srv: &Server, s: &Session, id: &str) -> support::Resp {
-    srv.call("POST", &format!("/api/accounts/{id}/access-token"), Some(&s.token), None)
-}
-
-fn stored_credentials(srv: &Server, s: &Session, id: &str) -> Vec<Value> {
-    let r = srv.get(&format!("/api/accounts/{id}/events"), s);
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json["member"].as_array().unwrap().iter().filter(|e| e["type"] == "CredentialsStored").cloned().collect()
-}
+use support::assert_problem;
+use support::oidc::{hand_out, server_with, sign_in, stored_credentials, Provider};
 
 #[test]
 fn the_connector_gets_a_valid_access_token_never_the_refresh_token() {

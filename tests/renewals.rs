@@ -9,22 +9,14 @@ mod support;
 
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use support::oidc::{server_with, server_with_env, sign_in, Provider};
+use support::oidc::{hand_out, server_with, server_with_env, sign_in, stored_credentials as stored, Provider};
 use support::receiver::Receiver;
 use support::{assert_problem, Server, Session};
-
-fn hand_out(srv: &Server, s: &Session, id: &str) -> support::Resp {
-    srv.call("POST", &format!("/api/accounts/{id}/access-token"), Some(&s.token), None)
-}
 
 fn events(srv: &Server, s: &Session, id: &str) -> Vec<Value> {
     let r = srv.get(&format!("/api/accounts/{id}/events"), s);
     assert_eq!(r.status, 200, "{}", r.text);
     r.json["member"].as_array().unwrap().clone()
-}
-
-fn stored(srv: &Server, s: &Session, id: &str) -> Vec<Value> {
-    events(srv, s, id).into_iter().filter(|e| e["type"] == "CredentialsStored").collect()
 }
 
 /// Waits up to 20 s for `done`.

@@ -84,6 +84,18 @@ impl Provider {
     }
 }
 
+/// `POST /api/accounts/{id}/access-token` as `s`.
+pub fn hand_out(srv: &Server, s: &super::Session, id: &str) -> Resp {
+    srv.call("POST", &format!("/api/accounts/{id}/access-token"), Some(&s.token), None)
+}
+
+/// The account's `CredentialsStored` events (what was stored, never what it is).
+pub fn stored_credentials(srv: &Server, s: &super::Session, id: &str) -> Vec<serde_json::Value> {
+    let r = srv.get(&format!("/api/accounts/{id}/events"), s);
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["member"].as_array().unwrap().iter().filter(|e| e["type"] == "CredentialsStored").cloned().collect()
+}
+
 /// Signs an account in at the provider as `person`, the whole way.
 pub fn sign_in(srv: &Server, s: &super::Session, id: &str, person: &str) {
     let r = srv.post_json(

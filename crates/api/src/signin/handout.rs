@@ -20,7 +20,7 @@ use uuid::Uuid;
 /// Renewed when it expires sooner than this.
 const MARGIN: i64 = 60;
 /// How long one request may hold the refresh of an account.
-const LEASE_SECONDS: i64 = 30;
+pub(super) const LEASE_SECONDS: i64 = 30;
 /// How long a request waits for a sibling's refresh.
 const WAIT: Duration = Duration::from_secs(10);
 /// How long a hand-out keeps asking a failing provider (its siblings wait `WAIT`).
@@ -190,71 +190,59 @@ pub(super) async fn renew(
     credentials: Credentials,
     budget: Duration,
 ) -> Renewed {
-    match try_renew(app, by, vault, account, sealed, credentials, budget).await {
-        Ok(renewed) => renewed,
-        Err(e) => Renewed::Failed(e),
-    }
-}
-
-async fn try_renew(
-    app: &App,
-    by: &By,
-    vault: &Vault,
-    account: &Account,
-    sealed: &Sealed,
-    credentials: Credentials,
-    budget: Duration,
-) -> Result<Renewed, ApiError> {
-    // A sibling may have renewed them between the caller's read and its lease.
-    let current = app.store.get_account(account.client_id, account.id).await?.ok_or_else(ApiError::not_found)?;
-    let (current_sealed, current_credentials) = credentials_of(vault, &current)?;
-    if current_sealed != *sealed && expires_after(&current_credentials, chrono::Utc::now()) {
-        return Ok(Renewed::Fresh(current_credentials));
-    }
-    let provider = app.config.provider(&account.integration).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "This integration is no longer signed in here: its token cannot be renewed.",
-        )
-    })?;
-    let Some(refresh_token) = credentials.refresh_token.clone() else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "The access token has expired and the provider gave no refresh token: sign the account in again.",
-        ));
+    let renewed = async {
+        // A sibling may have renewed them between the caller's read and its lease.
+        let current = app.store.get_account(account.client_id, account.id).await?.ok_or_else(ApiError::not_found)?;
+        let (current_sealed, current_credentials) = credentials_of(vault, &current)?;
+        if current_sealed != *sealed && expires_after(&current_credentials, chrono::Utc::now()) {
+            return Ok::<_, ApiError>(Renewed::Fresh(current_credentials));
+        }
+        let provider = app.config.provider(&account.integration).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "This integration is no longer signed in here: its token cannot be renewed.",
+            )
+        })?;
+        let Some(refresh_token) = credentials.refresh_token.clone() else {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "The access token has expired and the provider gave no refresh token: sign the account in again.",
+            ));
+        };
+        let metadata = app.sign_ins.metadata(provider).await.map_err(|_| retry_later())?;
+        let envelope = Envelope {
+            client_id: account.client_id,
+            actor: by.actor.clone(),
+            correlation_id: by.correlation.clone(),
+            at: None,
+            idempotency: None,
+        };
+        match client::refresh(provider, &metadata, &refresh_token, budget).await {
+            Ok(tokens) => {
+                let (stored, sealed) = keep(vault, &tokens, Some(&refresh_token), account.client_id, account.id);
+                let a = on_account(app, &envelope, account.id, Command::StoreCredentials { stored, sealed }).await?;
+                Ok(Renewed::Fresh(credentials_of(vault, &a)?.1))
+            }
+            Err(CallError::Revoked) => {
+                tracing::info!(account = %account.id, "the provider revoked the grant: disconnecting");
+                let cmd = Command::Disconnect {
+                    reason: Some("credentials_revoked".into()),
+                    reconnect_url: by.reconnect_url.clone(),
+                };
+                on_account(app, &envelope, account.id, cmd).await?;
+                Ok(Renewed::Revoked)
+            }
+            Err(CallError::Unreachable(why)) => {
+                tracing::warn!(account = %account.id, reason = %why, "the token could not be renewed");
+                Err(retry_later())
+            }
+            Err(CallError::Refused(why)) => {
+                tracing::warn!(account = %account.id, reason = %why, "the provider refused the renewal");
+                Err(ApiError::new(StatusCode::BAD_GATEWAY, "The provider refused to renew the token; retry later."))
+            }
+        }
     };
-    let metadata = app.sign_ins.metadata(provider).await.map_err(|_| retry_later())?;
-    let envelope = Envelope {
-        client_id: account.client_id,
-        actor: by.actor.clone(),
-        correlation_id: by.correlation.clone(),
-        at: None,
-        idempotency: None,
-    };
-    match client::refresh(provider, &metadata, &refresh_token, budget).await {
-        Ok(tokens) => {
-            let (stored, sealed) = keep(vault, &tokens, Some(&refresh_token), account.client_id, account.id);
-            let a = on_account(app, &envelope, account.id, Command::StoreCredentials { stored, sealed }).await?;
-            Ok(Renewed::Fresh(credentials_of(vault, &a)?.1))
-        }
-        Err(CallError::Revoked) => {
-            tracing::info!(account = %account.id, "the provider revoked the grant: disconnecting");
-            let cmd = Command::Disconnect {
-                reason: Some("credentials_revoked".into()),
-                reconnect_url: by.reconnect_url.clone(),
-            };
-            on_account(app, &envelope, account.id, cmd).await?;
-            Ok(Renewed::Revoked)
-        }
-        Err(CallError::Unreachable(why)) => {
-            tracing::warn!(account = %account.id, reason = %why, "the token could not be renewed");
-            Err(retry_later())
-        }
-        Err(CallError::Refused(why)) => {
-            tracing::warn!(account = %account.id, reason = %why, "the provider refused the renewal");
-            Err(ApiError::new(StatusCode::BAD_GATEWAY, "The provider refused to renew the token; retry later."))
-        }
-    }
+    renewed.await.unwrap_or_else(Renewed::Failed)
 }
 
 /// Runs `cmd` on the account, which must still exist; its state after.

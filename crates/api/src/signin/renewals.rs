@@ -5,7 +5,7 @@
 //! Each account is renewed under the same lease as a hand-out: never twice at
 //! once. One that fails stays due and is tried again on the next run.
 
-use super::handout::{self, By, Renewed};
+use super::handout::{self, By, Renewed, LEASE_SECONDS};
 use crate::App;
 #[cfg_attr(feature = "sqlite", allow(unused_imports))] // `dyn Store` needs no trait imports
 use inbox_store::prelude::*;
@@ -23,7 +23,6 @@ pub const ACTOR: &str = "credentials-renew";
 pub const AHEAD: Duration = Duration::from_secs(600);
 /// How long one account's renewal keeps asking a failing provider.
 const BUDGET: Duration = Duration::from_secs(5);
-const LEASE_SECONDS: i64 = 30;
 /// Accounts read from the index at a time.
 const BATCH: usize = 100;
 
