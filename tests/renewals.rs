@@ -129,12 +129,12 @@ fn no_secret_reaches_a_log_line_an_event_a_get_or_a_webhook() {
 
     // The secrets as the vault holds them, opened with the server's own key.
     let client = inbox_domain::ClientId(owner.tenant.parse().unwrap());
-    let account = tokio::runtime::Runtime::new().unwrap().block_on(async {
+    let held = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let store = srv.store().await;
-        store.get_account(client, inbox_domain::AccountId(id.parse().unwrap())).await.unwrap().unwrap()
+        let account = store.get_account(client, inbox_domain::AccountId(id.parse().unwrap())).await.unwrap().unwrap();
+        let vault = inbox_api::vault::Vault::load(&srv.data_dir).unwrap();
+        vault.open(account.credentials.as_ref().unwrap(), account.client_id, account.id).await.unwrap()
     });
-    let vault = inbox_api::vault::Vault::load(&srv.data_dir).unwrap();
-    let held = vault.open(account.credentials.as_ref().unwrap(), account.client_id, account.id).unwrap();
     let refresh = held.refresh_token.clone().expect("a refresh token");
     assert_eq!(held.access_token, handed);
     let secrets = [handed.as_str(), refresh.as_str(), support::oidc::CLIENT_SECRET];

@@ -2,6 +2,7 @@
 //! to it over HTTP, as a client would. Each test file includes it as a module.
 #![allow(dead_code)]
 
+pub mod moto;
 pub mod oidc;
 pub mod receiver;
 

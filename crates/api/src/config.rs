@@ -181,23 +181,38 @@ impl Config {
         })
     }
 
-    /// [`Config::from_env`], then the JWT keys from AWS Secrets Manager when
-    /// `INBOX_JWT_SECRET_ID` names a secret: its `AWSCURRENT` version signs,
-    /// its `AWSPREVIOUS` one (if any) still verifies. Read once, at start-up,
-    /// so the secret never sits in a function's configuration.
+    /// [`Config::from_env`], then the secrets kept in AWS Secrets Manager:
+    /// - the JWT keys when `INBOX_JWT_SECRET_ID` names a secret: its
+    ///   `AWSCURRENT` version signs, its `AWSPREVIOUS` one (if any) still verifies;
+    /// - the providers' client secrets when `INBOX_OAUTH_SECRET_ID` names one.
+    ///
+    /// Read once, at start-up, so no secret sits in a function's configuration.
     pub async fn load() -> Result<Self, ConfigError> {
-        Self::load_keys(true).await
+        Self::load_secrets(Secrets { jwt: true, client_secrets: true }).await
     }
 
-    /// As [`Config::load`]; `jwt: false` for a function that neither signs nor
-    /// verifies tokens (it is granted no access to the secret).
-    pub async fn load_keys(jwt: bool) -> Result<Self, ConfigError> {
+    /// As [`Config::load`], reading only the secrets a function needs (and is granted).
+    pub async fn load_secrets(needs: Secrets) -> Result<Self, ConfigError> {
         let mut config = Self::from_env()?;
-        let id = std::env::var("INBOX_JWT_SECRET_ID").ok().filter(|v| !v.is_empty());
-        if let Some(id) = id.filter(|_| jwt) {
-            let (current, previous) = secrets_manager_keys(&id).await?;
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let jwt_id = var("INBOX_JWT_SECRET_ID").filter(|_| needs.jwt);
+        let oauth_id = var(crate::signin::providers::SECRET_ID).filter(|_| needs.client_secrets);
+        if jwt_id.is_none() && oauth_id.is_none() {
+            return Ok(config);
+        }
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        let client = aws_sdk_secretsmanager::Client::new(&sdk);
+        if let Some(id) = jwt_id {
+            let (current, previous) = secrets_manager_keys(&client, &id).await?;
             config.jwt_secret = current;
             config.jwt_previous_secret = previous;
+        }
+        if let Some(id) = oauth_id {
+            let name = crate::signin::providers::SECRET_ID;
+            let invalid = |problem: String| ConfigError::Invalid { name, problem: format!("secret {id} {problem}") };
+            let value = secret_value(&client, &id, "AWSCURRENT").await.map_err(&invalid)?;
+            let value = value.ok_or_else(|| invalid("does not exist".into()))?;
+            crate::signin::providers::with_secrets(&mut config.providers, &value).map_err(invalid)?;
         }
         Ok(config)
     }
@@ -219,27 +234,44 @@ fn long_enough(name: &'static str, secret: String) -> Result<Vec<u8>, ConfigErro
     Ok(secret.into_bytes())
 }
 
+/// Which secrets a process reads at start-up ([`Config::load_secrets`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Secrets {
+    /// The JWT keys: to sign or verify tokens.
+    pub jwt: bool,
+    /// The providers' client secrets: to call their token endpoints.
+    pub client_secrets: bool,
+}
+
 /// The current and previous versions of a Secrets Manager secret, fetched together.
-async fn secrets_manager_keys(id: &str) -> Result<(Vec<u8>, Option<Vec<u8>>), ConfigError> {
-    use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-    let client = aws_sdk_secretsmanager::Client::new(&sdk);
-    let version = |stage: &'static str| client.get_secret_value().secret_id(id).version_stage(stage).send();
-    let (current, previous) = tokio::join!(version("AWSCURRENT"), version("AWSPREVIOUS"));
+async fn secrets_manager_keys(
+    client: &aws_sdk_secretsmanager::Client,
+    id: &str,
+) -> Result<(Vec<u8>, Option<Vec<u8>>), ConfigError> {
     let invalid = |problem: String| ConfigError::Invalid { name: "INBOX_JWT_SECRET_ID", problem };
-    let text = |out: aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput| {
-        out.secret_string.ok_or_else(|| invalid(format!("secret {id} has no SecretString")))
-    };
-    let current =
-        current.map_err(|e| invalid(format!("cannot read secret {id}: {}", e.message().unwrap_or(&e.to_string()))))?;
-    let current = long_enough("INBOX_JWT_SECRET_ID", text(current)?)?;
-    let previous = match previous {
-        Ok(out) => Some(long_enough("INBOX_JWT_SECRET_ID", text(out)?)?),
-        // Never rotated: there is no previous version.
-        Err(e) if e.code() == Some("ResourceNotFoundException") => None,
-        Err(e) => return Err(invalid(format!("cannot read secret {id}: {}", e.message().unwrap_or(&e.to_string())))),
-    };
+    let (current, previous) =
+        tokio::join!(secret_value(client, id, "AWSCURRENT"), secret_value(client, id, "AWSPREVIOUS"));
+    let current = current.map_err(|e| invalid(format!("secret {id}: {e}")))?;
+    let current = current.ok_or_else(|| invalid(format!("secret {id} does not exist")))?;
+    let current = long_enough("INBOX_JWT_SECRET_ID", current)?;
+    // Never rotated: there is no previous version.
+    let previous = previous.map_err(|e| invalid(format!("secret {id}: {e}")))?;
+    let previous = previous.map(|p| long_enough("INBOX_JWT_SECRET_ID", p)).transpose()?;
     Ok((current, previous))
+}
+
+/// One version of a secret's `SecretString`; `None` if there is no such version.
+async fn secret_value(
+    client: &aws_sdk_secretsmanager::Client,
+    id: &str,
+    stage: &str,
+) -> Result<Option<String>, String> {
+    use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+    match client.get_secret_value().secret_id(id).version_stage(stage).send().await {
+        Ok(out) => out.secret_string.map(Some).ok_or_else(|| "has no SecretString".to_string()),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+        Err(e) => Err(format!("cannot be read: {}", e.message().map(str::to_string).unwrap_or_else(|| e.to_string()))),
+    }
 }
 
 /// A secret kept in the data folder (`file`: 32 random bytes, hex), generated

@@ -82,7 +82,7 @@ pub struct App {
     sign_ins: signin::Cache,
     /// The credentials vault, opened on first use (only routes of signed-in
     /// accounts need its key).
-    vault: std::sync::OnceLock<Result<vault::Vault, String>>,
+    vault: tokio::sync::OnceCell<Result<vault::Vault, String>>,
     /// A server's request log writer, started on first use ([`usage`]).
     log_writer: std::sync::OnceLock<usage::LogWriter>,
 }
@@ -96,7 +96,7 @@ impl App {
             keys,
             background: usage::Background::Spawn,
             sign_ins: signin::Cache::default(),
-            vault: std::sync::OnceLock::new(),
+            vault: tokio::sync::OnceCell::new(),
             log_writer: std::sync::OnceLock::new(),
         }
     }
@@ -109,11 +109,21 @@ impl App {
     }
 
     /// Configuration and store from the environment (see [`Config::load`]),
-    /// for a process that serves `routes`: the JWT secret is read only if one
-    /// of them signs or verifies tokens.
+    /// for a process that serves `routes`: of the secrets, it reads the JWT
+    /// keys if one of them signs or verifies tokens, the client secrets if
+    /// one of them holds credentials ([`routes::CREDENTIALS`]).
     pub async fn from_env(routes: impl IntoIterator<Item = &Route>) -> Result<Self, String> {
-        let jwt = routes.into_iter().any(Route::uses_jwt);
-        let config = Config::load_keys(jwt).await.map_err(|e| e.to_string())?;
+        let mut needs = config::Secrets::default();
+        for r in routes {
+            needs.jwt |= r.uses_jwt();
+            needs.client_secrets |= !routes::credential_grants(r.function).is_empty();
+        }
+        Self::from_env_with(needs).await
+    }
+
+    /// [`App::from_env`] for a process that reads the secrets `needs` says.
+    pub async fn from_env_with(needs: config::Secrets) -> Result<Self, String> {
+        let config = Config::load_secrets(needs).await.map_err(|e| e.to_string())?;
         let store = config::open_store(&config).await.map_err(|e| e.to_string())?;
         Ok(Self::new(config, store))
     }
@@ -122,9 +132,10 @@ impl App {
         &self.keys
     }
 
-    /// The credentials vault ([`vault::Vault::load`]).
-    pub fn vault(&self) -> Result<&vault::Vault, String> {
-        self.vault.get_or_init(|| vault::Vault::load(&self.config.data_dir)).as_ref().map_err(Clone::clone)
+    /// The credentials vault ([`vault::Vault::from_env`]).
+    pub async fn vault(&self) -> Result<&vault::Vault, String> {
+        let opened = self.vault.get_or_init(|| vault::Vault::from_env(&self.config.data_dir)).await;
+        opened.as_ref().map_err(Clone::clone)
     }
 
     /// The absolute URL this API is reached at, which every link it hands out

@@ -1,22 +1,33 @@
 //! The credentials vault: provider tokens sealed by envelope encryption. Each
-//! sealing draws a fresh data key (AES-256-GCM), itself sealed by the master
-//! key; both carry the client and the account as additional data, so sealed
-//! credentials copied to another account do not open. Removing an account
-//! removes its read model, and with it the only copy of its data key.
+//! sealing draws a fresh data key (AES-256-GCM) that seals the credentials;
+//! the data key itself is sealed by the master key. Both layers are bound to
+//! the client and the account, so sealed credentials copied to another
+//! account do not open. Removing an account removes its read model, and with
+//! it the only copy of its data key.
 //!
-//! The master key: `INBOX_VAULT_KEY` (64 hex characters), else a key file in
-//! the data folder (`vault-key`, 0600), made on first use.
+//! The master key, in this order:
+//! - `INBOX_KMS_KEY_ID` (on AWS): a KMS key makes each data key
+//!   (`GenerateDataKey`) and opens it (`Decrypt`) with the encryption context
+//!   `{client, account}` — which the functions' grants require, and which
+//!   CloudTrail records beside each use;
+//! - `INBOX_VAULT_KEY` (64 hex characters);
+//! - else a key file in the data folder (`vault-key`, 0600), made on first use.
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_sdk_kms::error::ProvideErrorMetadata;
+use aws_sdk_kms::primitives::Blob;
 use base64::Engine;
 use inbox_domain::credentials::Sealed;
 use inbox_domain::time::{serde_opt_ts, Timestamp};
 use inbox_domain::{AccountId, ClientId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::Path;
 
-const FORMAT: u8 = 1;
+/// The first byte of a sealed value: whose master key sealed its data key.
+const LOCAL: u8 = 1;
+const KMS: u8 = 2;
 const KEY_FILE: &str = "vault-key";
 const TAG: usize = 16;
 
@@ -38,12 +49,29 @@ impl std::fmt::Debug for Credentials {
 }
 
 pub struct Vault {
-    key: [u8; 32],
+    master: Master,
+    /// The master key's name in what it seals (`local:{hash}`, or the KMS key's ARN).
     key_id: String,
 }
 
+enum Master {
+    Local([u8; 32]),
+    Kms(aws_sdk_kms::Client),
+}
+
 impl Vault {
-    /// The master key from `INBOX_VAULT_KEY`, else the data folder's key file.
+    /// The vault the environment names: KMS with `INBOX_KMS_KEY_ID`, else [`Vault::load`].
+    pub async fn from_env(data_dir: &Path) -> Result<Vault, String> {
+        match std::env::var("INBOX_KMS_KEY_ID").ok().filter(|v| !v.is_empty()) {
+            Some(key) => {
+                let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+                Ok(Vault::kms(aws_sdk_kms::Client::new(&sdk), &key))
+            }
+            None => Vault::load(data_dir),
+        }
+    }
+
+    /// The local master key from `INBOX_VAULT_KEY`, else the data folder's key file.
     pub fn load(data_dir: &Path) -> Result<Vault, String> {
         let hex_key = match std::env::var("INBOX_VAULT_KEY").ok().filter(|v| !v.is_empty()) {
             Some(v) => v,
@@ -58,44 +86,103 @@ impl Vault {
 
     pub fn new(key: [u8; 32]) -> Vault {
         let key_id = format!("local:{}", &hex::encode(Sha256::digest(key))[..16]);
-        Vault { key, key_id }
+        Vault { master: Master::Local(key), key_id }
     }
 
-    pub fn key_id(&self) -> &str {
-        &self.key_id
+    /// A vault whose data keys come from the KMS key `key` (an id, ARN or alias).
+    pub fn kms(client: aws_sdk_kms::Client, key: &str) -> Vault {
+        Vault { master: Master::Kms(client), key_id: key.to_string() }
     }
 
-    pub fn seal(&self, c: &Credentials, client: ClientId, account: AccountId) -> Sealed {
+    pub async fn seal(&self, c: &Credentials, client: ClientId, account: AccountId) -> Result<Sealed, String> {
         let aad = context(client, account);
-        let mut data_key = [0u8; 32];
-        getrandom::fill(&mut data_key).expect("operating system randomness");
-        let mut out = vec![FORMAT];
-        out.extend(seal(&self.key, &aad, data_key.to_vec()));
+        let (data_key, mut out, key_id) = match &self.master {
+            Master::Local(key) => {
+                let mut data_key = [0u8; 32];
+                getrandom::fill(&mut data_key).expect("operating system randomness");
+                let mut out = vec![LOCAL];
+                out.extend(seal(key, &aad, data_key.to_vec()));
+                (data_key, out, self.key_id.clone())
+            }
+            Master::Kms(kms) => {
+                let made = kms
+                    .generate_data_key()
+                    .set_encryption_context(kms_context(client, account))
+                    .key_id(&self.key_id)
+                    .key_spec(aws_sdk_kms::types::DataKeySpec::Aes256)
+                    .send()
+                    .await
+                    .map_err(|e| kms_error("GenerateDataKey", &e))?;
+                let plain = made.plaintext.as_ref().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+                let data_key: [u8; 32] = plain.try_into().map_err(|_| "KMS returned no 256-bit data key")?;
+                let wrapped = made.ciphertext_blob.map(Blob::into_inner).unwrap_or_default();
+                let length = u16::try_from(wrapped.len()).map_err(|_| "KMS returned an oversized data key")?;
+                let mut out = vec![KMS];
+                out.extend(length.to_be_bytes());
+                out.extend(wrapped);
+                // The key's ARN, whichever name configured it: what opens it again.
+                (data_key, out, made.key_id.unwrap_or_else(|| self.key_id.clone()))
+            }
+        };
         out.extend(seal(&data_key, &aad, serde_json::to_vec(c).expect("credentials serialize")));
-        Sealed {
-            key_id: self.key_id.clone(),
+        Ok(Sealed {
+            key_id,
             blob: base64::engine::general_purpose::STANDARD.encode(out),
             expires_at: c.expires_at,
             refreshable: c.refresh_token.is_some(),
-        }
+        })
     }
 
-    pub fn open(&self, s: &Sealed, client: ClientId, account: AccountId) -> Result<Credentials, String> {
-        if s.key_id != self.key_id {
-            return Err(format!("sealed by key {}, not this vault's {}", s.key_id, self.key_id));
-        }
-        let bytes =
-            base64::engine::general_purpose::STANDARD.decode(&s.blob).map_err(|_| "unreadable sealed credentials")?;
-        let wrapped = NONCE_LEN + 32 + TAG;
-        if bytes.len() < 1 + wrapped + NONCE_LEN + TAG || bytes[0] != FORMAT {
-            return Err("unreadable sealed credentials".into());
-        }
+    pub async fn open(&self, s: &Sealed, client: ClientId, account: AccountId) -> Result<Credentials, String> {
+        let unreadable = || "unreadable sealed credentials".to_string();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(&s.blob).map_err(|_| unreadable())?;
         let aad = context(client, account);
-        let data_key = open(&self.key, &aad, &bytes[1..1 + wrapped])?;
+        let (data_key, rest) = match (&self.master, bytes.first()) {
+            (Master::Local(key), Some(&LOCAL)) => {
+                if s.key_id != self.key_id {
+                    return Err(format!("sealed by key {}, not this vault's {}", s.key_id, self.key_id));
+                }
+                let wrapped = NONCE_LEN + 32 + TAG;
+                let wrapped = bytes.get(1..1 + wrapped).ok_or_else(unreadable)?;
+                (open(key, &aad, wrapped)?, &bytes[1 + wrapped.len()..])
+            }
+            (Master::Kms(kms), Some(&KMS)) => {
+                let length = bytes.get(1..3).ok_or_else(unreadable)?;
+                let end = 3 + u16::from_be_bytes([length[0], length[1]]) as usize;
+                let wrapped = bytes.get(3..end).ok_or_else(unreadable)?;
+                // Named, so that a data key of any other KMS key is refused by KMS.
+                let opened = kms
+                    .decrypt()
+                    .set_encryption_context(kms_context(client, account))
+                    .key_id(&s.key_id)
+                    .ciphertext_blob(Blob::new(wrapped))
+                    .send()
+                    .await
+                    .map_err(|e| kms_error("Decrypt", &e))?;
+                (opened.plaintext.map(Blob::into_inner).unwrap_or_default(), &bytes[end..])
+            }
+            (_, Some(&LOCAL | &KMS)) => {
+                return Err(format!("sealed by key {}, which this vault ({}) does not hold", s.key_id, self.key_id))
+            }
+            _ => return Err(unreadable()),
+        };
         let data_key: [u8; 32] = data_key.try_into().map_err(|_| "unreadable data key")?;
-        let plain = open(&data_key, &aad, &bytes[1 + wrapped..])?;
+        if rest.len() < NONCE_LEN + TAG {
+            return Err(unreadable());
+        }
+        let plain = open(&data_key, &aad, rest)?;
         serde_json::from_slice(&plain).map_err(|_| "unreadable credentials".into())
     }
+}
+
+/// The KMS encryption context of an account's data key.
+fn kms_context(client: ClientId, account: AccountId) -> Option<HashMap<String, String>> {
+    Some(HashMap::from([("client".into(), client.to_string()), ("account".into(), account.to_string())]))
+}
+
+fn kms_error<E: ProvideErrorMetadata + std::fmt::Display>(call: &str, e: &E) -> String {
+    let code = e.code().unwrap_or("no code");
+    format!("KMS {call} failed ({code}): {}", e.message().map(str::to_string).unwrap_or_else(|| e.to_string()))
 }
 
 /// The additional data both layers are bound to.
@@ -129,8 +216,8 @@ fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn sealed_credentials_open_only_for_their_account_and_key() {
+    #[tokio::test]
+    async fn sealed_credentials_open_only_for_their_account_and_key() {
         let vault = Vault::new([7; 32]);
         let (client, account) = (ClientId::new(), AccountId::new());
         let c = Credentials {
@@ -139,16 +226,20 @@ mod tests {
             expires_at: None,
             scope: Some("openid".into()),
         };
-        let sealed = vault.seal(&c, client, account);
+        let sealed = vault.seal(&c, client, account).await.unwrap();
         assert!(!sealed.blob.contains("secret") && !format!("{c:?}").contains("secret"));
-        assert_eq!(vault.open(&sealed, client, account).unwrap(), c);
-        assert!(vault.open(&sealed, client, AccountId::new()).is_err(), "another account's");
-        assert!(vault.open(&sealed, ClientId::new(), account).is_err(), "another client's");
-        assert!(Vault::new([8; 32]).open(&sealed, client, account).is_err(), "another key");
+        assert_eq!(vault.open(&sealed, client, account).await.unwrap(), c);
+        assert!(vault.open(&sealed, client, AccountId::new()).await.is_err(), "another account's");
+        assert!(vault.open(&sealed, ClientId::new(), account).await.is_err(), "another client's");
+        assert!(Vault::new([8; 32]).open(&sealed, client, account).await.is_err(), "another key");
         let mut bytes = base64::engine::general_purpose::STANDARD.decode(&sealed.blob).unwrap();
         *bytes.last_mut().unwrap() ^= 1;
         let tampered = Sealed { blob: base64::engine::general_purpose::STANDARD.encode(bytes), ..sealed.clone() };
-        assert!(vault.open(&tampered, client, account).is_err(), "tampered");
-        assert_ne!(vault.seal(&c, client, account).blob, sealed.blob, "a fresh data key and nonces each time");
+        assert!(vault.open(&tampered, client, account).await.is_err(), "tampered");
+        assert_ne!(
+            vault.seal(&c, client, account).await.unwrap().blob,
+            sealed.blob,
+            "a fresh data key and nonces each time"
+        );
     }
 }

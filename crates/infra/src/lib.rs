@@ -3,6 +3,7 @@
 //! `functions/` crate, and rewrites the SAM template and its Makefile, the
 //! sample events and the watch router.
 
+pub mod credentials;
 pub mod fixtures;
 pub mod functions;
 pub mod make;

@@ -2,6 +2,7 @@
 //! and the table definitions. `inbox infra generate` writes it; a test fails
 //! when the committed file is stale.
 
+use crate::credentials;
 use inbox_api::access::Table;
 use inbox_api::jobs::FUNCTIONS as JOB_FUNCTIONS;
 use inbox_api::routes::{PAGES, PAGES_FUNCTION, TIMEOUTS};
@@ -33,7 +34,7 @@ Parameters:
     Type: CommaDelimitedList
     Default: ""
     Description: Origins of the host application's pages that run the embeddable accounts widget (https://app.example.com, comma-separated); empty for none.
-  LogRetentionDays:
+{OAUTH_PARAMETERS}  LogRetentionDays:
     Type: Number
     Default: 30
     AllowedValues: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
@@ -41,11 +42,11 @@ Parameters:
     Type: String
     Default: info
     AllowedValues: [error, warn, info, debug, trace]
-
+{RULES}
 Conditions:
   HasEmbedOrigins: !Not [!Equals [!Join ["", !Ref EmbedOrigins], ""]]
   HasPublicUrl: !Not [!Equals [!Ref PublicUrl, ""]]
-
+{OAUTH_CONDITION}
 Globals:
   Function:
     Runtime: provided.al2023
@@ -65,7 +66,7 @@ Globals:
         INBOX_PUBLIC_URL: !Ref PublicUrl
         # API Gateway answers browsers' CORS preflights; this lets a function answer one that reaches it.
         INBOX_EMBED_ORIGINS: !Join [",", !Ref EmbedOrigins]
-        RUST_LOG: !Ref LogLevel
+{OAUTH_ENV}        RUST_LOG: !Ref LogLevel
 
 Resources:
   HttpApi:
@@ -90,6 +91,10 @@ fn header() -> String {
         .replace("{HEADERS}", cors::ALLOW_HEADERS)
         .replace("{EXPOSE}", cors::EXPOSE_HEADERS)
         .replace("{MAX_AGE}", &cors::MAX_AGE_SECONDS.to_string())
+        .replace("{OAUTH_PARAMETERS}", &credentials::parameters())
+        .replace("{RULES}", &credentials::rules())
+        .replace("{OAUTH_CONDITION}", credentials::CONDITION)
+        .replace("{OAUTH_ENV}", &credentials::environment())
 }
 
 /// Reading the JWT secret (its current and previous versions), and nothing else of Secrets Manager.
@@ -170,11 +175,13 @@ fn function(
         writeln!(out, "      Timeout: {seconds}").unwrap();
     }
     out.push_str(environment(bin));
-    if !grants.is_empty() || jwt {
+    let held = credentials::grants(bin);
+    if !grants.is_empty() || jwt || !held.is_empty() {
         out.push_str("      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n");
         if jwt {
             out.push_str(JWT_SECRET_GRANT);
         }
+        out.push_str(&held);
         for (table, actions) in grants {
             write!(
                 out,
@@ -219,6 +226,7 @@ pub fn template() -> String {
                 .unwrap();
         }
     }
+    out.push_str(credentials::KEY);
     for r in ROUTES {
         let events: Vec<(&str, String, &str)> = methods(r).into_iter().map(|(e, m)| (e, m, r.path)).collect();
         let description = format!("{} {}", r.method, r.path);
@@ -286,12 +294,41 @@ mod tests {
         // Renewals run on a schedule, and name the API by configuration (no request does).
         let renew = &t[t.find("  CredentialsRenewFunction:").unwrap()..t.find("  CredentialsRenewLogs:").unwrap()];
         assert!(renew.contains("rate(5 minutes)") && renew.contains("INBOX_PUBLIC_URL: !If [HasPublicUrl"), "{renew}");
-        assert!(renew.contains("dynamodb:Query") && !renew.contains("secretsmanager"), "{renew}");
+        assert!(renew.contains("dynamodb:Query") && !renew.contains("JwtSecretName"), "{renew}");
         assert!(!t.contains("INBOX_WEBHOOK_ALLOW_PRIVATE"), "never set on AWS");
         let events: usize = ROUTES.iter().copied().chain(PAGES).map(|r| methods(r).len()).sum();
         assert_eq!(t.matches("Type: HttpApi").count(), events + 1);
         assert!(t.contains("  NotFoundFunction:\n") && t.contains("Method: ANY\n            Path: $default\n"));
         assert!(events > ROUTES.len(), "HEAD beside every GET");
+    }
+
+    #[test]
+    fn only_the_functions_that_hold_credentials_use_the_key_and_the_client_secrets() {
+        let t = template();
+        let functions = t.split("\n\n  ").filter(|s| s.contains("Type: AWS::Serverless::Function"));
+        let mut holders = vec![];
+        for f in functions {
+            let name = f.lines().next().unwrap().trim_end_matches(':');
+            let key = f.matches("Resource: !GetAtt CredentialsKey.Arn").count();
+            let secret = f.matches("secret:${OAuthSecretName}-??????").count();
+            assert_eq!((key, secret), (secret, key), "{name}: the key and the client secrets go together");
+            if key > 0 {
+                holders.push(name.to_string());
+                // Only with an account's encryption context, exactly.
+                assert!(f.contains("kms:EncryptionContextKeys: [client, account]"), "{f}");
+                assert!(f.contains("kms:EncryptionContext:account: \"false\""), "{f}");
+                assert!(f.contains("- HasOAuthSecret"), "{f}");
+            }
+        }
+        let expected: Vec<String> =
+            inbox_api::routes::CREDENTIALS.iter().map(|(f, _)| format!("{}Function", pascal(f))).collect();
+        assert_eq!(holders.len(), expected.len(), "{holders:?}");
+        assert!(expected.iter().all(|e| holders.contains(e)), "{holders:?}");
+        // The callback only seals: it cannot open what is stored.
+        let callback = &t[t.find("  OauthCallbackFunction:").unwrap()..t.find("  OauthCallbackLogs:").unwrap()];
+        assert!(callback.contains("[kms:GenerateDataKey]") && !callback.contains("kms:Decrypt"), "{callback}");
+        assert!(t.contains("  CredentialsKey:\n    Type: AWS::KMS::Key\n    DeletionPolicy: Retain\n"));
+        assert!(t.contains("EnableKeyRotation: true"));
     }
 
     #[test]

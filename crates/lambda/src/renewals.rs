@@ -1,6 +1,7 @@
 //! `credentials-renew`, driven by a schedule: renews the provider tokens that
 //! expire soon, as `inbox serve` does every minute locally.
 
+use inbox_api::config::Secrets;
 use inbox_api::signin::renewals;
 use inbox_api::App;
 use lambda_http::{lambda_runtime, service_fn, Error, LambdaEvent};
@@ -12,8 +13,9 @@ use std::time::Duration;
 const BUDGET: Duration = Duration::from_secs(40);
 
 pub async fn run() -> Result<(), Error> {
-    // Renewals write account events: the store, the providers and the vault; no route.
-    let app = App::from_env(std::iter::empty::<&inbox_api::routing::Route>()).await?;
+    // Renewals write account events: the store, the providers (with their
+    // client secrets) and the vault; no route, no JWT.
+    let app = App::from_env_with(Secrets { jwt: false, client_secrets: true }).await?;
     tracing::info!(function = renewals::FUNCTION, "ready");
     let app = std::sync::Arc::new(app);
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {

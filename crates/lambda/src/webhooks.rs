@@ -18,7 +18,7 @@ const RETRY_BUDGET: Duration = Duration::from_secs(40);
 const DISPATCH_BUDGET: Duration = Duration::from_secs(60);
 
 pub async fn run(function: &str) -> Result<(), Error> {
-    let config = Config::load_keys(false).await?;
+    let config = Config::load_secrets(Default::default()).await?;
     let store = open_store(&config).await?;
     let dispatcher = Dispatcher::new(store, &config).within(DISPATCH_BUDGET);
     // Warm the store's connection during init, with a read both may make.

@@ -17,6 +17,7 @@ mod table;
 mod users;
 mod webhooks;
 pub use pages::{PAGES, PAGES_FUNCTION};
+pub use signin::{credential_grants, CREDENTIALS};
 pub use table::ROUTES;
 pub use webhooks::{DELIVERY, TIMEOUTS};
 

@@ -5,6 +5,25 @@ use crate::routing::{handler, Access, Doc, Route};
 use crate::signin;
 use http::Method;
 
+pub const KMS_GENERATE: &str = "kms:GenerateDataKey";
+pub const KMS_DECRYPT: &str = "kms:Decrypt";
+
+/// The functions that seal or open credentials and call providers' token
+/// endpoints, with the KMS actions each needs: on AWS only these are granted
+/// the vault's key and read the providers' client secrets.
+pub const CREDENTIALS: &[(&str, &[&str])] = &[
+    (OAUTH_CALLBACK.function, &[KMS_GENERATE]),
+    (super::accounts::ACCOUNTS_ACCESS_TOKEN.function, &[KMS_DECRYPT, KMS_GENERATE]),
+    // Its removal revokes the grant at the provider, with the stored token.
+    (super::accounts::ACCOUNTS_DELETE.function, &[KMS_DECRYPT]),
+    (signin::renewals::FUNCTION, &[KMS_DECRYPT, KMS_GENERATE]),
+];
+
+/// The KMS actions of `function` ([`CREDENTIALS`]); none for the others.
+pub fn credential_grants(function: &str) -> &'static [&'static str] {
+    CREDENTIALS.iter().find(|(f, _)| *f == function).map_or(&[], |(_, actions)| actions)
+}
+
 pub(super) const OAUTH_CALLBACK: Route = Route {
     method: Method::GET,
     path: signin::CALLBACK_PATH,

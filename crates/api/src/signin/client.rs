@@ -216,7 +216,7 @@ pub async fn refresh(p: &Provider, m: &Metadata, refresh_token: &str, budget: Du
 /// the refresh token ends the whole grant.
 pub async fn revoke(p: &Provider, url: &Url, token: &str, hint: &str) -> Result<(), CallError> {
     let form = [("token", token), ("token_type_hint", hint)];
-    let req = authenticated(p, Method::POST, url, &form);
+    let req = authenticated(p, Method::POST, url, &form)?;
     let answer = outbound::fetch(req, url, TIMEOUT).await.map_err(CallError::Unreachable)?;
     match answer.status {
         200..=299 => Ok(()),
@@ -227,7 +227,7 @@ pub async fn revoke(p: &Provider, url: &Url, token: &str, hint: &str) -> Result<
 
 /// A token request, with the client's authentication.
 async fn token_request(p: &Provider, m: &Metadata, pairs: &[(&str, &str)]) -> Result<Tokens, CallError> {
-    let req = authenticated(p, Method::POST, &m.token, pairs);
+    let req = authenticated(p, Method::POST, &m.token, pairs)?;
     let answer = outbound::fetch(req, &m.token, TIMEOUT).await.map_err(CallError::Unreachable)?;
     if answer.status >= 500 {
         return Err(CallError::Unreachable(format!("the token endpoint answered {}", answer.status)));
@@ -245,7 +245,17 @@ async fn token_request(p: &Provider, m: &Metadata, pairs: &[(&str, &str)]) -> Re
 }
 
 /// A form POST to one of the provider's endpoints, with the client's authentication.
-fn authenticated(p: &Provider, method: Method, url: &Url, pairs: &[(&str, &str)]) -> http::Request<Full<Bytes>> {
+fn authenticated(
+    p: &Provider,
+    method: Method,
+    url: &Url,
+    pairs: &[(&str, &str)],
+) -> Result<http::Request<Full<Bytes>>, CallError> {
+    if p.client_secret.is_empty() {
+        // On AWS only the functions that call token endpoints read the secrets.
+        let why = format!("this process holds no client secret for {} (see INBOX_OAUTH_SECRET_ID)", p.integration);
+        return Err(CallError::Refused(why));
+    }
     let mut pairs = pairs.to_vec();
     let mut req = outbound::request(method, url)
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -264,7 +274,7 @@ fn authenticated(p: &Provider, method: Method, url: &Url, pairs: &[(&str, &str)]
         }
     }
     let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-    req.body(Full::new(Bytes::from(body))).expect("a form request builds")
+    Ok(req.body(Full::new(Bytes::from(body))).expect("a form request builds"))
 }
 
 /// The provider's profile of the signed-in person, with the access token.

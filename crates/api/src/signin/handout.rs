@@ -41,13 +41,13 @@ pub struct AccessTokenView {
 
 /// What a sign-in or a refresh keeps: the event's record and the sealed value.
 /// A provider that sends no new refresh token keeps the old one.
-pub fn keep(
+pub async fn keep(
     vault: &Vault,
     tokens: &Tokens,
     previous_refresh: Option<&str>,
     client: ClientId,
     account: AccountId,
-) -> (Stored, Sealed) {
+) -> Result<(Stored, Sealed), String> {
     let now = time::truncate(chrono::Utc::now());
     let expires_at = tokens.expires_in.map(|s| now + chrono::Duration::seconds(s.min(10 * 365 * 86_400) as i64));
     let refresh_token = tokens.refresh_token.clone().or_else(|| previous_refresh.map(str::to_string));
@@ -57,13 +57,14 @@ pub fn keep(
         expires_at,
         scope: tokens.scope.clone(),
     };
+    let sealed = vault.seal(&credentials, client, account).await?;
     let stored = Stored {
-        key_id: vault.key_id().to_string(),
+        key_id: sealed.key_id.clone(),
         scopes: tokens.scope.clone(),
         expires_at,
         refreshable: credentials.refresh_token.is_some(),
     };
-    (stored, vault.seal(&credentials, client, account))
+    Ok((stored, sealed))
 }
 
 pub async fn access_token(app: &App, call: Call, id: Uuid) -> Answer {
@@ -86,11 +87,8 @@ async fn hand_out(app: &App, call: &Call, id: Uuid) -> Answer {
     let p = call.principal();
     let account = app.store.get_account(p.client_id, AccountId(id)).await?.ok_or_else(ApiError::not_found)?;
     sealed_of(&account)?;
-    let vault = app.vault().map_err(|e| {
-        tracing::error!(error = %e, "the credentials vault cannot be opened");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "The credentials vault is unavailable; retry later.")
-    })?;
-    let (sealed, credentials) = credentials_of(vault, &account)?;
+    let vault = app.vault().await.map_err(|e| vault_unavailable(&e))?;
+    let (sealed, credentials) = credentials_of(vault, &account).await?;
     let now = chrono::Utc::now();
     if expires_after(&credentials, now + chrono::Duration::seconds(MARGIN)) {
         return Ok(answer(&credentials));
@@ -121,7 +119,7 @@ async fn hand_out(app: &App, call: &Call, id: Uuid) -> Answer {
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let account = app.store.get_account(p.client_id, AccountId(id)).await?.ok_or_else(ApiError::not_found)?;
-        let (now_sealed, c) = credentials_of(vault, &account)?;
+        let (now_sealed, c) = credentials_of(vault, &account).await?;
         if now_sealed != sealed && expires_after(&c, chrono::Utc::now()) {
             return Ok(answer(&c));
         }
@@ -142,13 +140,19 @@ fn sealed_of(a: &Account) -> Result<Sealed, ApiError> {
 }
 
 /// The account's credentials, opened.
-pub(super) fn credentials_of(vault: &Vault, a: &Account) -> Result<(Sealed, Credentials), ApiError> {
+pub(super) async fn credentials_of(vault: &Vault, a: &Account) -> Result<(Sealed, Credentials), ApiError> {
     let sealed = sealed_of(a)?;
-    let opened = vault.open(&sealed, a.client_id, a.id).map_err(|e| {
+    let opened = vault.open(&sealed, a.client_id, a.id).await.map_err(|e| {
         tracing::error!(account = %a.id, error = %e, "stored credentials do not open");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        vault_unavailable(&e)
     })?;
     Ok((sealed, opened))
+}
+
+/// The vault (its key file, or KMS) cannot seal or open now: the caller may retry.
+pub(super) fn vault_unavailable(e: &str) -> ApiError {
+    tracing::error!(error = %e, "the credentials vault failed");
+    ApiError::unavailable("The credentials vault is unavailable; retry later.")
 }
 
 /// Whether the access token is still valid at `at` (one without an expiry is).
@@ -193,7 +197,7 @@ pub(super) async fn renew(
     let renewed = async {
         // A sibling may have renewed them between the caller's read and its lease.
         let current = app.store.get_account(account.client_id, account.id).await?.ok_or_else(ApiError::not_found)?;
-        let (current_sealed, current_credentials) = credentials_of(vault, &current)?;
+        let (current_sealed, current_credentials) = credentials_of(vault, &current).await?;
         if current_sealed != *sealed && expires_after(&current_credentials, chrono::Utc::now()) {
             return Ok::<_, ApiError>(Renewed::Fresh(current_credentials));
         }
@@ -219,9 +223,10 @@ pub(super) async fn renew(
         };
         match client::refresh(provider, &metadata, &refresh_token, budget).await {
             Ok(tokens) => {
-                let (stored, sealed) = keep(vault, &tokens, Some(&refresh_token), account.client_id, account.id);
+                let kept = keep(vault, &tokens, Some(&refresh_token), account.client_id, account.id).await;
+                let (stored, sealed) = kept.map_err(|e| vault_unavailable(&e))?;
                 let a = on_account(app, &envelope, account.id, Command::StoreCredentials { stored, sealed }).await?;
-                Ok(Renewed::Fresh(credentials_of(vault, &a)?.1))
+                Ok(Renewed::Fresh(credentials_of(vault, &a).await?.1))
             }
             Err(CallError::Revoked) => {
                 tracing::info!(account = %account.id, "the provider revoked the grant: disconnecting");
@@ -277,7 +282,7 @@ fn answer(c: &Credentials) -> crate::Response {
 pub async fn revoke(app: &App, a: &Account) {
     let (Some(sealed), Some(provider)) = (&a.credentials, app.config.provider(&a.integration)) else { return };
     let revoked = async {
-        let c = app.vault()?.open(sealed, a.client_id, a.id)?;
+        let c = app.vault().await?.open(sealed, a.client_id, a.id).await?;
         let metadata = app.sign_ins.metadata(provider).await.map_err(|e| format!("{e:?}"))?;
         let Some(url) = &metadata.revocation else { return Ok(()) };
         let (token, hint) = match &c.refresh_token {

@@ -208,17 +208,20 @@ async fn finish(app: &App, call: &Call, q: &HashMap<String, String>) -> Ending {
     let Some(profile) = profile_of(&answer, &provider.profile) else {
         return failed(Failure::Unconfirmed, "no subject in the profile");
     };
-    let vault = match app.vault() {
-        Ok(v) => v,
+    let kept = match app.vault().await {
+        Ok(vault) => handout::keep(vault, &tokens, None, sign_in.client_id, sign_in.account_id).await,
+        Err(e) => Err(e),
+    };
+    let (stored, sealed) = match kept {
+        Ok(kept) => kept,
         Err(e) => {
-            tracing::error!(error = %e, "the credentials vault cannot be opened");
+            tracing::error!(error = %e, "the credentials vault failed");
             return Ending::Page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The sign-in cannot be kept right now. Try again later.".into(),
             );
         }
     };
-    let (stored, sealed) = handout::keep(vault, &tokens, None, sign_in.client_id, sign_in.account_id);
     let envelope = Envelope {
         client_id: sign_in.client_id,
         actor: sign_in.actor.clone(),

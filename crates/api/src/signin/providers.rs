@@ -2,7 +2,10 @@
 //! Connect), and how: from the environment, over defaults for each provider.
 //! An integration is signed in here once its client id and secret are set
 //! (`INBOX_OAUTH_{GMAIL,OUTLOOK,LINKEDIN,X,INSTAGRAM}_CLIENT_ID` / `_CLIENT_SECRET`);
-//! the others keep their connector's sign-in.
+//! the others keep their connector's sign-in. On AWS the client secrets are
+//! one Secrets Manager secret instead (`INBOX_OAUTH_SECRET_ID`, a JSON object
+//! of integration → client secret), read only by the functions that call
+//! a provider's token endpoint ([`with_secrets`]).
 
 use crate::config::ConfigError;
 use inbox_domain::signin::ProfileFields;
@@ -136,8 +139,11 @@ const DEFAULTS: &[Defaults] = &[
 /// The integrations that can be signed in here.
 pub const SIGN_IN_INTEGRATIONS: [&str; 5] = ["gmail", "outlook", "linkedin", "x", "instagram"];
 
-/// The configured providers, from `var` (the environment).
+/// The configured providers, from `var` (the environment). With
+/// `INBOX_OAUTH_SECRET_ID` their client secrets are left empty, for
+/// [`with_secrets`] to fill in.
 pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Provider>, ConfigError> {
+    let secret_id = var(SECRET_ID);
     let mut providers = vec![];
     for d in DEFAULTS {
         let prefix = format!("INBOX_OAUTH_{}_", d.integration.to_uppercase());
@@ -153,10 +159,22 @@ pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Provider>, C
             }
             continue;
         };
-        let client_secret = get("CLIENT_SECRET").ok_or_else(|| ConfigError::Invalid {
-            name: name("CLIENT_SECRET"),
-            problem: format!("must be set with {prefix}CLIENT_ID"),
-        })?;
+        let client_secret = match (get("CLIENT_SECRET"), &secret_id) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    name: name("CLIENT_SECRET"),
+                    problem: format!("is set beside {SECRET_ID}: keep each client secret in one place"),
+                })
+            }
+            (Some(secret), None) => secret,
+            (None, Some(_)) => String::new(),
+            (None, None) => {
+                return Err(ConfigError::Invalid {
+                    name: name("CLIENT_SECRET"),
+                    problem: format!("must be set with {prefix}CLIENT_ID (or {SECRET_ID})"),
+                })
+            }
+        };
         let url = |suffix: &str, default: &str| -> Result<Option<Url>, ConfigError> {
             match get(suffix).or_else(|| (!default.is_empty()).then(|| default.to_string())) {
                 None => Ok(None),
@@ -199,6 +217,31 @@ pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Provider>, C
         });
     }
     Ok(providers)
+}
+
+/// Names the Secrets Manager secret that holds the client secrets.
+pub const SECRET_ID: &str = "INBOX_OAUTH_SECRET_ID";
+
+/// Fills in each provider's client secret from the secret's value (a JSON
+/// object: integration → client secret). Every configured provider needs
+/// one; a secret for an integration not configured here is a mistake too.
+pub fn with_secrets(providers: &mut [Provider], value: &str) -> Result<(), String> {
+    let secrets: std::collections::BTreeMap<String, String> = serde_json::from_str(value)
+        .map_err(|_| "must hold a JSON object of integration → client secret, as {\"gmail\": \"…\"}".to_string())?;
+    if let Some(other) = secrets.keys().find(|k| !providers.iter().any(|p| p.integration == k.as_str())) {
+        let prefix = format!("INBOX_OAUTH_{}_CLIENT_ID", other.to_uppercase());
+        return Err(match SIGN_IN_INTEGRATIONS.contains(&other.as_str()) {
+            true => format!("holds a client secret for {other}, but {prefix} is not set"),
+            false => format!("holds a client secret for {other:?}, not one of {}", SIGN_IN_INTEGRATIONS.join(", ")),
+        });
+    }
+    for p in providers.iter_mut() {
+        match secrets.get(p.integration).filter(|s| !s.is_empty()) {
+            Some(secret) => p.client_secret = secret.clone(),
+            None => return Err(format!("holds no client secret for {}", p.integration)),
+        }
+    }
+    Ok(())
 }
 
 /// An environment variable's name, for an error that outlives its building.
@@ -253,6 +296,26 @@ mod tests {
     }
 
     #[test]
+    fn client_secrets_come_from_one_secret_that_names_each_provider() {
+        let env = [("INBOX_OAUTH_GMAIL_CLIENT_ID", "id"), ("INBOX_OAUTH_X_CLIENT_ID", "x-id")];
+        let mut providers = load(&[env[0], env[1], ("INBOX_OAUTH_SECRET_ID", "inbox/oauth")]).unwrap();
+        assert!(providers.iter().all(|p| p.client_secret.is_empty()), "until the secret is read");
+        with_secrets(&mut providers, r#"{"gmail": "g-secret", "x": "x-secret"}"#).unwrap();
+        let secrets: Vec<_> = providers.iter().map(|p| (p.integration, p.client_secret.as_str())).collect();
+        assert_eq!(secrets, [("gmail", "g-secret"), ("x", "x-secret")]);
+        for (value, problem) in [
+            (r#"{"gmail": "g-secret"}"#, "no client secret for x"),
+            (r#"{"gmail": "g", "x": "x", "outlook": "o"}"#, "INBOX_OAUTH_OUTLOOK_CLIENT_ID is not set"),
+            (r#"{"gmail": "g", "x": "x", "gmial": "o"}"#, "\"gmial\", not one of"),
+            (r#"{"gmail": "g", "x": ""}"#, "no client secret for x"),
+            ("g-secret", "JSON object"),
+        ] {
+            let e = with_secrets(&mut providers.clone(), value).unwrap_err();
+            assert!(e.contains(problem), "{value}: {e}");
+        }
+    }
+
+    #[test]
     fn half_a_configuration_and_unsafe_urls_are_refused() {
         let e = load(&[("INBOX_OAUTH_GMAIL_CLIENT_SECRET", "s")]).unwrap_err().to_string();
         assert!(e.contains("INBOX_OAUTH_GMAIL_CLIENT_ID"), "{e}");
@@ -266,6 +329,14 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("https"), "{e}");
+        let e = load(&[
+            ("INBOX_OAUTH_GMAIL_CLIENT_ID", "id"),
+            ("INBOX_OAUTH_GMAIL_CLIENT_SECRET", "s"),
+            ("INBOX_OAUTH_SECRET_ID", "inbox/oauth"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("one place"), "{e}");
         assert!(provider_url("http://localhost:8080/").is_ok());
         assert!(provider_url("ftp://127.0.0.1/").is_err());
     }

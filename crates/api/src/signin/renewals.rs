@@ -77,8 +77,8 @@ pub async fn run(app: &App, deadline: Instant) -> Result<Run, StoreError> {
 /// One account's renewal; `None` when another holds its lease.
 async fn one(app: &App, holder: &str, r: &Renewal) -> Result<Option<Renewed>, StoreError> {
     let Some(account) = app.store.get_account(r.client_id, r.account_id).await? else { return Ok(None) };
-    let vault = app.vault().map_err(StoreError::Unavailable)?;
-    let (sealed, credentials) = match handout::credentials_of(vault, &account) {
+    let vault = app.vault().await.map_err(StoreError::Unavailable)?;
+    let (sealed, credentials) = match handout::credentials_of(vault, &account).await {
         Ok(found) => found,
         Err(e) => return Ok(Some(Renewed::Failed(e))),
     };
