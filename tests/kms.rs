@@ -65,11 +65,10 @@ async fn each_accounts_data_key_opens_only_with_its_own_encryption_context() {
     assert_eq!(decrypt(json!({})).status, 400, "nor without a context");
 }
 
-/// `inbox serve` as the functions run on AWS: a KMS key (by its alias) and
+/// `inbox serve`'s environment as the functions run on AWS: a KMS key and
 /// the client secret from Secrets Manager, nothing in the data folder.
-fn server_on_aws(moto: &Moto, provider: &Provider, key: &str, secret: &str) -> Server {
-    let dir = support::temp_dir("kms");
-    let mut env = support::env(&dir);
+fn aws_env(moto: &Moto, provider: &Provider, key: &str, secret: &str, dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut env = support::env(dir);
     env.extend(provider.gmail_env().into_iter().filter(|(k, _)| k != "INBOX_OAUTH_GMAIL_CLIENT_SECRET"));
     env.extend(moto.env());
     env.extend([
@@ -77,7 +76,7 @@ fn server_on_aws(moto: &Moto, provider: &Provider, key: &str, secret: &str) -> S
         ("INBOX_OAUTH_SECRET_ID".to_string(), secret.to_string()),
         ("INBOX_RENEW_EVERY".to_string(), "3600".to_string()),
     ]);
-    Server::start_env(&["--no-demo"], dir, env)
+    env
 }
 
 #[test]
@@ -89,7 +88,9 @@ fn a_signed_in_account_is_sealed_by_kms_with_the_client_secret_from_secrets_mana
     moto.create_secret("inbox/oauth", &json!({ "gmail": CLIENT_SECRET }).to_string());
     // Tokens live 30 s: every hand-out renews (opens, refreshes, seals again).
     let provider = Provider::start_with(&[("ACCESS_TOKEN_TTL", "30")]);
-    let srv = server_on_aws(&moto, &provider, "alias/inbox-credentials", "inbox/oauth");
+    let dir = support::temp_dir("kms");
+    let env = aws_env(&moto, &provider, "alias/inbox-credentials", "inbox/oauth", &dir);
+    let srv = Server::start_env(&["--no-demo"], dir, env);
     let owner = srv.client("owner");
     let id = srv.create_account(&owner, "gmail");
 
@@ -119,11 +120,7 @@ fn a_missing_or_incomplete_client_secret_stops_the_server_with_a_clear_reason() 
         ("inbox/missing", "INBOX_OAUTH_SECRET_ID secret inbox/missing does not exist"),
         ("inbox/no-gmail", "holds a client secret for outlook, but INBOX_OAUTH_OUTLOOK_CLIENT_ID is not set"),
     ] {
-        let dir = support::temp_dir("kms");
-        let mut env = support::env(&dir);
-        env.extend(provider.gmail_env().into_iter().filter(|(k, _)| k != "INBOX_OAUTH_GMAIL_CLIENT_SECRET"));
-        env.extend(moto.env());
-        env.extend([("INBOX_KMS_KEY_ID".into(), key.clone()), ("INBOX_OAUTH_SECRET_ID".into(), secret.into())]);
+        let env = aws_env(&moto, &provider, &key, secret, &support::temp_dir("kms"));
         let out = std::process::Command::new(support::inbox_bin())
             .args(["serve", "--no-demo", "--listen", "127.0.0.1:0"])
             .envs(env)

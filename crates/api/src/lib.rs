@@ -15,6 +15,7 @@ mod handlers;
 pub mod hydra;
 mod idempotency;
 pub mod jobs;
+mod links;
 // The documents are built only where served (feature `openapi`): elsewhere the
 // schema derives are dead code the linker drops.
 #[cfg(feature = "openapi")]
@@ -45,6 +46,7 @@ use std::sync::Arc;
 pub use config::Config;
 pub use error::ApiError;
 pub use idempotency::{KeepKeys, KeyPolicy, NoKeys};
+pub use links::ApiDomain;
 pub use routes::ROUTES;
 pub use routing::{Answer, Call};
 
@@ -136,40 +138,6 @@ impl App {
     pub async fn vault(&self) -> Result<&vault::Vault, String> {
         let opened = self.vault.get_or_init(|| vault::Vault::from_env(&self.config.data_dir)).await;
         opened.as_ref().map_err(Clone::clone)
-    }
-
-    /// The absolute URL this API is reached at, which every link it hands out
-    /// (`reconnectUrl`, redirect URIs, `@vocab`, `Link`) starts with: from
-    /// configuration, else the domain API Gateway received the request on —
-    /// never from the request's own `Host` or `X-Forwarded-*` headers, which
-    /// a caller chooses.
-    pub fn public_url(&self, req: &Request) -> String {
-        if !self.config.public_url.is_empty() {
-            return self.config.public_url.clone();
-        }
-        match req.extensions().get::<ApiDomain>() {
-            // `cargo lambda watch` names its own loopback address.
-            Some(ApiDomain(d)) if d.starts_with("localhost") || d.starts_with("127.0.0.1") => format!("http://{d}"),
-            Some(ApiDomain(d)) => format!("https://{d}"),
-            None => "http://localhost".into(),
-        }
-    }
-
-    /// An account's connect page: `{INBOX_CONNECT_BASE_URL}/{integration}/{id}`,
-    /// by default this server's own, `{public URL}/connect/…`.
-    pub fn connect_url(&self, req: &Request, integration: &str, id: uuid::Uuid) -> String {
-        self.connect_url_at(&self.public_url(req), integration, id)
-    }
-
-    /// An account's connect page outside any request (a scheduled run): by
-    /// configuration alone.
-    pub fn connect_url_at(&self, public_url: &str, integration: &str, id: uuid::Uuid) -> String {
-        let base = match self.config.connect_base_url.as_str() {
-            "" if public_url.is_empty() => "http://localhost/connect".to_string(),
-            "" => format!("{public_url}/connect"),
-            base => base.to_string(),
-        };
-        signin::connect_path(&base, integration, id)
     }
 
     /// Answers a request for `scope`: every route (the local server), one route
@@ -321,11 +289,6 @@ const REQUEST_ID_HEADERS: [HeaderName; 3] = [
     HeaderName::from_static("lambda-runtime-aws-request-id"),
 ];
 
-/// The domain API Gateway received a request on (`requestContext.domainName`),
-/// set by the Lambda adapter: API Gateway's record, not a header of the caller's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiDomain(pub String);
-
 /// The caller's correlation id if it sent a sensible one, else a new one.
 fn request_id(req: &Request) -> String {
     REQUEST_ID_HEADERS
@@ -373,38 +336,5 @@ mod tests {
             let made = request_id(&req(sent));
             assert_eq!(uuid::Uuid::parse_str(&made).unwrap().hyphenated().to_string(), made);
         }
-    }
-
-    #[test]
-    #[cfg(feature = "sqlite")] // an App needs a store: the embedded one, in memory
-    fn links_never_follow_the_callers_headers() {
-        let config = Config {
-            store: config::StoreKind::Sqlite,
-            data_dir: std::env::temp_dir(),
-            jwt_secret: b"lib-test-secret-lib-test-secret-lib".to_vec(),
-            jwt_previous_secret: None,
-            token_ttl_seconds: 600,
-            refresh_ttl_seconds: 86_400,
-            connect_base_url: String::new(),
-            public_url: String::new(),
-            providers: vec![],
-            embed_origins: vec![],
-            token_log_days: 30,
-            webhook_allow_private: false,
-            webhook_schedule: inbox_domain::webhooks::SCHEDULE.to_vec(),
-            renew_every_seconds: crate::config::DEFAULT_RENEW_EVERY,
-        };
-        let store: Arc<AppStore> = Arc::new(inbox_store::SqliteStore::in_memory().unwrap());
-        let mut app = App::new(config, store);
-        let spoofed =
-            req(&[("host", "evil.example"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "evil.example")]);
-        assert_eq!(app.public_url(&spoofed), "http://localhost");
-        let mut on_lambda = spoofed;
-        on_lambda.extensions_mut().insert(ApiDomain("abc.execute-api.eu-west-1.amazonaws.com".into()));
-        assert_eq!(app.public_url(&on_lambda), "https://abc.execute-api.eu-west-1.amazonaws.com");
-        app.config.public_url = "https://inbox.example.com".into();
-        assert_eq!(app.public_url(&on_lambda), "https://inbox.example.com");
-        let id = uuid::Uuid::nil();
-        assert_eq!(app.connect_url(&on_lambda, "x", id), format!("https://inbox.example.com/connect/x/{id}"));
     }
 }

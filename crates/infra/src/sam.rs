@@ -311,7 +311,7 @@ mod tests {
             let name = f.lines().next().unwrap().trim_end_matches(':');
             let key = f.matches("Resource: !GetAtt CredentialsKey.Arn").count();
             let secret = f.matches("secret:${OAuthSecretName}-??????").count();
-            assert_eq!((key, secret), (secret, key), "{name}: the key and the client secrets go together");
+            assert_eq!(key, secret, "{name}: the key and the client secrets go together");
             if key > 0 {
                 holders.push(name.to_string());
                 // Only with an account's encryption context, exactly.

@@ -142,10 +142,10 @@ fn sealed_of(a: &Account) -> Result<Sealed, ApiError> {
 /// The account's credentials, opened.
 pub(super) async fn credentials_of(vault: &Vault, a: &Account) -> Result<(Sealed, Credentials), ApiError> {
     let sealed = sealed_of(a)?;
-    let opened = vault.open(&sealed, a.client_id, a.id).await.map_err(|e| {
-        tracing::error!(account = %a.id, error = %e, "stored credentials do not open");
-        vault_unavailable(&e)
-    })?;
+    let opened = vault
+        .open(&sealed, a.client_id, a.id)
+        .await
+        .map_err(|e| vault_unavailable(&format!("account {}: {e}", a.id)))?;
     Ok((sealed, opened))
 }
 
