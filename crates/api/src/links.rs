@@ -45,7 +45,8 @@ impl App {
     }
 }
 
-#[cfg(test)]
+// An App needs a store: the embedded one, in memory.
+#[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
     use crate::config::{self, Config};
@@ -61,7 +62,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg(feature = "sqlite")] // an App needs a store: the embedded one, in memory
     fn links_never_follow_the_callers_headers() {
         let config = Config {
             store: config::StoreKind::Sqlite,

@@ -14,14 +14,15 @@
 //! - else a key file in the data folder (`vault-key`, 0600), made on first use.
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use aws_sdk_kms::error::ProvideErrorMetadata;
-use aws_sdk_kms::primitives::Blob;
+#[cfg(feature = "kms")]
+use aws_sdk_kms::{error::ProvideErrorMetadata, primitives::Blob};
 use base64::Engine;
 use inbox_domain::credentials::Sealed;
 use inbox_domain::time::{serde_opt_ts, Timestamp};
 use inbox_domain::{AccountId, ClientId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+#[cfg(feature = "kms")]
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -56,6 +57,7 @@ pub struct Vault {
 
 enum Master {
     Local([u8; 32]),
+    #[cfg(feature = "kms")]
     Kms(aws_sdk_kms::Client),
 }
 
@@ -63,10 +65,14 @@ impl Vault {
     /// The vault the environment names: KMS with `INBOX_KMS_KEY_ID`, else [`Vault::load`].
     pub async fn from_env(data_dir: &Path) -> Result<Vault, String> {
         match std::env::var("INBOX_KMS_KEY_ID").ok().filter(|v| !v.is_empty()) {
+            #[cfg(feature = "kms")]
             Some(key) => {
                 let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
                 Ok(Vault::kms(aws_sdk_kms::Client::new(&sdk), &key))
             }
+            // Only the functions that hold credentials link the KMS client.
+            #[cfg(not(feature = "kms"))]
+            Some(_) => Err("INBOX_KMS_KEY_ID is set, but this build has no KMS client (the `kms` feature)".into()),
             None => Vault::load(data_dir),
         }
     }
@@ -90,6 +96,7 @@ impl Vault {
     }
 
     /// A vault whose data keys come from the KMS key `key` (an id, ARN or alias).
+    #[cfg(feature = "kms")]
     pub fn kms(client: aws_sdk_kms::Client, key: &str) -> Vault {
         Vault { master: Master::Kms(client), key_id: key.to_string() }
     }
@@ -104,6 +111,7 @@ impl Vault {
                 out.extend(seal(key, &aad, data_key.to_vec()));
                 (data_key, out, self.key_id.clone())
             }
+            #[cfg(feature = "kms")]
             Master::Kms(kms) => {
                 let made = kms
                     .generate_data_key()
@@ -146,6 +154,7 @@ impl Vault {
                 let wrapped = bytes.get(1..1 + wrapped).ok_or_else(unreadable)?;
                 (open(key, &aad, wrapped)?, &bytes[1 + wrapped.len()..])
             }
+            #[cfg(feature = "kms")]
             (Master::Kms(kms), Some(&KMS)) => {
                 let length = bytes.get(1..3).ok_or_else(unreadable)?;
                 let end = 3 + u16::from_be_bytes([length[0], length[1]]) as usize;
@@ -161,6 +170,8 @@ impl Vault {
                     .map_err(|e| kms_error("Decrypt", &e))?;
                 (opened.plaintext.map(Blob::into_inner).unwrap_or_default(), &bytes[end..])
             }
+            // Without KMS a local vault opens every `LOCAL` value above.
+            #[cfg_attr(not(feature = "kms"), allow(unreachable_patterns))]
             (_, Some(&LOCAL | &KMS)) => {
                 return Err(format!("sealed by key {}, which this vault ({}) does not hold", s.key_id, self.key_id))
             }
@@ -176,10 +187,12 @@ impl Vault {
 }
 
 /// The KMS encryption context of an account's data key.
+#[cfg(feature = "kms")]
 fn kms_context(client: ClientId, account: AccountId) -> Option<HashMap<String, String>> {
     Some(HashMap::from([("client".into(), client.to_string()), ("account".into(), account.to_string())]))
 }
 
+#[cfg(feature = "kms")]
 fn kms_error<E: ProvideErrorMetadata + std::fmt::Display>(call: &str, e: &E) -> String {
     let code = e.code().unwrap_or("no code");
     format!("KMS {call} failed ({code}): {}", e.message().map(str::to_string).unwrap_or_else(|| e.to_string()))

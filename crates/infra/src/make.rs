@@ -6,7 +6,7 @@
 
 use crate::sam::pascal;
 use inbox_api::jobs::FUNCTIONS as JOB_FUNCTIONS;
-use inbox_api::routes::{DOCUMENT_FUNCTIONS, PAGES_FUNCTION, PASSWORD_FUNCTIONS};
+use inbox_api::routes::{CREDENTIALS, DOCUMENT_FUNCTIONS, PAGES_FUNCTION, PASSWORD_FUNCTIONS};
 use inbox_api::{FALLBACK_FUNCTION, ROUTES};
 use std::fmt::Write;
 
@@ -19,12 +19,15 @@ pub fn functions() -> Vec<&'static str> {
 }
 
 /// The `inbox-lambda` features a function links besides the DynamoDB store:
-/// argon2 only where a password is taken, the documents only where served.
+/// argon2 only where a password is taken, the documents only where served,
+/// the KMS client only where credentials are held.
 pub fn features(function: &str) -> &'static [&'static str] {
     if PASSWORD_FUNCTIONS.contains(&function) {
         &["passwords"]
     } else if DOCUMENT_FUNCTIONS.contains(&function) {
         &["openapi"]
+    } else if CREDENTIALS.iter().any(|(f, _)| *f == function) {
+        &["credentials"]
     } else {
         &[]
     }
@@ -68,8 +71,10 @@ pub fn makefile() -> String {
             .unwrap();
     }
     let every: Vec<String> = sets.iter().map(|(f, _)| format!("$({})", var(f))).collect();
-    let without_passwords: Vec<String> =
-        sets.iter().filter(|(f, _)| !f.contains(&"passwords")).map(|(f, _)| format!("$({})", var(f))).collect();
+    let without = |feature: &str| -> String {
+        let sets = sets.iter().filter(|(f, _)| !f.contains(&feature));
+        sets.map(|(f, _)| format!("$({})", var(f))).collect::<Vec<_>>().join(" ")
+    };
     out.push_str(SLIM_CHECK);
     for (features, _) in &sets {
         writeln!(out, "\t$(CLIPPY) $({}) -- -D warnings", var(features)).unwrap();
@@ -78,15 +83,17 @@ pub fn makefile() -> String {
         "\tcargo test --locked --no-default-features --manifest-path $(ROOT)/Cargo.toml -p inbox-api --lib -q\n",
     );
     writeln!(out, "\t! $(TREE) {} -i libsqlite3-sys 2>/dev/null", every.join(" ")).unwrap();
-    writeln!(out, "\t! $(TREE) {} -i argon2 2>/dev/null", without_passwords.join(" ")).unwrap();
+    for (feature, package) in [("passwords", "argon2"), ("credentials", "aws-sdk-kms")] {
+        writeln!(out, "\t! $(TREE) {} -i {package} 2>/dev/null", without(feature)).unwrap();
+    }
     out
 }
 
 /// Run by `tests/run.sh`: the features the deploy build leaves out are really out.
 const SLIM_CHECK: &str = r#"
 # tests/run.sh: each feature set compiles and lints on its own, the API's own
-# tests pass without the features, no function links SQLite, and only the
-# password functions link argon2.
+# tests pass without the features, no function links SQLite, only the
+# password functions link argon2 and only the credential functions the KMS client.
 CLIPPY = cargo clippy --locked --no-default-features --manifest-path $(ROOT)/Cargo.toml
 TREE = cargo tree --locked --no-default-features --manifest-path $(ROOT)/Cargo.toml -e normal
 .PHONY: slim-check
@@ -135,5 +142,9 @@ mod tests {
         let m = makefile();
         assert!(m.contains("\nPASSWORDS := -p login-check -p users-create -p users-update\n"), "{m}");
         assert!(m.contains("\nbuild-AccountsGetFunction:\n\t$(BUILD) $(PLAIN)\n\t$(call SHIP,accounts-get)\n"));
+        for (f, _) in CREDENTIALS {
+            assert!(all.contains(f), "{f}");
+            assert!(m.contains(&format!("\t$(BUILD) $(CREDENTIALS)\n\t$(call SHIP,{f})\n")), "{f}: {m}");
+        }
     }
 }
