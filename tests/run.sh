@@ -10,11 +10,11 @@ log=$(mktemp)
 cleanup() { rm -f "$log"; tests/dynamodb-local.sh stop; }
 trap cleanup EXIT
 
-step "Python tools (cfn-lint, aws-sam-translator, cargo-lambda, zig, schemathesis, standardwebhooks, selenium, moto) in .tools/venv"
+step "Python tools (cfn-lint, aws-sam-translator, cargo-lambda, zig, schemathesis, standardwebhooks, selenium, moto, pymerkle, cryptography) in .tools/venv"
 venv=.tools/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check cfn-lint aws-sam-translator cargo-lambda ziglang schemathesis==4.32.5 \
-  standardwebhooks selenium "moto[server]==5.2.5"
+  standardwebhooks selenium "moto[server]==5.2.5" pymerkle==7.0.0 cryptography
 
 step "Chromium and ChromeDriver (Debian packages) for the browser tests"
 tests/browser/install.sh

@@ -18,6 +18,7 @@ pub mod status;
 pub mod team;
 pub mod text;
 pub mod time;
+pub mod tlog;
 pub mod webhooks;
 
 pub use account::{apply, project, Account, State, CUSTOMER_ACTOR_PREFIX};
