@@ -14,7 +14,7 @@ step "Python tools (cfn-lint, aws-sam-translator, cargo-lambda, zig, schemathesi
 venv=.tools/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check cfn-lint aws-sam-translator cargo-lambda ziglang schemathesis==4.32.5 \
-  standardwebhooks selenium "moto[server]==5.2.5" pymerkle==7.0.0 cryptography
+  standardwebhooks selenium "moto[server]==5.2.5" pymerkle==7.0.0 cryptography==51.0.1
 
 step "Chromium and ChromeDriver (Debian packages) for the browser tests"
 tests/browser/install.sh

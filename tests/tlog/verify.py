@@ -14,6 +14,16 @@ import pymerkle
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
+class Refused(Exception):
+    pass
+
+
+def check(holds, what):
+    """Not `assert`: `python -O` would drop every check."""
+    if not holds:
+        raise Refused(what)
+
+
 def leaf(data):
     return hashlib.sha256(b"\x00" + data).digest()
 
@@ -31,6 +41,31 @@ def mth(leaves):
     while k * 2 < len(leaves):
         k *= 2
     return node(mth(leaves[:k]), mth(leaves[k:]))
+
+
+def path(m, leaves):
+    """RFC 9162 §2.1.3.1 PATH, read directly: the inclusion proof of entry m."""
+    if len(leaves) <= 1:
+        return []
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    if m < k:
+        return path(m, leaves[:k]) + [mth(leaves[k:])]
+    return path(m - k, leaves[k:]) + [mth(leaves[:k])]
+
+
+def subproof(m, leaves, whole):
+    """RFC 9162 §2.1.4.1 SUBPROOF, read directly."""
+    n = len(leaves)
+    if m == n:
+        return [] if whole else [mth(leaves)]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m <= k:
+        return subproof(m, leaves[:k], whole) + [mth(leaves[k:])]
+    return subproof(m - k, leaves[k:], False) + [mth(leaves[:k])]
 
 
 def entry_bytes(e):
@@ -93,44 +128,51 @@ def verify_consistency(first, second, first_root, second_root, proof):
 def open_note(note, verifier_key):
     """C2SP signed-note with an Ed25519 verifier key: the checkpoint it signs."""
     name, key_id, typed = verifier_key.split("+", 2)  # base64 may hold a "+"
-    typed = base64.b64decode(typed)
-    assert typed[0] == 1 and len(typed) == 33, "an Ed25519 verifier key"
+    typed = base64.b64decode(typed, validate=True)
+    check(len(typed) == 33 and typed[0] == 1, "an Ed25519 verifier key")
     public = typed[1:]
-    assert hashlib.sha256(name.encode() + b"\n\x01" + public).digest()[:4].hex() == key_id, "key id"
+    check(hashlib.sha256(name.encode() + b"\n\x01" + public).digest()[:4].hex() == key_id, "key id")
     body, signatures = note.rsplit("\n\n", 1)
     body += "\n"
-    for line in signatures.rstrip("\n").split("\n"):
+    signed = False
+    for line in signatures.removesuffix("\n").split("\n"):
+        check(line.startswith("\u2014 "), "a signature line starts with an em dash")
         signer, blob = line.removeprefix("\u2014 ").split(" ")
-        blob = base64.b64decode(blob)
+        blob = base64.b64decode(blob, validate=True)
         if signer == name and blob[:4].hex() == key_id:
             Ed25519PublicKey.from_public_bytes(public).verify(blob[4:], body.encode())  # raises if forged
-            origin, size, root = body.split("\n")[:3]
-            return origin, int(size), base64.b64decode(root)
-    raise AssertionError(f"no signature by {name}")
+            signed = True
+    check(signed, f"no signature by {name}")
+    origin, size, root = body.split("\n")[:3]
+    check(str(int(size)) == size, "a decimal size")
+    return origin, int(size), base64.b64decode(root, validate=True)
 
 
-def main(path):
-    log = json.load(open(path))
+def main(file):
+    log = json.load(open(file))
     leaves = [leaf(entry_bytes(e)) for e in log["entries"]]
-    assert [e["index"] for e in log["entries"]] == list(range(len(leaves))), "gapless indexes"
+    check([e["index"] for e in log["entries"]] == list(range(len(leaves))), "gapless indexes")
     tree = pymerkle.InmemoryTree(algorithm="sha256")
     for e in log["entries"]:
         tree.append_entry(entry_bytes(e))
     roots = {}
     for note in log["checkpoints"]:
         origin, size, root = open_note(note, log["verifierKey"])
-        assert origin == log["origin"], f"origin {origin}"
-        assert root == mth(leaves[:size]), f"root of size {size}"
-        assert root == tree.get_root(size), f"pymerkle's root of size {size}"
+        check(origin == log["origin"], f"origin {origin}")
+        check(root == mth(leaves[:size]), f"root of size {size}")
+        check(root == tree.get_root(size), f"pymerkle's root of size {size}")
         roots[size] = root
     for p in log["inclusion"]:
         proof = [bytes.fromhex(h) for h in p["proof"]]
         ok = verify_inclusion(p["index"], p["size"], leaves[p["index"]], proof, roots[p["size"]])
-        assert ok, f"inclusion of {p['index']} in {p['size']}"
+        check(ok, f"inclusion of {p['index']} in {p['size']}")
+        check(proof == path(p["index"], leaves[: p["size"]]), f"the RFC's PATH of {p['index']} in {p['size']}")
     for p in log["consistency"]:
         proof = [bytes.fromhex(h) for h in p["proof"]]
         ok = verify_consistency(p["from"], p["to"], roots[p["from"]], roots[p["to"]], proof)
-        assert ok, f"consistency from {p['from']} to {p['to']}"
+        check(ok, f"consistency from {p['from']} to {p['to']}")
+        want = subproof(p["from"], leaves[: p["to"]], True)
+        check(proof == want, f"the RFC's PROOF from {p['from']} to {p['to']}")
     print(
         f"verified: {len(log['checkpoints'])} checkpoints, {len(log['inclusion'])} inclusion and "
         f"{len(log['consistency'])} consistency proofs over {len(leaves)} entries"

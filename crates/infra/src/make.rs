@@ -142,6 +142,12 @@ mod tests {
         let m = makefile();
         assert!(m.contains("\nPASSWORDS := -p login-check -p users-create -p users-update\n"), "{m}");
         assert!(m.contains("\nbuild-AccountsGetFunction:\n\t$(BUILD) $(PLAIN)\n\t$(call SHIP,accounts-get)\n"));
+        // One feature set a function: `features` picks the first that names it.
+        let sets =
+            [PASSWORD_FUNCTIONS.to_vec(), DOCUMENT_FUNCTIONS.to_vec(), CREDENTIALS.iter().map(|(f, _)| *f).collect()];
+        for f in &all {
+            assert!(sets.iter().filter(|s| s.contains(f)).count() <= 1, "{f} is in two feature sets");
+        }
         for (f, _) in CREDENTIALS {
             assert!(all.contains(f), "{f}");
             assert!(m.contains(&format!("\t$(BUILD) $(CREDENTIALS)\n\t$(call SHIP,{f})\n")), "{f}: {m}");

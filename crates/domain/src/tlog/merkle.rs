@@ -54,6 +54,7 @@ pub fn fold(hashes: &[Hash]) -> Option<Hash> {
 
 /// The largest power of two below `n` (n > 1).
 fn split(n: u64) -> u64 {
+    debug_assert!(n > 1, "only a tree of two or more entries splits");
     1 << (63 - (n - 1).leading_zeros())
 }
 

@@ -56,6 +56,9 @@ impl Checkpoint {
             .ok()
             .and_then(|r| r.try_into().ok())
             .ok_or(NoteError::Body("the root is not 32 bytes of base64"))?;
+        if lines.any(str::is_empty) {
+            return Err(NoteError::Body("an empty extension line"));
+        }
         Ok(Checkpoint { origin: origin.to_string(), size, root })
     }
 }
@@ -85,9 +88,10 @@ pub fn parse_verifier_key(key: &str) -> Result<(String, [u8; 32]), NoteError> {
         return Err(NoteError::Key("the name is empty or holds a space or a plus"));
     }
     let typed = B64.decode(typed).map_err(|_| NoteError::Key("the key is not base64"))?;
-    let (Some(&ED25519_TYPE), Ok(public_key)) = (typed.first(), <[u8; 32]>::try_from(&typed[1..])) else {
+    let Some((&ED25519_TYPE, public_key)) = typed.split_first() else {
         return Err(NoteError::Key("not an Ed25519 key"));
     };
+    let public_key: [u8; 32] = public_key.try_into().map_err(|_| NoteError::Key("not an Ed25519 key"))?;
     if hex::decode(id).ok().as_deref() != Some(&key_id(name, &public_key)[..]) {
         return Err(NoteError::Key("the key id does not match the key"));
     }
@@ -107,25 +111,35 @@ pub fn signed(body: &str, name: &str, public_key: &[u8; 32], signature: &[u8; 64
     format!("{body}\n{DASH}{name} {}\n", B64.encode(blob))
 }
 
-/// The checkpoint of a signed note, if the verifier key signed it (other
-/// signers' lines, witnesses for instance, are left alone).
+/// The checkpoint of a signed note, if the verifier key signed it. Other
+/// signers' lines (witnesses, for instance) are left alone; a line by the
+/// verifier's name and key id that does not verify refuses the note.
 pub fn open(note: &str, verifier_key: &str) -> Result<Checkpoint, NoteError> {
     let (name, public_key) = parse_verifier_key(verifier_key)?;
+    if note.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(NoteError::Note("a control character"));
+    }
     let split = note.rfind("\n\n").ok_or(NoteError::Note("no blank line before the signatures"))?;
     let (body, signatures) = (&note[..split + 1], &note[split + 2..]);
-    let signatures = signatures.strip_suffix('\n').ok_or(NoteError::Note("no final newline"))?;
+    let signatures = signatures.strip_suffix('\n').ok_or(NoteError::Note("no signature lines"))?;
     let id = key_id(&name, &public_key);
     let key = UnparsedPublicKey::new(&ED25519, public_key);
+    let mut verified = false;
     for line in signatures.split('\n') {
         let rest = line.strip_prefix(DASH).ok_or(NoteError::Note("a signature line does not start with an em dash"))?;
         let (signer, blob) = rest.split_once(' ').ok_or(NoteError::Note("a signature line has no signature"))?;
         let blob = B64.decode(blob).map_err(|_| NoteError::Note("a signature is not base64"))?;
-        if signer == name && blob.len() == 4 + 64 && blob[..4] == id && key.verify(body.as_bytes(), &blob[4..]).is_ok()
-        {
-            return Checkpoint::parse(body);
+        if signer == name && blob.get(..4) == Some(&id[..]) {
+            if key.verify(body.as_bytes(), &blob[4..]).is_err() {
+                return Err(NoteError::Unsigned(name));
+            }
+            verified = true;
         }
     }
-    Err(NoteError::Unsigned(name))
+    if !verified {
+        return Err(NoteError::Unsigned(name));
+    }
+    Checkpoint::parse(body)
 }
 
 #[cfg(test)]
@@ -161,6 +175,13 @@ mod tests {
         assert!(open(&changed, &verifier).is_err());
         let (body, _) = n.split_once('\u{2014}').unwrap();
         assert!(open(&format!("{body}\u{2014} inbox.example.com AAAA\n"), &verifier).is_err());
+        // A second line by our key that does not verify refuses the note.
+        let (_, line) = n.split_once('\u{2014}').unwrap();
+        let mut wrong = B64.decode(line.trim().rsplit(' ').next().unwrap()).unwrap();
+        wrong[10] ^= 1;
+        let twice = format!("{n}{DASH}inbox.example.com {}\n", B64.encode(&wrong));
+        assert_eq!(open(&twice, &verifier), Err(NoteError::Unsigned("inbox.example.com".into())));
+        assert_eq!(open(&n.replacen("7d5f", "7d\u{7}f", 1), &verifier), Err(NoteError::Note("a control character")));
         // A witness's line beside ours does not stop it from opening.
         let cosigned = format!("{n}{DASH}witness.example {}\n", B64.encode([1u8; 68]));
         assert_eq!(open(&cosigned, &verifier), Ok(c));
@@ -174,6 +195,7 @@ mod tests {
             "o\n-1\nCQ==\n",
             "o\n1\nCQ==\n",
             "\n1\nCQ==\n",
+            "o\n1\nCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=\n\n",
         ] {
             assert!(Checkpoint::parse(body).is_err(), "{body:?}");
         }
@@ -183,7 +205,8 @@ mod tests {
         let bad_id = format!("log+00000000+{}", good.rsplit('+').next().unwrap());
         assert_eq!(parse_verifier_key(&bad_id), Err(NoteError::Key("the key id does not match the key")));
         assert!(parse_verifier_key("log").is_err());
-        // A key whose base64 holds a `+` (as about one in five do).
+        assert_eq!(parse_verifier_key("log+00000000+"), Err(NoteError::Key("not an Ed25519 key")));
+        // A key whose base64 holds a `+` (as about one in two do).
         let plus = (0u8..=255)
             .map(|seed| Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).unwrap())
             .map(|pair| <[u8; 32]>::try_from(pair.public_key().as_ref()).unwrap())
