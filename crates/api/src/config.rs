@@ -202,15 +202,28 @@ impl Config {
         }
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
         let client = aws_sdk_secretsmanager::Client::new(&sdk);
-        if let Some(id) = jwt_id {
-            let (current, previous) = secrets_manager_keys(&client, &id).await?;
+        // Both at once: a function that needs both pays one round trip at init.
+        let jwt = async {
+            match &jwt_id {
+                Some(id) => secrets_manager_keys(&client, id).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let oauth = async {
+            match &oauth_id {
+                Some(id) => secret_value(&client, id, "AWSCURRENT").await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (jwt, oauth) = tokio::join!(jwt, oauth);
+        if let Some((current, previous)) = jwt? {
             config.jwt_secret = current;
             config.jwt_previous_secret = previous;
         }
-        if let Some(id) = oauth_id {
-            let name = crate::signin::providers::SECRET_ID;
-            let invalid = |problem: String| ConfigError::Invalid { name, problem: format!("secret {id} {problem}") };
-            let value = secret_value(&client, &id, "AWSCURRENT").await.map_err(&invalid)?;
+        let name = crate::signin::providers::SECRET_ID;
+        let id = oauth_id.as_deref().unwrap_or_default();
+        let invalid = |problem: String| ConfigError::Invalid { name, problem: format!("secret {id} {problem}") };
+        if let Some(value) = oauth.map_err(&invalid)? {
             let value = value.ok_or_else(|| invalid("does not exist".into()))?;
             crate::signin::providers::with_secrets(&mut config.providers, &value).map_err(invalid)?;
         }

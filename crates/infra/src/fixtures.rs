@@ -275,6 +275,18 @@ pub fn job_event(function: &str) -> Value {
     }]})
 }
 
+/// X signs in here (its endpoints are configured: no discovery to reach),
+/// at its token endpoint or at `token_url`.
+pub fn example_providers(token_url: Option<&str>) -> Vec<inbox_api::signin::Provider> {
+    inbox_api::signin::providers::from_env(&|name: &str| match name {
+        "INBOX_OAUTH_X_CLIENT_ID" => Some("example-client".into()),
+        "INBOX_OAUTH_X_CLIENT_SECRET" => Some("example-client-secret".into()),
+        "INBOX_OAUTH_X_TOKEN_URL" => token_url.map(str::to_string),
+        _ => None,
+    })
+    .expect("the example providers are valid")
+}
+
 /// What the functions run with when the sample events are sent to them.
 pub fn example_config(store: inbox_api::config::StoreKind) -> inbox_api::Config {
     inbox_api::Config {
@@ -286,13 +298,7 @@ pub fn example_config(store: inbox_api::config::StoreKind) -> inbox_api::Config 
         refresh_ttl_seconds: 86_400,
         connect_base_url: "https://connect.example.com".into(),
         public_url: String::new(),
-        // X signs in here (its endpoints are configured: no discovery to reach).
-        providers: inbox_api::signin::providers::from_env(&|name: &str| match name {
-            "INBOX_OAUTH_X_CLIENT_ID" => Some("example-client".into()),
-            "INBOX_OAUTH_X_CLIENT_SECRET" => Some("example-client-secret".into()),
-            _ => None,
-        })
-        .expect("the example providers are valid"),
+        providers: example_providers(None),
         embed_origins: vec![],
         token_log_days: 30,
         webhook_allow_private: false,
